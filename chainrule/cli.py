@@ -1,0 +1,56 @@
+"""``chainrule SUBCOMMAND ...``: argument parsing and error reporting for every subcommand.
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and
+``run(args) -> int``; :data:`SUBCOMMANDS` lists them.  Any
+:class:`CommandError` (or bad-input error from the engine) ends as one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from autograd import OpError
+
+__all__ = ["main", "CommandError", "SUBCOMMANDS"]
+
+# name -> (module, one-line help)
+SUBCOMMANDS = {
+    "demo": ("chainrule.demo", "train micrograd's moons demo and draw a neuron's graph"),
+}
+
+
+class CommandError(Exception):
+    """Bad input from the command line; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chainrule", description="See backpropagation at work.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (CommandError, OpError, ValueError, TypeError, OSError) as error:
+        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,11 @@
+"""Pictures of computation graphs: DOT, SVG and PNG with data and grads on every node.
+
+>>> from autograd import Value
+>>> x = Value(3.0, "x"); y = x * x; y.backward()
+>>> "grad 6.0000" in draw_graph(y).source
+True
+"""
+
+from .drawing import RendererNotFound, draw_graph, find_dot, node_label, render, to_svg
+
+__all__ = ["draw_graph", "render", "to_svg", "find_dot", "node_label", "RendererNotFound"]
