@@ -53,7 +53,7 @@ class Value:
     __slots__ = ("data", "grad", "label", "_prev", "_op")
 
     def __init__(self, data: Number, label: str = "", _prev: tuple = (), _op: str = ""):
-        if type(data) is not float:
+        if type(data) is not float or data != data:
             data = _as_float(data, f"Value({_describe(data)})")
         self.data = data
         self.grad = 0.0
