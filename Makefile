@@ -30,7 +30,7 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-test
-	$(PY) benchmarks/bench_demo_step.py
+	$(PY) benchmarks/demo_step.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
