@@ -37,8 +37,11 @@ def demo_loss(model, X, y):
     return total, accuracy
 
 
-def train_demo(steps: int = 100, seed: int = 1, log=print):
-    """Train the demo; returns ``(model, X, y, losses)`` with labels in {-1, +1}."""
+def train_demo(steps: int = 100, seed: int = 1, log=print, on_step=None):
+    """Train the demo; returns ``(model, X, y, losses)`` with labels in {-1, +1}.
+
+    ``on_step(step, loss, accuracy)``, when given, is called after every step.
+    """
     X, labels = make_moons(100, noise=0.1, seed=seed)
     y = [2 * t - 1 for t in labels]
     random.seed(1337)
@@ -52,6 +55,8 @@ def train_demo(steps: int = 100, seed: int = 1, log=print):
         for p in model.parameters():
             p.data -= learning_rate * p.grad
         losses.append(total.data)
+        if on_step is not None:
+            on_step(k, total.data, accuracy)
         if log and (k % 10 == 0 or k == steps - 1):
             log(f"step {k:3d}/{steps}  loss {total.data:.4f}  accuracy {accuracy:.0%}")
     return model, X, y, losses
@@ -62,11 +67,14 @@ def run(args) -> int:
         raise ValueError(f"--steps {args.steps}: train for at least one step")
     print(f"training MLP(2, [16, 16, 1]) on 100 moons points for {args.steps} steps")
     started = time.perf_counter()
-    model, X, y, _ = train_demo(args.steps, args.seed, log=lambda s: print(s, flush=True))
+    accuracies = []
+    model, X, y, losses = train_demo(args.steps, args.seed, log=lambda s: print(s, flush=True),
+                                     on_step=lambda k, loss, acc: accuracies.append(acc))
     elapsed = time.perf_counter() - started
     _, accuracy = demo_loss(model, X, y)
     print(f"final accuracy {accuracy:.0%} in {elapsed:.1f} s "
           f"({1000 * elapsed / args.steps:.0f} ms per step)")
+    _demo_plots(Path(args.out), model, X, y, losses, accuracies)
 
     # One neuron's output on the first point, after backward, as a picture.
     neuron = model.layers[0].neurons[0]
@@ -83,3 +91,23 @@ def run(args) -> int:
         return 1
     print(f"wrote {path}")
     return 0
+
+
+def _demo_plots(out: Path, model, X, y, losses, accuracies) -> None:
+    """The decision boundary and the loss curve, when matplotlib is installed."""
+    from visualize.plots import plot_decision_boundary, plot_history, plotting_available
+
+    if not plotting_available():
+        print("plots skipped: matplotlib is not installed (pip install 'chainrule[plot]' "
+              "for decision_boundary.png and loss.png)")
+        return
+    labels = [int(t > 0) for t in y]
+    boundary = plot_decision_boundary(model, X, labels, out / "decision_boundary.png",
+                                      loss="hinge", title="moons: MLP(2, [16, 16, 1]) "
+                                      "after the demo")
+    history = {"epochs": list(range(1, len(losses) + 1)), "train_loss": losses,
+               "train_accuracy": accuracies, "val_loss": [None] * len(losses),
+               "val_accuracy": [None] * len(losses), "best_epoch": None}
+    curve = plot_history(history, out / "loss.png", xlabel="step",
+                         title="moons demo: hinge + L2 loss and accuracy per SGD step")
+    print(f"wrote {boundary} and {curve}")

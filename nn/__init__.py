@@ -5,8 +5,45 @@
 >>> model = MLP(3, [4, 1])
 >>> model([1.0, 2.0, 3.0]).data == model([1.0, 2.0, 3.0]).data
 True
+
+The whole recipe -- init, loss, optimizer, mini-batches, validation, early stopping --
+is :func:`nn.fit`:
+
+>>> from nn.data import make_moons
+>>> X, y = make_moons(60, seed=0)
+>>> history = fit(MLP(2, [8, 2], init="he", seed=0), X, y, epochs=2, progress=False)
+>>> len(history.train_loss)
+2
 """
 
-from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .modules import ACTIVATIONS, INITIALIZERS, MLP, Dropout, Layer, Module, Neuron
+from .serialize import ModelFileError, load, save
+from .train import (
+    History,
+    TrainingDivergedError,
+    accuracy,
+    confusion_matrix,
+    evaluate,
+    fit,
+    predict,
+)
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Dropout",
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "save",
+    "load",
+    "ModelFileError",
+    "fit",
+    "evaluate",
+    "predict",
+    "accuracy",
+    "confusion_matrix",
+    "History",
+    "TrainingDivergedError",
+]

@@ -1,4 +1,4 @@
-"""Neurons, layers and MLPs with micrograd's API (and its initial weights).
+"""Neurons, layers, dropout and MLPs with micrograd's API (and its initial weights).
 
 >>> import random
 >>> random.seed(1337)
@@ -10,20 +10,102 @@
 'Value'
 
 After ``random.seed(1337)`` the weights are exactly micrograd 0.1.0's, because
-each weight is drawn with ``random.uniform(-1, 1)`` in the same order.
+each weight is drawn with ``random.uniform(-1, 1)`` in the same order.  Other
+initializers and activations are one keyword away, and a seed keeps them
+reproducible without touching the global ``random`` state:
+
+>>> model = MLP(64, [32, 10], activation="relu", init="he", dropout=0.1, seed=0)
+>>> model.eval().training       # train()/eval() switch dropout, as in PyTorch
+False
 """
 
 from __future__ import annotations
 
+import math
 import random
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
-from autograd import Value
+from autograd import OPS, SCALAR_MATH, Value
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "INITIALIZERS",
+           "activate", "activate_data"]
 
-# activation name -> the Value method that applies it (None: identity)
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": None}
+# activation name -> the Value method that applies it (None: identity; leaky_relu is
+# composed below from a multiplication, so it needs no op of its own)
+ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": None,
+               "leaky_relu": "leaky_relu"}
+
+LEAKY_SLOPE = 0.01  # PyTorch's default negative_slope
+
+RNG = Union[random.Random, Any]  # a random.Random, or the random module itself
+
+
+def activate(name: str, x: Value) -> Value:
+    """Apply activation ``name`` to a Value.
+
+    >>> activate("leaky_relu", Value(-2.0)).data
+    -0.02
+    """
+    if name == "linear":
+        return x
+    if name == "leaky_relu":
+        # max(x, 0.01 x): one multiplication on the negative side, slope 0.01 at 0 as torch
+        return x if x.data > 0 else x * LEAKY_SLOPE
+    return getattr(x, ACTIVATIONS[name])()
+
+
+def activate_data(name: str, x: float) -> float:
+    """The same activation on a plain float, with the ops table's forward rule
+    (so the result is bit-identical to :func:`activate`'s ``.data``).
+
+    >>> activate_data("relu", -3.0), activate_data("sigmoid", 0.0)
+    (-0.0, 0.5)
+    """
+    if name == "linear":
+        return x
+    if name == "leaky_relu":
+        return x if x > 0 else x * LEAKY_SLOPE
+    return float(OPS[name].forward(SCALAR_MATH, x))
+
+
+# --- initializers: (fan_in, fan_out, rng) -> one weight ---------------------------
+
+
+def _uniform(fan_in: int, fan_out: int, rng: RNG) -> float:
+    return rng.uniform(-1, 1)  # micrograd's init, whatever the layer size
+
+
+def _xavier_uniform(fan_in: int, fan_out: int, rng: RNG) -> float:
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound)
+
+
+def _xavier_normal(fan_in: int, fan_out: int, rng: RNG) -> float:
+    return rng.gauss(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _he_normal(fan_in: int, fan_out: int, rng: RNG) -> float:
+    return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+
+
+def _he_uniform(fan_in: int, fan_out: int, rng: RNG) -> float:
+    bound = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-bound, bound)
+
+
+# name -> rule; each matches torch.nn.init's function of that name with the default gain
+# (xavier: gain 1, for tanh/sigmoid/linear; he/kaiming: gain sqrt(2), fan_in, for ReLU)
+INITIALIZERS = {
+    "uniform": _uniform,
+    "xavier": _xavier_uniform,
+    "xavier_uniform": _xavier_uniform,
+    "glorot": _xavier_uniform,
+    "xavier_normal": _xavier_normal,
+    "he": _he_normal,
+    "kaiming": _he_normal,
+    "he_normal": _he_normal,
+    "he_uniform": _he_uniform,
+}
 
 
 def _activation_name(nonlin: bool, activation: Optional[str]) -> str:
@@ -35,8 +117,29 @@ def _activation_name(nonlin: bool, activation: Optional[str]) -> str:
     return activation
 
 
+def _init_rule(init: str):
+    if init not in INITIALIZERS:
+        raise ValueError(f"unknown init {init!r}; choose one of "
+                         f"{', '.join(sorted(INITIALIZERS))}")
+    return INITIALIZERS[init]
+
+
+def _rng(seed: Optional[int], rng: Optional[RNG]) -> RNG:
+    """An explicit RNG, a fresh one from ``seed``, or the global ``random`` module
+    (micrograd's behaviour, which ``random.seed`` controls)."""
+    if rng is not None:
+        return rng
+    return random.Random(seed) if seed is not None else random
+
+
 class Module:
-    """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` resets them."""
+    """Anything with parameters: ``parameters()``, ``zero_grad()``, ``train()``/``eval()``.
+
+    Sub-modules (attributes that are Modules or lists of Modules) are found
+    automatically, so ``model.eval()`` reaches every Dropout inside.
+    """
+
+    training = True
 
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -45,14 +148,43 @@ class Module:
     def parameters(self) -> list[Value]:
         return []
 
+    def children(self) -> list["Module"]:
+        found = []
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                found.append(value)
+            elif isinstance(value, (list, tuple)):
+                found.extend(v for v in value if isinstance(v, Module))
+        return found
+
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (dropout active); returns the module, as PyTorch does."""
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Inference mode: dropout is the identity."""
+        return self.train(False)
+
+    def save(self, path, metadata: Optional[dict] = None) -> None:
+        """Write architecture and parameters as versioned JSON (see :mod:`nn.serialize`)."""
+        from .serialize import save
+
+        save(self, path, metadata)
+
 
 class Neuron(Module):
     """``activation(w . x + b)``: weights from uniform(-1, 1), bias 0, as in micrograd."""
 
-    def __init__(self, nin: int, nonlin: bool = True, activation: Optional[str] = None):
+    def __init__(self, nin: int, nonlin: bool = True, activation: Optional[str] = None,
+                 init: str = "uniform", seed: Optional[int] = None,
+                 rng: Optional[RNG] = None, fan_out: int = 1):
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron(nin={nin!r}): nin must be a positive int")
-        self.w = [Value(random.uniform(-1, 1), f"w{i}") for i in range(nin)]
+        rule, rng = _init_rule(init), _rng(seed, rng)
+        self.w = [Value(rule(nin, fan_out, rng), f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self.activation = _activation_name(nonlin, activation)
         self.nonlin = self.activation != "linear"
@@ -62,28 +194,43 @@ class Neuron(Module):
             raise ValueError(f"{self!r} got {len(x)} inputs but has {len(self.w)} weights")
         # sum() from b keeps micrograd's order of additions, so floats match it exactly.
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        method = ACTIVATIONS[self.activation]
-        return getattr(act, method)() if method else act
+        return activate(self.activation, act)
+
+    def forward_data(self, x: Sequence[float]) -> float:
+        """The output as a plain float, without building a graph (inference)."""
+        if len(x) != len(self.w):
+            raise ValueError(f"{self!r} got {len(x)} inputs but has {len(self.w)} weights")
+        act = self.b.data
+        for wi, xi in zip(self.w, x):
+            act = act + wi.data * xi  # the same float operations, in the same order
+        return activate_data(self.activation, act)
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
 
     def __repr__(self) -> str:
-        name = {"relu": "ReLU", "linear": "Linear"}.get(self.activation, self.activation.title())
+        name = {"relu": "ReLU", "linear": "Linear", "leaky_relu": "LeakyReLU"}.get(
+            self.activation, self.activation.title())
         return f"{name}Neuron({len(self.w)})"
 
 
 class Layer(Module):
     """``nout`` neurons that read the same inputs."""
 
-    def __init__(self, nin: int, nout: int, **kwargs):
+    def __init__(self, nin: int, nout: int, seed: Optional[int] = None,
+                 rng: Optional[RNG] = None, **kwargs):
         if not isinstance(nout, int) or nout < 1:
             raise ValueError(f"Layer(nin={nin!r}, nout={nout!r}): nout must be a positive int")
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        rng = _rng(seed, rng)
+        self.neurons = [Neuron(nin, rng=rng, fan_out=nout, **kwargs) for _ in range(nout)]
 
     def outputs(self, x) -> list[Value]:
         """All outputs as a list, even when there is one (what the next layer needs)."""
         return [n(x) for n in self.neurons]
+
+    def outputs_data(self, x: Sequence[float]) -> list[float]:
+        """All outputs as plain floats (no graph)."""
+        return [n.forward_data(x) for n in self.neurons]
 
     def __call__(self, x):
         out = self.outputs(x)
@@ -92,33 +239,116 @@ class Layer(Module):
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
 
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
 
-class MLP(Module):
-    """Layers in a row: hidden layers use ReLU (or ``activation``), the last is linear."""
+class Dropout(Module):
+    """Inverted dropout: in training, zero each input with probability ``p`` and scale
+    the rest by ``1 / (1 - p)``; in eval mode, pass inputs through unchanged.
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: Optional[str] = None):
+    >>> drop = Dropout(0.5, seed=0)
+    >>> [v.data for v in drop([Value(1.0)] * 4)]
+    [2.0, 2.0, 0.0, 0.0]
+    >>> [v.data for v in drop.eval()([Value(1.0)] * 2)]
+    [1.0, 1.0]
+    """
+
+    def __init__(self, p: float = 0.5, seed: Optional[int] = None, rng: Optional[RNG] = None):
+        if not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout(p={p!r}): p is the probability of dropping an input "
+                             "and must be in [0, 1)")
+        self.p = float(p)
+        self.rng = _rng(seed, rng)
+
+    def __call__(self, x: Sequence[Value]) -> list:
+        if not self.training or self.p == 0.0:
+            return list(x)
+        scale = 1.0 / (1.0 - self.p)
+        return [xi * (0.0 if self.rng.random() < self.p else scale) for xi in x]
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
+class MLP(Module):
+    """Layers in a row: hidden layers use ReLU (or ``activation``), the last is linear.
+
+    ``activation`` is one name for every hidden layer, or a list with one name per
+    layer (output layer included).  ``init`` picks the weight initializer (see
+    :data:`INITIALIZERS`); ``seed`` or ``rng`` makes it reproducible.  ``dropout``
+    adds a :class:`Dropout` after each hidden layer.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int],
+                 activation: Optional[Union[str, Sequence[str]]] = None,
+                 init: str = "uniform", dropout: float = 0.0, seed: Optional[int] = None,
+                 rng: Optional[RNG] = None, output_activation: str = "linear"):
         sizes = [nin] + list(nouts)
         if not nouts:
             raise ValueError("MLP needs at least one layer size, e.g. MLP(2, [16, 16, 1])")
         last = len(nouts) - 1
+        if isinstance(activation, (list, tuple)):
+            if len(activation) != len(nouts):
+                raise ValueError(f"MLP: {len(activation)} activations for {len(nouts)} layers; "
+                                 "give one per layer (the last is the output layer)")
+            activations = list(activation)
+        else:
+            activations = [activation or "relu"] * last + [output_activation]
+        for name in activations:
+            _activation_name(True, name)
+        rng = _rng(seed, rng)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], nonlin=i != last,
-                  activation=(activation if i != last and activation else None))
+            Layer(sizes[i], sizes[i + 1], nonlin=activations[i] != "linear",
+                  activation=activations[i], init=init, rng=rng)
             for i in range(len(nouts))
         ]
+        self.init = init
+        self.dropout = Dropout(dropout, rng=rng) if dropout else None
 
     def __call__(self, x):
         # Always pass lists between layers, so a one-neuron hidden layer works
         # (micrograd hands the next layer a bare Value and fails).
-        for layer in self.layers:
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
             x = layer.outputs(x)
+            if self.dropout is not None and i != last:
+                x = self.dropout(x)
         return x[0] if len(x) == 1 else x
+
+    def forward_data(self, x: Sequence[float]) -> list[float]:
+        """The outputs as a list of floats, with no graph: fast inference (eval mode).
+
+        >>> model = MLP(2, [3, 2], seed=0)
+        >>> [round(o, 9) for o in model.forward_data([1.0, 2.0])] == \\
+        ...     [round(o.data, 9) for o in model([1.0, 2.0])]
+        True
+        """
+        x = [float(xi) for xi in x]
+        for layer in self.layers:
+            x = layer.outputs_data(x)
+        return x
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    @property
+    def nin(self) -> int:
+        return len(self.layers[0].neurons[0].w)
+
+    @property
+    def nouts(self) -> list[int]:
+        return [len(layer.neurons) for layer in self.layers]
+
+    def architecture(self) -> dict:
+        """What :func:`nn.load` needs to rebuild the model (parameters apart)."""
+        return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
+                "activations": [layer.activation for layer in self.layers],
+                "init": self.init, "dropout": self.dropout.p if self.dropout else 0.0}
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

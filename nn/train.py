@@ -1,0 +1,491 @@
+"""The training loop: ``fit`` runs the whole backprop recipe on the scalar engine.
+
+>>> from nn import MLP
+>>> from nn.data import make_moons
+>>> X, y = make_moons(100, noise=0.1, seed=0)
+>>> model = MLP(2, [16, 16, 2], init="he", seed=0)
+>>> history = fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.02,
+...               epochs=3, batch_size=16, val_split=0.2, seed=0, progress=False)
+>>> sorted(history.to_dict())[:4]
+['best_epoch', 'epochs', 'grad_norms', 'lr']
+>>> 0.0 <= accuracy(y, predict(model, X)) <= 1.0
+True
+
+One step of training is, for each example of a mini-batch, "model + loss on one
+example" (:func:`example_loss`), then the mean over the batch, ``backward()`` and
+the optimizer's ``step()``.  Keeping the per-example part separate is what lets a
+compiled tape replay it over a whole batch of arrays later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional, Sequence, Union
+
+from autograd import OpError, Value
+
+from .data import batches, train_test_split
+from .losses import LOSSES, Loss, l1_penalty, l2_penalty, softmax
+from .optim import LRScheduler, Optimizer, clip_grad_norm_, clip_grad_value_, make_optimizer
+
+__all__ = ["fit", "evaluate", "predict", "predict_proba", "accuracy", "confusion_matrix",
+           "example_loss", "History", "TrainingDivergedError", "DEFAULT_LR"]
+
+# A sensible first learning rate for each optimizer name (tune from here).
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.01, "adamw": 0.01}
+
+
+class TrainingDivergedError(ValueError):
+    """The loss, a gradient or a parameter became NaN or infinite during ``fit``.
+
+    ``.epoch`` and ``.batch`` say where (both from 1); ``.history`` holds the
+    epochs completed before; the model keeps the parameters from before that batch.
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int, history: "History"):
+        super().__init__(message)
+        self.epoch, self.batch, self.history = epoch, batch, history
+
+
+@dataclass
+class History:
+    """Per-epoch records of a ``fit`` run (lists indexed by epoch - 1)."""
+
+    epochs: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)   # per epoch: one L2 norm per layer
+    seconds: list = field(default_factory=list)
+    best_epoch: Optional[int] = None
+    stopped_early: bool = False
+    stop_reason: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain lists and numbers, ready for ``json.dump``."""
+        return asdict(self)
+
+
+# --- model + loss on one example -----------------------------------------------------
+
+
+def _as_loss(loss: Union[str, Loss]) -> Loss:
+    if isinstance(loss, Loss):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(sorted(LOSSES))}")
+    return LOSSES[loss]
+
+
+def _output_list(out) -> list:
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def example_loss(model: Callable, loss: Loss, x: Sequence[float], target: Any
+                 ) -> tuple[Value, list[Value]]:
+    """The loss of one example and the model's outputs (as a list), as Values.
+
+    The inputs become leaf Values once here, so every neuron of the first layer
+    shares them instead of wrapping each number again (same floats, fewer nodes).
+    """
+    x = [v if isinstance(v, Value) else Value(v) for v in x]
+    outputs = _output_list(model(x))
+    return loss.example(outputs if len(outputs) > 1 else outputs[0], target), outputs
+
+
+def _outputs_data(model, x: Sequence[float]) -> list[float]:
+    """Model outputs as floats; uses the graph-free path when the model has one."""
+    if hasattr(model, "forward_data"):
+        return model.forward_data(x)
+    return [o.data for o in _output_list(model(x))]
+
+
+def _n_outputs(model, x0: Sequence[float]) -> int:
+    if hasattr(model, "nouts"):
+        return model.nouts[-1]
+    return len(_output_list(model(x0)))
+
+
+def _is_classification(y: Sequence) -> bool:
+    return all(isinstance(t, int) and not isinstance(t, bool) for t in y)
+
+
+def _targets(loss: Loss, y: Sequence, n_outputs: int, classify: bool) -> list:
+    if not classify:
+        return list(y)
+    if loss.multi_output and n_outputs < 2:
+        raise ValueError(f"loss {loss.name!r} needs one output per class, but the model has "
+                         f"{n_outputs}; end the model with a layer of n_classes neurons")
+    if loss.multi_output and max(y) >= n_outputs:
+        raise ValueError(f"labels go up to {max(y)} but the model has only {n_outputs} "
+                         f"outputs; give the last layer {max(y) + 1} neurons")
+    if loss.name in ("bce", "hinge") and (n_outputs != 1 or set(y) - {0, 1}):
+        raise ValueError(f"loss {loss.name!r} is for two classes labelled 0/1 with one model "
+                         f"output (got {n_outputs} outputs, labels {sorted(set(y))[:5]}); "
+                         "use cross_entropy for more classes")
+    return [loss.target(t, n_outputs) for t in y]
+
+
+# --- inference -------------------------------------------------------------------------
+
+
+def _eval_mode(model):
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    return was_training
+
+
+def predict(model, X: Sequence[Sequence[float]], loss: Union[str, Loss] = "cross_entropy"
+            ) -> list[int]:
+    """The predicted class of each row (argmax, or the sign of a single output)."""
+    loss = _as_loss(loss)
+    was_training = _eval_mode(model)
+    try:
+        return [loss.predict(_outputs_data(model, x)) for x in X]
+    finally:
+        if was_training:
+            model.train()
+
+
+def predict_proba(model, X: Sequence[Sequence[float]],
+                  loss: Union[str, Loss] = "cross_entropy") -> list[list[float]]:
+    """Class probabilities per row: softmax for cross_entropy, sigmoid for bce."""
+    loss = _as_loss(loss)
+    if loss.name not in ("cross_entropy", "bce"):
+        raise ValueError(f"loss {loss.name!r} does not give probabilities; "
+                         "only cross_entropy and bce models do")
+    was_training = _eval_mode(model)
+    try:
+        out = []
+        for x in X:
+            scores = _outputs_data(model, x)
+            if loss.name == "bce":
+                p = 1.0 / (1.0 + math.exp(-scores[0])) if scores[0] > -700 else 0.0
+                out.append([1.0 - p, p])
+            else:
+                out.append(softmax(scores))
+        return out
+    finally:
+        if was_training:
+            model.train()
+
+
+def accuracy(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    """The share of correct predictions.
+
+    >>> accuracy([0, 1, 1, 2], [0, 1, 0, 2])
+    0.75
+    """
+    if len(y_true) != len(y_pred) or not y_true:
+        raise ValueError(f"accuracy: {len(y_true)} labels and {len(y_pred)} predictions; "
+                         "need the same number, at least one")
+    return sum(t == p for t, p in zip(y_true, y_pred)) / len(y_true)
+
+
+def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int],
+                     n_classes: Optional[int] = None) -> list[list[int]]:
+    """``matrix[true][predicted]`` counts, as scikit-learn's function.
+
+    >>> confusion_matrix([0, 1, 1, 2], [0, 1, 0, 2])
+    [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"confusion_matrix: {len(y_true)} labels and {len(y_pred)} "
+                         "predictions; need the same number")
+    n = n_classes or (max(list(y_true) + list(y_pred)) + 1)
+    matrix = [[0] * n for _ in range(n)]
+    for t, p in zip(y_true, y_pred):
+        matrix[t][p] += 1
+    return matrix
+
+
+def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
+             loss: Union[str, Loss] = "cross_entropy") -> dict:
+    """``{"loss": mean loss, "accuracy": share correct (None for regression)}``, in eval
+    mode and without building the model's graph."""
+    loss = _as_loss(loss)
+    if len(X) != len(y) or not X:
+        raise ValueError(f"evaluate: X has {len(X)} rows and y {len(y)} labels; "
+                         "need the same number, at least one")
+    classify = _is_classification(y)
+    was_training = _eval_mode(model)
+    try:
+        outputs = [_outputs_data(model, x) for x in X]
+    finally:
+        if was_training:
+            model.train()
+    for row, out in enumerate(outputs):
+        if not all(math.isfinite(o) for o in out):
+            raise ValueError(f"evaluate: the model's output for row {row} is {out}, not "
+                             "finite; its parameters are too large for these inputs "
+                             "(did training diverge? lower the learning rate)")
+    targets = _targets(loss, y, len(outputs[0]), classify)
+    total = math.fsum(
+        loss.example([Value(o) for o in out] if len(out) > 1 else Value(out[0]), t).data
+        for out, t in zip(outputs, targets))
+    result = {"loss": total / len(X), "accuracy": None}
+    if classify:
+        result["accuracy"] = accuracy(y, [loss.predict(out) for out in outputs])
+    return result
+
+
+# --- the loop ----------------------------------------------------------------------------
+
+
+def _layer_grad_norms(model) -> list[float]:
+    return [math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters()))
+            for layer in getattr(model, "layers", [])]
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="batch", leave=False, dynamic_ncols=True, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while training builds graphs.
+
+    A graph holds no reference cycles (it is freed by reference counting), but its
+    tens of thousands of new nodes trigger collections that rescan all of them:
+    measured, that made the forward pass about 4x slower.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _not_finite(value: float) -> bool:
+    return not math.isfinite(value)
+
+
+def fit(model, X: Sequence[Sequence[float]], y: Sequence,
+        loss: Union[str, Loss] = "cross_entropy",
+        optimizer: Union[str, Optimizer] = "adam", lr: Optional[float] = None,
+        epochs: int = 10, batch_size: int = 32, val_split: float = 0.0,
+        validation_data: Optional[tuple[Sequence, Sequence]] = None,
+        early_stopping: Optional[int] = None, seed: Optional[int] = 0,
+        progress: bool = True, l1: float = 0.0, l2: float = 0.0,
+        weight_decay: float = 0.0, clip_norm: Optional[float] = None,
+        clip_value: Optional[float] = None,
+        scheduler: Optional[Union[LRScheduler, Callable[[Optimizer], LRScheduler]]] = None,
+        on_epoch: Optional[Callable[[dict], None]] = None, compile: bool = False) -> History:
+    """Train ``model`` on ``(X, y)`` with mini-batches; returns a :class:`History`.
+
+    - ``loss``: cross_entropy (one output per class), bce (one logit, labels 0/1),
+      hinge, multi_margin or mse (also for regression, with float targets).
+    - ``optimizer``: a name (sgd, momentum, nesterov, adam, adamw; ``lr`` defaults to
+      :data:`DEFAULT_LR`) or an :class:`~nn.optim.Optimizer` over ``model.parameters()``.
+    - ``val_split``: hold out this share of ``(X, y)`` (stratified) for validation,
+      unless ``validation_data=(X_val, y_val)`` is given.
+    - ``early_stopping=patience``: stop after that many epochs without a lower
+      validation loss (training loss without validation data) and restore the best
+      weights.
+    - ``l1``/``l2`` add penalties to the loss; ``weight_decay`` goes to the optimizer;
+      ``clip_norm``/``clip_value`` clip gradients before each step.
+    - ``scheduler``: an LR schedule (or a function of the optimizer that makes one),
+      stepped once per epoch.
+    - ``compile=True`` replays each mini-batch on the compiled tape
+      (:mod:`autograd.tape`, needs numpy): the scalar engine's numbers, many times
+      faster.  Dropout and a loss that branches on values (bce) cannot be traced,
+      and say so before training starts (see :mod:`nn.compiled`).
+    - A non-finite loss, gradient or parameter raises :class:`TrainingDivergedError`
+      naming the epoch and batch; the model keeps the last good parameters.
+    """
+    loss = _as_loss(loss)
+    if len(X) != len(y) or not X:
+        raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} labels; "
+                         "need the same number, at least one")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit(epochs={epochs!r}): train for at least one epoch")
+    if early_stopping is not None and (not isinstance(early_stopping, int)
+                                       or early_stopping < 1):
+        raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
+                         "number of epochs, at least 1 (or None to turn it off)")
+    classify = _is_classification(y)
+    if validation_data is not None:
+        X_val, y_val = validation_data
+        X_train, y_train = list(X), list(y)
+    elif val_split:
+        X_train, X_val, y_train, y_val = train_test_split(
+            X, y, test_size=val_split, stratify=classify, seed=seed)
+    else:
+        X_train, y_train, X_val, y_val = list(X), list(y), [], []
+
+    n_outputs = _n_outputs(model, X_train[0])
+    compiled = None
+    targets = _targets(loss, y_train, n_outputs, classify)
+    params = model.parameters()
+    if isinstance(optimizer, str):
+        name = optimizer.lower()
+        rate = lr if lr is not None else DEFAULT_LR.get(name, 0.01)
+        optimizer = make_optimizer(name, params, rate, weight_decay=weight_decay)
+    elif lr is not None or weight_decay:
+        raise ValueError("fit: lr and weight_decay go to the optimizer you built; "
+                         "pass them to its constructor instead")
+    if scheduler is not None and not isinstance(scheduler, LRScheduler):
+        scheduler = scheduler(optimizer)
+
+    history = History()
+    rng = random.Random(seed)
+    n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
+    bar = _progress_bar(epochs * n_batches, progress)
+    best_loss, best_params, waited = math.inf, None, 0
+    if hasattr(model, "train"):
+        model.train()
+    if compile:
+        from .compiled import CompiledLoss  # numpy is needed only here
+
+        compiled = CompiledLoss(model, loss, X_train[0], targets[0])
+
+    def diverged(epoch: int, batch: int, what: str, snapshot: list) -> TrainingDivergedError:
+        for p, value in zip(params, snapshot):
+            p.data = value
+        history.stop_reason = (f"training stopped at epoch {epoch}, batch {batch} of "
+                               f"{n_batches}: {what}. The last parameters that gave a finite "
+                               f"loss are kept. Try a smaller learning rate (now {optimizer.lr}), "
+                               "gradient clipping (clip_norm=1.0) or standardized inputs.")
+        return TrainingDivergedError(history.stop_reason, epoch, batch, history)
+
+    last_good = [p.data for p in params]
+    pause_gc = _no_cyclic_gc()
+    pause_gc.__enter__()
+    try:
+        for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
+            loss_sum, correct, layer_norms = 0.0, 0, []
+            for batch, (xb, tb) in enumerate(
+                    batches(X_train, list(zip(targets, y_train)), batch_size, rng=rng), 1):
+                snapshot = [p.data for p in params]  # what this batch's step starts from
+                try:
+                    if compiled is not None:  # the whole batch at once, on the tape
+                        mean, batch_outputs = compiled.forward(xb, [t for t, _ in tb])
+                        data_loss = Value(mean)  # a leaf: the tape adds its gradients
+                        if classify:
+                            correct += sum(loss.predict(o) == label for o, (_, label)
+                                           in zip(batch_outputs.tolist(), tb))
+                    else:
+                        losses = []
+                        for x, (target, label) in zip(xb, tb):
+                            example, outputs = example_loss(model, loss, x, target)
+                            losses.append(example)
+                            if classify:
+                                correct += loss.predict([o.data for o in outputs]) == label
+                        data_loss = sum(losses[1:], losses[0]) * (1.0 / len(losses))
+                    total = data_loss
+                    if l1:
+                        total = total + l1_penalty(params, l1)
+                    if l2:
+                        total = total + l2_penalty(params, l2)
+                    if _not_finite(total.data):
+                        raise diverged(epoch, batch, f"the loss is {total.data}", last_good)
+                    optimizer.zero_grad()
+                    total.backward()
+                    if compiled is not None:
+                        compiled.backward(data_loss.grad)
+                except OpError as error:
+                    raise diverged(epoch, batch, f"the loss could not be computed ({error})",
+                                   last_good) from None
+                bad = next((p.grad for p in params if _not_finite(p.grad)), None)
+                if bad is not None:
+                    raise diverged(epoch, batch, f"a gradient is {bad}", snapshot)
+                if clip_value is not None:
+                    clip_grad_value_(params, clip_value)
+                if clip_norm is not None:
+                    clip_grad_norm_(params, clip_norm)
+                layer_norms.append(_layer_grad_norms(model))
+                optimizer.step()
+                bad = next((p.data for p in params if _not_finite(p.data)), None)
+                if bad is not None:
+                    raise diverged(epoch, batch, f"the update made a parameter {bad}", snapshot)
+                # The step started from parameters whose loss was finite: the fallback
+                # if the new ones give a non-finite loss on the next batch.
+                last_good = snapshot
+                loss_sum += data_loss.data * len(xb)
+                if bar is not None:
+                    bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
+                    bar.set_postfix(loss=f"{data_loss.data:.4f}", refresh=False)
+                    bar.update(1)
+
+            record = _end_epoch(history, model, loss, epoch, loss_sum / len(X_train),
+                                correct / len(X_train) if classify else None,
+                                X_val, y_val, optimizer.lr, layer_norms,
+                                time.perf_counter() - started)
+            if bar is None and progress:
+                print(_epoch_line(record, epochs), file=sys.stderr, flush=True)
+            if on_epoch is not None:
+                on_epoch(record)
+            if scheduler is not None:
+                scheduler.step()
+
+            monitored = record["val_loss"] if X_val else record["train_loss"]
+            if monitored < best_loss:
+                best_loss, waited, history.best_epoch = monitored, 0, epoch
+                best_params = [p.data for p in params]
+            else:
+                waited += 1
+                if early_stopping is not None and waited >= early_stopping:
+                    history.stopped_early = True
+                    history.stop_reason = (f"early stopping at epoch {epoch}: no better "
+                                           f"{'validation' if X_val else 'training'} loss "
+                                           f"for {early_stopping} epochs; restored the "
+                                           f"weights of epoch {history.best_epoch}")
+                    break
+        if early_stopping is not None and best_params is not None:
+            for p, value in zip(params, best_params):
+                p.data = value
+    finally:
+        pause_gc.__exit__(None, None, None)
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _end_epoch(history: History, model, loss: Loss, epoch: int, train_loss: float,
+               train_accuracy: Optional[float], X_val, y_val, lr: float,
+               layer_norms: list, seconds: float) -> dict:
+    val = evaluate(model, X_val, y_val, loss) if X_val else {"loss": None, "accuracy": None}
+    norms = ([math.fsum(col) / len(col) for col in zip(*layer_norms)] if layer_norms else [])
+    record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
+              "val_loss": val["loss"], "val_accuracy": val["accuracy"], "lr": lr,
+              "grad_norms": norms, "seconds": seconds}
+    history.epochs.append(epoch)
+    history.train_loss.append(train_loss)
+    history.train_accuracy.append(train_accuracy)
+    history.val_loss.append(val["loss"])
+    history.val_accuracy.append(val["accuracy"])
+    history.lr.append(lr)
+    history.grad_norms.append(norms)
+    history.seconds.append(seconds)
+    return record
+
+
+def _epoch_line(record: dict, epochs: int) -> str:
+    """``epoch  3/20  loss 0.4123  acc 81.2%  val_loss 0.3990  val_acc 85.0%  (1.2 s)``"""
+    parts = [f"epoch {record['epoch']:3d}/{epochs}", f"loss {record['train_loss']:.4f}"]
+    if record["train_accuracy"] is not None:
+        parts.append(f"acc {record['train_accuracy']:.1%}")
+    if record["val_loss"] is not None:
+        parts.append(f"val_loss {record['val_loss']:.4f}")
+    if record["val_accuracy"] is not None:
+        parts.append(f"val_acc {record['val_accuracy']:.1%}")
+    parts.append(f"({record['seconds']:.1f} s)")
+    return "  ".join(parts)
