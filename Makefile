@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench lint clean install install-test
+.PHONY: demo test bench lint clean install install-test chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml setup.cfg | $(PY)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml setup.cfg | $(PY)
-	$(PIP) install -e '.[test,fast,dev]'
+	$(PIP) install -e '.[test,fast,dev,plot,digits,progress]'
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -26,11 +26,20 @@ install-test: $(VENV)/.installed-test
 demo: $(VENV)/.installed
 	$(VENV)/bin/chainrule demo
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test chromium
 	$(PY) -m pytest
+
+# The stepper test drives Debian's chromium through Playwright (pip package only; it never
+# runs `playwright install`).  If chromium cannot be installed the test says so and skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y chromium \
+		|| (apt-get update && apt-get install -y chromium) \
+		|| sudo -n apt-get install -y chromium \
+		|| echo "make chromium: could not install chromium; the browser test will be skipped"
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
+	$(PY) benchmarks/tape_step.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

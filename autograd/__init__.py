@@ -8,6 +8,8 @@
 0.8
 """
 
+from .expr import ExprError, Expression, parse
+from .gradcheck import GradcheckError, GradcheckResult, InputCheck, gradcheck, graph_function
 from .graph import nodes_and_edges, topological_order
 from .ops import (
     OPS,
@@ -19,6 +21,18 @@ from .ops import (
     OpZeroDivisionError,
     register_op,
     unregister_op,
+)
+from .trace import (
+    BackwardStep,
+    BackwardTrace,
+    Contribution,
+    ForwardRow,
+    ForwardTable,
+    NeuronRow,
+    NeuronTable,
+    backward_steps,
+    forward_table,
+    neuron_table,
 )
 from .value import Value, local_derivatives
 
@@ -36,4 +50,33 @@ __all__ = [
     "local_derivatives",
     "topological_order",
     "nodes_and_edges",
+    "parse",
+    "Expression",
+    "ExprError",
+    "forward_table",
+    "backward_steps",
+    "neuron_table",
+    "ForwardRow",
+    "ForwardTable",
+    "BackwardStep",
+    "BackwardTrace",
+    "Contribution",
+    "NeuronRow",
+    "NeuronTable",
+    "gradcheck",
+    "GradcheckResult",
+    "GradcheckError",
+    "InputCheck",
+    "graph_function",
 ]
+
+
+def __getattr__(name: str):
+    # The compiled tape (autograd.tape) needs numpy, an optional extra ("fast"), so it is
+    # imported on first use rather than here; that is also why __all__ leaves it out
+    # (a star import would pull numpy in).  ``from autograd import compile_tape`` works.
+    if name in ("Tape", "compile_tape", "TapeTraceError", "TapeMismatchError"):
+        from . import tape
+
+        return getattr(tape, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -19,6 +19,12 @@ __all__ = ["main", "CommandError", "SUBCOMMANDS"]
 # name -> (module, one-line help)
 SUBCOMMANDS = {
     "demo": ("chainrule.demo", "train micrograd's moons demo and draw a neuron's graph"),
+    "trace": ("chainrule.trace_cmd", "backprop through an expression step by step: tables, "
+              "pictures, an HTML stepper"),
+    "gradcheck": ("chainrule.gradcheck_cmd", "compare backward() with finite differences "
+                  "for an expression"),
+    "train": ("chainrule.train_cmd", "train an MLP on a data set: metrics, model.json, plots"),
+    "predict": ("chainrule.predict_cmd", "run a saved model.json on new inputs"),
 }
 
 

@@ -6,6 +6,10 @@
 True
 """
 
+from .annotated import GraphTooLargeWarning, draw_annotated, draw_network, draw_step
 from .drawing import RendererNotFound, draw_graph, find_dot, node_label, render, to_svg
+from .stepper import step_frames, stepper_html, write_stepper
 
-__all__ = ["draw_graph", "render", "to_svg", "find_dot", "node_label", "RendererNotFound"]
+__all__ = ["draw_graph", "render", "to_svg", "find_dot", "node_label", "RendererNotFound",
+           "draw_annotated", "draw_step", "draw_network", "GraphTooLargeWarning",
+           "stepper_html", "write_stepper", "step_frames"]

@@ -1,0 +1,448 @@
+"""A safe little expression language: ``"tanh(x*w + b)"`` -> a Value graph.
+
+>>> e = parse("tanh(x*w + b)")
+>>> e.variables
+('x', 'w', 'b')
+>>> out = e.build(x=2.0, w=-3.0, b=6.88)
+>>> out.label, round(out.data, 4)
+('tanh(x*w + b)', 0.7064)
+>>> [v.label for v in out._prev[0]._prev]
+['x*w', 'b']
+
+The text goes through :func:`ast.parse` (which only builds a syntax tree -- no
+code object is made and nothing is run) and every node of that tree is checked
+against a whitelist: numbers, variable names, ``+ - * / **``, unary minus,
+parentheses, and calls of the ops in :data:`autograd.ops.OPS` that are written as
+functions (``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu`` ... whatever the
+table holds).  The graph is then built by walking the checked tree with
+:class:`Value` arithmetic.  ``eval``, ``exec`` and ``compile`` are never used.
+
+Anything else is an :class:`ExprError` that names the offending text, its
+column, and what is allowed:
+
+>>> parse("x.__class__")
+Traceback (most recent call last):
+...
+autograd.expr.ExprError: attribute access 'x.__class__' at column 1 is not allowed in \
+'x.__class__'; allowed: numbers, variable names, + - * / **, unary minus, parentheses and \
+calls exp(), log(), neg(), relu(), sigmoid(), tanh()
+
+Each variable becomes ONE leaf labelled by its name (a variable used twice is one
+node reached by two paths); each intermediate node is labelled with its own
+sub-expression, or ``n1``, ``n2`` ... when that text would be longer than
+:data:`MAX_LABEL` (the output keeps its text up to :data:`MAX_ROOT_LABEL`
+characters, and is called ``out`` beyond that).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import warnings
+from dataclasses import dataclass
+from numbers import Real
+from typing import Mapping, Optional, Union
+
+from .ops import OPS, OpError
+from .value import Value
+
+__all__ = ["parse", "build", "Expression", "ExprError", "MAX_LENGTH", "MAX_LABEL", "MAX_ROOT_LABEL",
+           "callable_ops"]
+
+MAX_LENGTH = 1000  # characters; a teaching expression is a line, not a program
+MAX_LABEL = 20     # longer sub-expressions are labelled n1, n2, ...
+MAX_ROOT_LABEL = 40  # the output keeps its text up to this length, else it is "out"
+MAX_DEPTH = 200    # nesting levels of the syntax tree
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# Python's precedence: a child binds tighter than its parent or needs parentheses.
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4, "atom": 5}
+
+_DESCRIPTIONS = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
+    ast.Compare: "comparison", ast.BoolOp: "'and'/'or'", ast.IfExp: "'if ... else'",
+    ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set",
+    ast.ListComp: "comprehension", ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension", ast.GeneratorExp: "generator expression",
+    ast.JoinedStr: "f-string", ast.Starred: "star argument", ast.NamedExpr: "':=' assignment",
+    ast.Await: "await", ast.Slice: "slice",
+}
+
+
+class ExprError(ValueError):
+    """The expression text cannot be used; ``str()`` is one line naming the spot.
+
+    ``text`` is the whole input, ``start``/``end`` the character span (0-based)
+    of the offending part, or ``None`` when the problem is not at one place.
+    :meth:`pointer` draws a caret under it.
+    """
+
+    def __init__(self, message: str, text: str = "", start: Optional[int] = None,
+                 end: Optional[int] = None):
+        super().__init__(message)
+        self.text = text
+        self.start = start
+        self.end = end
+
+    def pointer(self) -> str:
+        """The text with ``^^^`` under the offending part (two lines), or ``''``.
+
+        >>> try:
+        ...     parse("tanh(x)[0]")
+        ... except ExprError as error:
+        ...     print(error.pointer())
+        tanh(x)[0]
+        ^^^^^^^^^^
+        """
+        if self.start is None or not self.text:
+            return ""
+        end = max(self.end if self.end is not None else self.start + 1, self.start + 1)
+        return f"{self.text}\n{' ' * self.start}{'^' * (end - self.start)}"
+
+
+def callable_ops() -> list[str]:
+    """Names of the ops written as function calls, read from the ops table now.
+
+    >>> "tanh" in callable_ops() and "add" not in callable_ops()
+    True
+    """
+    return sorted(name for name, op in OPS.items() if not op.infix)
+
+
+def _allowed() -> str:
+    calls = ", ".join(f"{name}()" for name in callable_ops())
+    return ("allowed: numbers, variable names, + - * / **, unary minus, parentheses "
+            f"and calls {calls}")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A checked node: what to do, where it is, its children and its canonical text."""
+
+    kind: str            # "num", "var", "+", "-", "*", "/", "**", "neg", "call"
+    start: int
+    end: int
+    children: tuple = ()
+    number: float = 0.0
+    name: str = ""       # variable name or op name
+    text: str = ""       # canonical text, used as the node's label
+    precedence: int = 5
+    constant: bool = False  # no variables below
+
+
+class Expression:
+    """A checked expression.  :meth:`build` makes a fresh Value graph from it.
+
+    >>> e = parse("(a + b)**2 / c")
+    >>> e.variables
+    ('a', 'b', 'c')
+    >>> e.build({"a": 1, "b": 2, "c": 3}).data
+    3.0
+    """
+
+    def __init__(self, text: str, root: _Node, variables: tuple):
+        self.text = text
+        self._root = root
+        self.variables: tuple[str, ...] = variables
+
+    def __repr__(self) -> str:
+        return f"parse({self.text!r})"
+
+    def build(self, values: Optional[Mapping[str, Union[float, Value]]] = None,
+              **named: Union[float, Value]) -> Value:
+        """The Value graph for these variable values; returns the output node.
+
+        A value may be a number (a new leaf labelled by the variable's name is
+        made) or a :class:`Value` you hold, so you can read its ``.grad`` later.
+
+        >>> x = Value(3.0)
+        >>> y = parse("x*x + 1").build(x=x)
+        >>> y.backward(); x.label, x.grad
+        ('x', 6.0)
+        """
+        given = dict(values or {})
+        given.update(named)
+        missing = [v for v in self.variables if v not in given]
+        if missing:
+            example = " ".join(f"{v}=1.0" for v in missing)
+            raise ExprError(f"no value for {', '.join(missing)} in {_short(self.text)!r}; "
+                            f"give every variable a number, e.g. {example}", self.text)
+        unknown = [k for k in given if k not in self.variables]
+        if unknown:
+            uses = ", ".join(self.variables) if self.variables else "no variables"
+            raise ExprError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
+                            f"not in {_short(self.text)!r}, which uses {uses}; "
+                            "check the spelling", self.text)
+        leaves = {}
+        for name in self.variables:
+            value = given[name]
+            if isinstance(value, Value):
+                if not value.label:
+                    value.label = name
+                leaves[name] = value
+            elif isinstance(value, Real) and not isinstance(value, bool):
+                number = float(value)
+                if not math.isfinite(number):
+                    raise ExprError(f"{name} = {number}: a variable needs a finite number",
+                                    self.text)
+                leaves[name] = Value(number, name)
+            else:
+                raise ExprError(f"{name} = {_short(repr(value))}: a variable needs a number "
+                                f"or a Value, not {type(value).__name__}", self.text)
+        return _Builder(self.text, leaves).run(self._root)
+
+
+def parse(text: str) -> Expression:
+    """Check ``text`` and return an :class:`Expression`; raises :class:`ExprError`.
+
+    >>> parse("-log(sigmoid(z))").variables
+    ('z',)
+    >>> parse("2**x").build(x=3).data
+    8.0
+    """
+    if not isinstance(text, str):
+        raise ExprError(f"an expression must be text, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"the expression is {len(text)} characters long; the limit is "
+                        f"{MAX_LENGTH}: split it into smaller pieces", _short(text, 60))
+    for index, ch in enumerate(text):
+        if ch != " " and ch != "\t" and not ch.isprintable():
+            raise ExprError(f"character {ch!r} at column {index + 1} is not allowed: write the "
+                            "expression on one line with printable characters", text,
+                            index, index + 1)
+    stripped = text.lstrip(" \t")
+    shift = len(text) - len(stripped)
+    if not stripped.strip():
+        raise ExprError("the expression is empty; write one such as tanh(x*w + b)", text)
+    try:
+        with warnings.catch_warnings():  # e.g. "invalid escape sequence": ours is the error
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")  # a syntax tree only: nothing is run
+    except SyntaxError as error:
+        reason = (error.msg or "invalid syntax").rstrip(".")
+        if not error.offset:  # Python saw the end of the text while it wanted more
+            column = len(text.rstrip())
+            reason = "the expression ends too early; is an operand or ')' missing?"
+        else:
+            column = min(max(shift + error.offset - 1, 0), len(text))
+        end = shift + (error.end_offset or 0) - 1
+        raise ExprError(f"syntax error at column {column + 1} of {_short(text)!r}: {reason}; "
+                        "write it like tanh(x*w + b) or (a + b)**2 / c", text, column,
+                        end if end > column else None) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError(f"{_short(text)!r} is nested too deeply to read; "
+                        "split it into smaller pieces", text) from None
+    return _Checker(text, stripped, shift).run(tree)
+
+
+def build(text: str, values: Optional[Mapping[str, Union[float, Value]]] = None,
+          **named: Union[float, Value]) -> Value:
+    """``parse(text).build(values, **named)`` in one call.
+
+    >>> round(build("tanh(x*w + b)", x=2, w=-3, b=6.88).data, 4)
+    0.7064
+    """
+    return parse(text).build(values, **named)
+
+
+class _Checker:
+    """Turn a Python syntax tree into checked :class:`_Node` s, or raise ExprError."""
+
+    def __init__(self, text: str, stripped: str, shift: int):
+        self.text = text
+        self.encoded = stripped.encode("utf-8")
+        self.shift = shift
+        self.variables: dict[str, None] = {}
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        # ast offsets count UTF-8 bytes of the (single) line; turn them into characters.
+        def chars(byte_offset):
+            return self.shift + len(self.encoded[:byte_offset].decode("utf-8", "replace"))
+        start = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None)
+        return chars(start), chars(end if end is not None else len(self.encoded))
+
+    def fail(self, node: ast.AST, what: str, hint: str = "") -> ExprError:
+        start, end = self.span(node)
+        piece = self.text[start:end]
+        hint = f"{hint}; " if hint else ""
+        return ExprError(f"{what} {_short(piece)!r} at column {start + 1} is not allowed in "
+                         f"{_short(self.text)!r}; {hint}{_allowed()}", self.text, start, end)
+
+    def run(self, tree: ast.Expression) -> Expression:
+        root = self.check(tree.body, 0)
+        return Expression(self.text, root, tuple(self.variables))
+
+    def check(self, node: ast.AST, depth: int) -> _Node:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"a part nested deeper than {MAX_DEPTH} levels",
+                            "split the expression into smaller pieces")
+        start, end = self.span(node)
+        if isinstance(node, ast.Constant):
+            return self.number(node, start, end)
+        if isinstance(node, ast.Name):
+            return self.name(node, start, end)
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, ast.USub):
+                symbol = {ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}[type(node.op)]
+                raise self.fail(node, f"unary {symbol}",
+                                "only unary minus is allowed before a term")
+            operand = self.check(node.operand, depth + 1)
+            if operand.kind == "num":  # -3 is the number -3, not neg(3)
+                return _Node("num", start, end, number=-operand.number,
+                             text=_number_text(-operand.number), constant=True,
+                             precedence=_PRECEDENCE["neg"] if operand.number > 0 else 5)
+            text = "-" + _wrap(operand, _PRECEDENCE["neg"], right=True)
+            return _Node("neg", start, end, (operand,), text=text,
+                         precedence=_PRECEDENCE["neg"], constant=operand.constant)
+        if isinstance(node, ast.BinOp):
+            symbol = _BINARY.get(type(node.op))
+            if symbol is None:
+                raise self.fail(node, "operator", "use + - * / or **")
+            left = self.check(node.left, depth + 1)
+            right = self.check(node.right, depth + 1)
+            level = _PRECEDENCE[symbol]
+            spaced = f" {symbol} " if symbol in "+-" else symbol
+            if symbol == "**":  # right-associative, and binds tighter than unary minus
+                text = _wrap(left, level + 1) + "**" + _wrap(right, level, right=True)
+            else:
+                text = _wrap(left, level) + spaced + _wrap(right, level + 1)
+            return _Node(symbol, start, end, (left, right), text=text, precedence=level,
+                         constant=left.constant and right.constant)
+        if isinstance(node, ast.Call):
+            return self.call(node, start, end, depth)
+        what = _DESCRIPTIONS.get(type(node), type(node).__name__)
+        raise self.fail(node, what)
+
+    def number(self, node: ast.Constant, start: int, end: int) -> _Node:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "text" if isinstance(value, (str, bytes)) else type(value).__name__
+            raise self.fail(node, f"{kind}", "only plain numbers are constants")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.fail(node, "the number", "it is too large for a float")
+        return _Node("num", start, end, number=number, text=_number_text(number),
+                     constant=True)
+
+    def name(self, node: ast.Name, start: int, end: int) -> _Node:
+        name = node.id
+        if name in OPS and not OPS[name].infix:
+            raise self.fail(node, "the function name",
+                            f"call it, e.g. {name}(x)")
+        if name.startswith("__"):
+            raise self.fail(node, "the reserved name", "names may not start with __")
+        self.variables.setdefault(name, None)
+        return _Node("var", start, end, name=name, text=name)
+
+    def call(self, node: ast.Call, start: int, end: int, depth: int) -> _Node:
+        func = node.func
+        if not isinstance(func, ast.Name):
+            raise self.fail(func, "calling", "call a function by its name, e.g. tanh(x)")
+        name = func.id
+        op = OPS.get(name)
+        if op is None or op.infix:
+            raise self.fail(func, "the unknown function")
+        if node.keywords:
+            raise self.fail(node.keywords[0], "the keyword argument",
+                            f"write {name}(x) with the argument alone")
+        if len(node.args) != op.arity:
+            raise self.fail(node, f"a call with {len(node.args)} argument(s)",
+                            f"{name} takes {op.arity}")
+        args = tuple(self.check(arg, depth + 1) for arg in node.args)
+        text = f"{name}({', '.join(arg.text for arg in args)})"
+        return _Node("call", start, end, args, name=name, text=text,
+                     constant=all(arg.constant for arg in args))
+
+
+def _number_text(x: float) -> str:
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _wrap(node: _Node, level: int, right: bool = False) -> str:
+    """A child's text, in parentheses when it binds more loosely than ``level``."""
+    if node.kind == "num" and node.number < 0 and level >= _PRECEDENCE["neg"]:
+        return f"({node.text})"
+    tighter = node.precedence > level or (node.precedence == level and not right)
+    if node.kind in ("num", "var", "call") or tighter:
+        return node.text
+    return f"({node.text})"
+
+
+class _Builder:
+    """Walk checked nodes with Value arithmetic, labelling every new node."""
+
+    def __init__(self, text: str, leaves: dict):
+        self.text = text
+        self.leaves = leaves
+        self.counter = 0
+
+    def label(self, value: Value, node: _Node) -> Value:
+        if len(node.text) <= MAX_LABEL:
+            value.label = node.text
+        else:
+            self.counter += 1
+            while f"n{self.counter}" in self.leaves:
+                self.counter += 1
+            value.label = f"n{self.counter}"
+        return value
+
+    def run(self, root: _Node) -> Value:
+        result = self.value(root)
+        if result.label == "" or root.kind == "num":
+            self.label(result, root)
+        if root.kind not in ("var", "num") and len(root.text) > MAX_LABEL:
+            # the output is named in every table: its own text while that stays readable
+            result.label = root.text if len(root.text) <= MAX_ROOT_LABEL else "out"
+        return result
+
+    def constant(self, node: _Node) -> float:
+        """A variable-free exponent or base as a plain number (``2`` in ``x**2``)."""
+        return self.value(node).data
+
+    def value(self, node: _Node) -> Value:
+        if node.kind == "var":
+            return self.leaves[node.name]
+        if node.kind == "num":
+            return Value(node.number, node.text)
+        try:
+            if node.kind == "**":
+                base, exponent = node.children
+                if exponent.constant:
+                    result = self.value(base) ** self.constant(exponent)
+                elif base.constant:
+                    result = self.constant(base) ** self.value(exponent)
+                else:
+                    result = self.value(base) ** self.value(exponent)
+            elif node.kind == "call":
+                args = [self.value(child) for child in node.children]
+                result = _apply(node.name, args)
+            elif node.kind == "neg":
+                result = -self.value(node.children[0])
+            else:
+                left, right = (self.value(child) for child in node.children)
+                result = {"+": left.__add__, "-": left.__sub__, "*": left.__mul__,
+                          "/": left.__truediv__}[node.kind](right)
+        except OpError as error:
+            if getattr(error, "_expr_located", False):
+                raise
+            located = type(error)(f"{error} (in {_short(self.text[node.start:node.end])!r} "
+                                  f"at column {node.start + 1})")
+            located._expr_located = True
+            raise located from None
+        return self.label(result, node)
+
+
+def _apply(name: str, args: list) -> Value:
+    """Apply op ``name`` of the table: its Value method if it has one, else the table rule."""
+    method = getattr(Value, name, None)
+    if callable(method) and len(args) == 1:
+        return method(args[0])
+    return args[0]._apply(name, tuple(args))

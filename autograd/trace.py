@@ -1,0 +1,575 @@
+"""The teaching record: the forward pass as a table, the backward pass as steps.
+
+>>> from autograd.expr import build
+>>> out = build("a*b + a", a=2.0, b=-3.0)
+>>> print(forward_table(out))
+#  node     op     inputs  value
+1  a        input  -         2.0
+2  b        input  -        -3.0
+3  a*b      mul    a, b     -6.0
+4  a*b + a  add    a*b, a   -4.0
+>>> steps = backward_steps(out)
+>>> step = steps[1]                     # the node a*b, second in reverse order
+>>> step.node, step.upstream
+('a*b', 1.0)
+>>> print(step.contributions[0].formula_text())
+d(a*b)/da = b = -3.0
+>>> [(c.node, c.amount) for c in steps.received("a")]   # two paths reach a
+[('a*b + a', 1.0), ('a*b', -3.0)]
+>>> steps.gradients()
+{'a': -2.0, 'b': 2.0}
+
+Each :class:`BackwardStep` is one node, visited in reverse topological order: the
+``upstream`` gradient that has arrived at it (final by then), and one
+:class:`Contribution` per parent -- the local derivative as a formula and as a
+number, the product ``local * upstream`` passed back, and the parent's running
+total after the ``+=``.  ``print(steps)`` gives an aligned terminal table.
+
+:func:`backward_steps` runs the backward pass itself (from zeroed grads, as
+``backward()`` after ``zero_grad()`` would), reading the same rules from the ops
+table, so the ``.grad`` of every node afterwards equals what ``backward()`` gives.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Iterator, Optional, Sequence, Union
+
+from .graph import topological_order
+from .ops import OPS, Op
+from .value import Value, local_derivatives
+
+__all__ = [
+    "forward_table",
+    "ForwardRow",
+    "ForwardTable",
+    "backward_steps",
+    "BackwardStep",
+    "BackwardTrace",
+    "Contribution",
+    "neuron_table",
+    "NeuronRow",
+    "NeuronTable",
+    "node_names",
+    "format_number",
+    "operand_names",
+]
+
+MAX_NAME = 20  # an unlabelled node is named by its formula when that is this short
+
+
+def format_number(x: Optional[float]) -> str:
+    """A number as a person writes it: ``-3.0``, ``0.419974``, ``1.5e-08``.
+
+    >>> format_number(-3), format_number(0.41997434161402614), format_number(None)
+    ('-3.0', '0.419974', '-')
+    """
+    if x is None:
+        return "-"
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{x:.1f}"
+    return f"{x:.6g}"
+
+
+def operand_names(op: Op) -> tuple[str, ...]:
+    """The letters the op's formulas use for its operands, read from its rules.
+
+    >>> operand_names(OPS["mul"]), operand_names(OPS["pow"]), operand_names(OPS["rpow"])
+    (('a', 'b'), ('a', 'n'), ('c', 'a'))
+    """
+    for rule in op.derivatives:
+        if rule is None:
+            continue
+        try:
+            params = list(inspect.signature(rule).parameters)
+        except (TypeError, ValueError):
+            break
+        if len(params) == op.arity + 2:  # (m, out, *operands)
+            return tuple(params[2:])
+    try:
+        params = list(inspect.signature(op.forward).parameters)
+        if len(params) == op.arity + 1:  # (m, *operands)
+            return tuple(params[1:])
+    except (TypeError, ValueError):
+        pass
+    return tuple("abcdefgh"[:op.arity])
+
+
+def _substitute(formula: str, letters: Sequence[str], names: Sequence[str]) -> str:
+    """Write ``formula`` with node names for the op's letters, adding parentheses as needed."""
+    mapping = dict(zip(letters, names))
+    if not mapping:
+        return formula
+
+    def replace(match):
+        name = mapping[match.group(0)]
+        before = formula[match.start() - 1] if match.start() > 0 else ""
+        after = formula[match.end()] if match.end() < len(formula) else ""
+        if _precedence(name) == 5 or (before == "(" and after in (")", ",")):
+            return name
+        return f"({name})"
+
+    pattern = r"(?<![\w.])(" + "|".join(re.escape(k) for k in mapping) + r")(?![\w(])"
+    return re.sub(pattern, replace, formula)
+
+
+_LEVELS = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
+
+
+def _precedence(text: str) -> int:
+    """How tightly a written name binds: 1 for ``a + b`` ... 5 for ``x`` or ``tanh(x)``."""
+    depth, found = 0, 5
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and i > 0 and ch in "+-" and text[i - 1] == " ":
+            return 1
+        elif depth == 0 and ch in "*/":
+            if text[i:i + 2] == "**" or text[i - 1:i + 1] == "**":
+                found = min(found, 4)
+            else:
+                found = min(found, 2)
+    if text.startswith("-") and found > 3:
+        return 3
+    return found
+
+
+def _describe(op: Op, names: Sequence[str]) -> str:
+    """How the node is written with its parents' names: ``a*b``, ``tanh(n)``."""
+    if op.infix and len(names) == 2 and op.symbol in _LEVELS:
+        level = _LEVELS[op.symbol]
+        left, right = names
+        if _precedence(left) < level or (op.symbol == "**" and _precedence(left) <= level):
+            left = f"({left})"
+        if _precedence(right) < level or (_precedence(right) == level and op.symbol != "**"):
+            right = f"({right})"
+        symbol = op.symbol if level > 1 else f" {op.symbol} "
+        return f"{left}{symbol}{right}"
+    if op.infix and len(names) == 2:
+        return f" {op.symbol} ".join(n if _precedence(n) == 5 else f"({n})" for n in names)
+    if op.name == "neg" and names:
+        return f"-{names[0]}" if _precedence(names[0]) > 3 else f"-({names[0]})"
+    return f"{op.symbol}({', '.join(names)})"
+
+
+def node_names(nodes: Sequence[Value], unique: bool = True) -> dict:
+    """A unique, readable name per node: its label, else its short formula, else ``#k``.
+
+    A label shared by several nodes (every neuron has a ``b``) gets ``#k``, the
+    node's 1-based position in ``nodes``, appended (unless ``unique`` is False:
+    a picture that boxes each neuron can leave the plain labels).
+
+    >>> a = Value(1.0, "a"); c = a * a
+    >>> list(node_names([a, c]).values())
+    ['a', 'a*a']
+    """
+    base: dict = {}
+    for index, node in enumerate(nodes, 1):
+        name = node.label
+        if not name and node._op in OPS:
+            formula = _describe(OPS[node._op], [base.get(p, "?") for p in node._prev])
+            name = formula if len(formula) <= MAX_NAME else ""
+        base[node] = name or f"#{index}"
+    if not unique:
+        return base
+    counts: dict = {}
+    for name in base.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {node: (name if counts[name] == 1 or name.startswith("#") else f"{name}#{index}")
+            for index, (node, name) in enumerate(base.items(), 1)}
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+           ) -> str:
+    """Aligned columns; column indexes in ``right`` are right-aligned (numbers)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [str(c).rjust(w) if i in right and row is not header else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+# --- the forward pass ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForwardRow:
+    """One node of the forward pass: ``name = op(inputs) = value``."""
+
+    index: int              # 1-based position in topological order
+    name: str
+    op: str                 # the op's name, or "input" for a leaf
+    inputs: tuple           # the parents' names
+    value: float
+    formula: str            # e.g. "a*b"; the name for a leaf
+
+
+class ForwardTable(Sequence):
+    """The forward pass, one :class:`ForwardRow` per node in topological order."""
+
+    def __init__(self, rows: Sequence[ForwardRow]):
+        self.rows = tuple(rows)
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        body = [[str(r.index), r.name, r.op, ", ".join(r.inputs) or "-",
+                 format_number(r.value)] for r in self.rows]
+        return _table(["#", "node", "op", "inputs", "value"], body, right=(4,))
+
+    def __repr__(self) -> str:
+        return f"<ForwardTable of {len(self.rows)} nodes>"
+
+
+def forward_table(root: Value) -> ForwardTable:
+    """Every node ``root`` depends on, parents first, with its op, inputs and value.
+
+    >>> x = Value(2.0, "x"); y = (x * x).tanh(); y.label = "y"
+    >>> [(r.name, r.op, r.inputs) for r in forward_table(y)]
+    [('x', 'input', ()), ('x*x', 'mul', ('x', 'x')), ('y', 'tanh', ('x*x',))]
+    """
+    nodes = topological_order(root)
+    names = node_names(nodes)
+    rows = []
+    for index, node in enumerate(nodes, 1):
+        parents = tuple(names[p] for p in node._prev)
+        if node._op in OPS:
+            formula = _describe(OPS[node._op], parents)
+        else:
+            formula = names[node]
+        rows.append(ForwardRow(index, names[node], node._op or "input", parents, node.data,
+                               formula))
+    return ForwardTable(rows)
+
+
+# --- the backward pass ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one node sends to one parent: ``parent.grad += local * upstream``.
+
+    ``local`` is ``None`` for a constant operand (the ``2`` of ``x**2``): nothing
+    flows to it and ``amount`` is 0.
+    """
+
+    node: str                 # the node sending the gradient
+    node_formula: str         # how that node is computed from its parents, e.g. "x*w"
+    parent: str               # the node receiving it
+    parent_index: int         # the parent's 1-based position in topological order
+    position: int             # which operand of the op (0-based)
+    formula: str              # the local derivative with node names, e.g. "w"
+    generic: str              # the same in the table's letters, e.g. "d(a*b)/da = b"
+    local: Optional[float]
+    upstream: float
+    amount: float             # local * upstream
+    total_before: float       # parent.grad before the +=
+    total_after: float        # parent.grad after the +=
+
+    def formula_text(self) -> str:
+        """``d(x*w)/dx = w = -3.0``: the derivative, its formula and its number."""
+        if self.local is None:
+            return f"{self.parent} is a constant: no gradient"
+        return f"{self._derivative()} = {self.formula} = {format_number(self.local)}"
+
+    def _derivative(self) -> str:
+        return f"d({self.node_formula})/d{self.parent}" if _precedence(self.parent) == 5 \
+            else f"d({self.node_formula})/d({self.parent})"
+
+    def update_text(self) -> str:
+        """``x.grad += -3.0 * 1.0 = -3.0  ->  -3.0``: the ``+=`` and the running total."""
+        if self.local is None:
+            return f"{self.parent}: constant, no grad"
+        return (f"{self.parent}.grad += {format_number(self.local)} * "
+                f"{format_number(self.upstream)} = {format_number(self.amount)}  "
+                f"-> {format_number(self.total_after)}")
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node of the backward pass, visited once its gradient is final."""
+
+    step: int                 # 1-based step number
+    index: int                # the node's 1-based position in topological order
+    node: str
+    op: str                   # op name, or "input"
+    formula: str              # how the node is computed, e.g. "x*w"
+    value: float
+    upstream: float           # d(root)/d(node), final at this step
+    received: tuple           # the Contributions that summed to upstream (empty for the root)
+    contributions: tuple      # one Contribution per parent
+
+    def upstream_text(self) -> str:
+        """``1.0 (seed)``, or the sum it came from: ``-2.0 = 1.0 + -3.0``."""
+        if not self.received:
+            return f"{format_number(self.upstream)} (seed)" \
+                if self.step == 1 else f"{format_number(self.upstream)} (nothing flows here)"
+        if len(self.received) == 1:
+            return format_number(self.upstream)
+        parts = " + ".join(format_number(c.amount) for c in self.received)
+        return f"{format_number(self.upstream)} = {parts}"
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON (the HTML stepper uses it)."""
+        return {
+            "step": self.step, "index": self.index, "node": self.node, "op": self.op,
+            "formula": self.formula, "value": self.value, "upstream": self.upstream,
+            "upstream_text": self.upstream_text(),
+            "received": [{"from": c.node, "amount": c.amount} for c in self.received],
+            "contributions": [{
+                "parent": c.parent, "parent_index": c.parent_index, "local": c.local,
+                "formula": c.formula_text(), "generic": c.generic, "amount": c.amount,
+                "total_before": c.total_before, "total_after": c.total_after,
+                "update": c.update_text()} for c in self.contributions],
+        }
+
+    def rows(self) -> list[list[str]]:
+        """This step's lines of the printed table."""
+        head = [str(self.step), self.node, self.upstream_text()]
+        if not self.contributions:
+            what = "leaf: its grad is final" if self.op == "input" else "no parents"
+            return [head + [what, "", "", ""]]
+        out = []
+        for k, c in enumerate(self.contributions):
+            first = head if k == 0 else ["", "", ""]
+            if c.local is None:
+                out.append(first + [c.formula_text(), "", "", ""])
+                continue
+            out.append(first + [c.formula_text(),
+                                f"{format_number(c.local)} * {format_number(c.upstream)}"
+                                f" = {format_number(c.amount)}",
+                                c.parent,
+                                f"{format_number(c.total_before)} + {format_number(c.amount)}"
+                                f" = {format_number(c.total_after)}"])
+        return out
+
+    def __str__(self) -> str:
+        return _table(STEP_HEADER, self.rows())
+
+
+STEP_HEADER = ["step", "node", "upstream", "local derivative", "passed back", "parent",
+               "parent grad +="]
+
+
+class BackwardTrace(Sequence):
+    """The backward pass as :class:`BackwardStep` s, in the order they happen."""
+
+    def __init__(self, steps: Sequence[BackwardStep], nodes: Sequence[Value], names: dict):
+        self.steps = tuple(steps)
+        self.nodes = tuple(nodes)          # topological order; step k visits nodes[-k]
+        self.names = names
+
+    def __getitem__(self, index):
+        return self.steps[index]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[BackwardStep]:
+        return iter(self.steps)
+
+    def step_of(self, name: str) -> BackwardStep:
+        """The step that visits the node called ``name``."""
+        for step in self.steps:
+            if step.node == name:
+                return step
+        known = ", ".join(s.node for s in self.steps[:12])
+        raise KeyError(f"no node named {name!r} in this trace; nodes are {known} ...")
+
+    def received(self, name: str) -> tuple:
+        """Every contribution the node called ``name`` received, in order."""
+        return self.step_of(name).received
+
+    def gradients(self) -> dict:
+        """The final gradient of every input (leaf) that is not a constant, by name."""
+        out = {}
+        for step in reversed(self.steps):
+            if step.op == "input" and (step.received or step.step == 1):
+                out[step.node] = step.upstream
+        return out
+
+    def grads_after(self, step_number: int) -> list:
+        """Every node's grad (in topological order) after ``step_number`` steps ran.
+
+        Step 0 is the moment the seed ``root.grad = 1`` is set.
+        """
+        if not 0 <= step_number <= len(self.steps):
+            raise IndexError(f"step {step_number}: this trace has steps 0 to {len(self.steps)}")
+        grads = [0.0] * len(self.nodes)
+        grads[-1] = 1.0
+        for step in self.steps[:step_number]:
+            for c in step.contributions:
+                if c.local is not None:
+                    grads[c.parent_index - 1] = c.total_after
+        return grads
+
+    def __str__(self) -> str:
+        rows = [row for step in self.steps for row in step.rows()]
+        return _table(STEP_HEADER, rows)
+
+    def __repr__(self) -> str:
+        return f"<BackwardTrace of {len(self.steps)} steps>"
+
+
+def backward_steps(root: Value) -> BackwardTrace:
+    """Run backprop from ``root`` one node at a time and record every step.
+
+    Every grad in the graph is set to 0 first, so the record starts where
+    ``backward()`` after ``zero_grad()`` starts.  Afterwards each node's ``.grad``
+    holds d(root)/d(node), exactly as ``backward()`` leaves it.
+
+    >>> x = Value(0.5, "x"); y = x.tanh(); y.label = "y"
+    >>> print(backward_steps(y)[0].contributions[0].formula_text())
+    d(tanh(x))/dx = 1 - tanh(x)**2 = 0.786448
+    """
+    nodes = topological_order(root)
+    names = node_names(nodes)
+    position = {node: index for index, node in enumerate(nodes, 1)}
+    for node in nodes:
+        node.grad = 0.0
+    root.grad = 1.0
+    received: dict = {node: [] for node in nodes}
+    steps = []
+    for step_number, node in enumerate(reversed(nodes), 1):
+        upstream = node.grad
+        parent_names = [names[p] for p in node._prev]
+        contributions = []
+        if node._op in OPS and node._prev:
+            op = OPS[node._op]
+            letters = operand_names(op)
+            generic_node = _describe(op, letters)
+            node_formula = _describe(op, parent_names)
+            locals_ = local_derivatives(node)
+            for k, (parent, local) in enumerate(zip(node._prev, locals_)):
+                before = parent.grad
+                amount = 0.0 if local is None else local * upstream
+                if local is not None:
+                    parent.grad += amount
+                formula = op.formulas[k] if k < len(op.formulas) else None
+                generic = (f"d({generic_node})/d{letters[k]} = {formula}"
+                           if formula is not None else f"{letters[k]} is a constant")
+                contribution = Contribution(
+                    node=names[node], node_formula=node_formula, parent=names[parent],
+                    parent_index=position[parent], position=k,
+                    formula=_substitute(formula, letters, parent_names) if formula else "",
+                    generic=generic, local=local, upstream=upstream, amount=amount,
+                    total_before=before, total_after=parent.grad)
+                contributions.append(contribution)
+                if local is not None:
+                    received[parent].append(contribution)
+        formula = (_describe(OPS[node._op], parent_names) if node._op in OPS
+                   else names[node])
+        steps.append(BackwardStep(
+            step=step_number, index=position[node], node=names[node],
+            op=node._op or "input", formula=formula, value=node.data, upstream=upstream,
+            received=tuple(received[node]), contributions=tuple(contributions)))
+    return BackwardTrace(steps, nodes, names)
+
+
+# --- neurons, layers and MLPs ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeuronRow:
+    """One neuron on one input: ``activation(sum(w*x) + b)``."""
+
+    layer: int                # 1-based; 1 for a lone neuron
+    neuron: int               # 1-based within its layer
+    inputs: tuple
+    weights: tuple
+    bias: float
+    weighted_sum: float       # w . x + b, before the activation
+    activation: str           # "tanh", "relu", ..., or "linear"
+    output: float
+    node: Value               # the output Value (its graph is live)
+
+
+class NeuronTable(Sequence):
+    """The forward pass of a network, one :class:`NeuronRow` per neuron."""
+
+    def __init__(self, rows: Sequence[NeuronRow], outputs: list):
+        self.rows = tuple(rows)
+        self.outputs = outputs   # the network's output Values
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        def numbers(xs):
+            return "[" + ", ".join(format_number(x) for x in xs) + "]"
+        body = [[str(r.layer), str(r.neuron), numbers(r.inputs), numbers(r.weights),
+                 format_number(r.bias), format_number(r.weighted_sum), r.activation,
+                 format_number(r.output)] for r in self.rows]
+        return _table(["layer", "neuron", "inputs", "weights", "bias", "w.x + b",
+                       "activation", "output"], body, right=(4, 5, 7))
+
+    def __repr__(self) -> str:
+        return f"<NeuronTable of {len(self.rows)} neurons>"
+
+
+def _data(x) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _layers_of(model) -> list:
+    """Duck typing, so that autograd needs nothing from nn: MLP, Layer or Neuron."""
+    if hasattr(model, "layers"):
+        return [list(layer.neurons) for layer in model.layers]
+    if hasattr(model, "neurons"):
+        return [list(model.neurons)]
+    if hasattr(model, "w") and hasattr(model, "b"):
+        return [[model]]
+    raise TypeError(f"neuron_table: {type(model).__name__} is not a network; pass a Neuron "
+                    "(with .w and .b), a Layer (with .neurons) or an MLP (with .layers)")
+
+
+def neuron_table(model, inputs: Sequence[Union[float, Value]]) -> NeuronTable:
+    """Run ``model`` on ``inputs`` and tabulate every neuron's part of the forward pass.
+
+    ``model`` is a Neuron, a Layer or an MLP from :mod:`nn` (or anything shaped
+    like them).  Each layer reads the previous layer's outputs.
+
+    >>> class Neuron:                       # anything with .w, .b and __call__
+    ...     w = [Value(0.5), Value(-1.0)]; b = Value(0.25)
+    ...     def __call__(self, x):
+    ...         return (self.w[0] * x[0] + self.w[1] * x[1] + self.b).tanh()
+    >>> row = neuron_table(Neuron(), [2.0, 1.0])[0]
+    >>> row.weighted_sum, row.activation, round(row.output, 4)
+    (0.25, 'tanh', 0.2449)
+    """
+    layers = _layers_of(model)
+    x = list(inputs)
+    rows = []
+    for layer_number, neurons in enumerate(layers, 1):
+        outputs = []
+        for neuron_number, neuron in enumerate(neurons, 1):
+            if len(x) != len(neuron.w):
+                raise ValueError(f"neuron_table: layer {layer_number} neuron {neuron_number} "
+                                 f"has {len(neuron.w)} weights but gets {len(x)} inputs; "
+                                 "pass one input per weight of the first layer")
+            out = neuron(x)
+            op = OPS.get(out._op)
+            if op is not None and op.arity == 1 and out._op != "neg":
+                activation, weighted = out._op, out._prev[0].data
+            else:
+                activation, weighted = "linear", out.data
+            rows.append(NeuronRow(layer_number, neuron_number, tuple(_data(v) for v in x),
+                                  tuple(w.data for w in neuron.w), _data(neuron.b), weighted,
+                                  activation, out.data, out))
+            outputs.append(out)
+        x = outputs
+    return NeuronTable(rows, x)

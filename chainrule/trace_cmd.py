@@ -1,0 +1,173 @@
+"""``chainrule trace EXPR NAME=VALUE ...``: backprop through an expression, step by step.
+
+    $ chainrule trace "tanh(x*w + b)" x=2 w=-3 b=6.88
+
+prints the forward table, every backward step and the gradient of every input.
+``--svg FILE`` writes the graph with derivatives on its edges, ``--html FILE`` the
+stepper page, ``--frames DIR`` one SVG per backward step.  Bad input of any kind
+ends as one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from pathlib import Path
+
+from autograd.expr import parse
+from autograd.trace import backward_steps, format_number, forward_table
+from chainrule.cli import CommandError
+from visualize.stepper import MAX_STEPPER_NODES
+
+__all__ = ["add_arguments", "run", "parse_bindings"]
+
+_DASH_HINT = ("; an expression that starts with '-' goes after --, "
+              'e.g. chainrule trace -- "-log(z)" z=0.5')
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("expression", metavar="EXPR",
+                        help='an expression such as "tanh(x*w + b)"')
+    parser.add_argument("bindings", metavar="NAME=VALUE", nargs="*",
+                        help="a number for each variable, e.g. x=2 w=-3 b=6.88")
+    parser.add_argument("--svg", metavar="FILE",
+                        help="write the graph with local derivatives and flowing grads on "
+                             "its edges (.svg, .png or .dot)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="write the step-by-step page (one self-contained HTML file)")
+    parser.add_argument("--frames", metavar="DIR",
+                        help="write one SVG per backward step into DIR")
+    plain_error = parser.error
+    plain_parse = parser.parse_known_args
+
+    def error(message):
+        if "required: EXPR" in message:
+            message += _DASH_HINT
+        plain_error(message)
+
+    def parse_known_args(args=None, namespace=None):
+        # argparse reads "-log(z)" as an unknown option; a leading space makes it a
+        # positional argument (parse() ignores the space), so the expression just works.
+        if args is not None:
+            args = list(args)
+            for index, arg in enumerate(args):
+                if arg == "--":
+                    break
+                if arg.startswith("-") and not arg.startswith("--") and arg != "-h" \
+                        and len(arg) > 1:
+                    args[index] = " " + arg
+        return plain_parse(args, namespace)
+
+    parser.error = error
+    parser.parse_known_args = parse_known_args
+
+
+def parse_bindings(bindings: list[str]) -> dict:
+    """``["x=2", "w=-3"]`` -> ``{"x": 2.0, "w": -3.0}``, or a CommandError saying what is wrong.
+
+    >>> parse_bindings(["x=2", "w=-3e-1"])
+    {'x': 2.0, 'w': -0.3}
+    """
+    values: dict = {}
+    for binding in bindings:
+        name, sep, text = binding.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep:
+            raise CommandError(f"{binding!r} is not NAME=VALUE; give each variable a number, "
+                               "e.g. x=2")
+        if not name.isidentifier():
+            raise CommandError(f"{binding!r}: {name!r} is not a variable name; "
+                               "use letters, digits and _, e.g. x1=2")
+        try:
+            number = float(text)
+        except ValueError:
+            raise CommandError(f"{binding!r}: {text!r} is not a number; write e.g. "
+                               f"{name}=0.5 or {name}=-3") from None
+        if not math.isfinite(number):
+            raise CommandError(f"{binding!r}: {text} is not a finite number; "
+                               "a variable needs a real value")
+        if name in values:
+            raise CommandError(f"{name} is given twice ({name}={format_number(values[name])} "
+                               f"and {binding}); keep one")
+        values[name] = number
+    return values
+
+
+def _check_outputs(args) -> None:
+    """Refuse unusable output paths before anything is printed."""
+    from visualize.drawing import FORMATS
+    if args.svg and Path(args.svg).suffix.lower() not in FORMATS:
+        raise CommandError(f"--svg {args.svg}: end the file name with one of "
+                           f"{', '.join(sorted(FORMATS))}")
+    if args.frames and Path(args.frames).exists() and not Path(args.frames).is_dir():
+        raise CommandError(f"--frames {args.frames}: that is a file; give a folder name")
+    for option, value in (("--svg", args.svg), ("--html", args.html)):
+        if value and Path(value).is_dir():
+            raise CommandError(f"{option} {value}: that is a folder; give a file name")
+
+
+def run(args) -> int:
+    expression = parse(args.expression.strip())
+    values = parse_bindings(args.bindings)
+    _check_outputs(args)
+    root = expression.build(values)
+    trace = backward_steps(root)
+    if (args.html or args.frames) and len(trace) > MAX_STEPPER_NODES:
+        raise CommandError(f"the graph has {len(trace)} nodes; --html and --frames draw one "
+                           f"picture per node and stop at {MAX_STEPPER_NODES}: "
+                           "use a shorter expression")
+
+    print(f"expression  {expression.text.strip()}")
+    if values:
+        print("values      " + ", ".join(f"{k} = {format_number(v)}" for k, v in values.items()))
+    print()
+    print("forward pass: one row per node, parents first")
+    print(_indent(str(forward_table(root))))
+    print()
+    print("backward pass: one step per node, in reverse order; "
+          "each parent gets local derivative * upstream")
+    print(_indent(str(trace)))
+    print()
+    print(f"gradients of {root.label}")
+    grads = trace.gradients()
+    width = max((len(name) for name in expression.variables), default=0)
+    for name in expression.variables:
+        print(f"  d/d{name.ljust(width)} = {format_number(grads[name])}")
+    if not expression.variables:
+        print("  (the expression has no variables)")
+
+    _write_pictures(args, root, trace)
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _write_pictures(args, root, trace) -> None:
+    if not (args.svg or args.html or args.frames):
+        return
+    from visualize import RendererNotFound, render
+    from visualize.annotated import draw_annotated
+    from visualize.stepper import step_frames, write_stepper
+    try:
+        if args.svg:
+            path = render(draw_annotated(root), Path(args.svg))
+            print(f"wrote {path}")
+        if args.frames:
+            folder = Path(args.frames)
+            folder.mkdir(parents=True, exist_ok=True)
+            frames = step_frames(trace)
+            for k, svg in enumerate(frames, 1):
+                (folder / f"step-{k:03d}.svg").write_text(svg, encoding="utf-8")
+            if len(frames) == 1:
+                print(f"wrote 1 frame: {folder}/step-001.svg")
+            else:
+                print(f"wrote {len(frames)} frames: {folder}/step-001.svg ... "
+                      f"step-{len(frames):03d}.svg")
+        if args.html:
+            path = write_stepper(root, args.html, title=args.expression.strip())
+            print(f"wrote {path}")
+    except (RendererNotFound, RuntimeError, subprocess.SubprocessError) as error:
+        # no layout program, or it failed or timed out: say so in one line
+        raise CommandError(f"drawing failed: {error}") from None
