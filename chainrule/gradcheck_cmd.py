@@ -1,0 +1,146 @@
+"""``chainrule gradcheck EXPR NAME=VALUE ...``: is backward() right for this expression?
+
+Prints :func:`autograd.gradcheck`'s table: the gradient from ``backward()`` next to
+central finite differences, for every variable.  Exit code 0 when they match (or
+where the expression has no derivative, which the table says), 1 on a mismatch,
+2 on bad input::
+
+    $ chainrule gradcheck "tanh(x*w + b)" x=0.5 w=-1.5 b=0.25
+    $ chainrule gradcheck "log(x) * y**2" --random 200 --seed 7
+
+With ``--random N`` the expression is checked at N random points inside its domain;
+variables given as ``NAME=VALUE`` stay fixed, the others are drawn uniformly from
+``--range``.  The expression goes through the safe parser (:func:`autograd.parse`);
+nothing is evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from autograd import OpError, gradcheck, parse
+
+__all__ = ["add_arguments", "run", "read_assignments"]
+
+# Tries per random point before giving up on finding one inside the domain.
+MAX_TRIES = 1000
+
+
+def add_arguments(parser) -> None:
+    parser.epilog = ("exit status: 0 when backward() matches finite differences (inputs "
+                     "on a kink are reported, not failed), 1 on a mismatch, 2 on bad input. "
+                     'Put -- before an expression that starts with "-": '
+                     'chainrule gradcheck -- "-x*y" x=1 y=2')
+    parser.add_argument("expression", metavar="EXPR",
+                        help='an expression such as "tanh(x*w + b)" (quote it for the shell)')
+    parser.add_argument("assignments", metavar="NAME=VALUE", nargs="*",
+                        help="a value for each variable, e.g. x=0.5 w=-1.5")
+    parser.add_argument("--random", metavar="N", type=int, default=0,
+                        help="check at N random points in the domain instead (variables "
+                             "given as NAME=VALUE stay fixed)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --random (default: 0)")
+    parser.add_argument("--range", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                        default=(-3.0, 3.0),
+                        help="interval random values are drawn from (default: -3 3)")
+    parser.add_argument("--eps", type=float, default=1e-6,
+                        help="finite-difference step (default: 1e-6)")
+    parser.add_argument("--atol", type=float, default=1e-5,
+                        help="absolute tolerance (default: 1e-5)")
+    parser.add_argument("--rtol", type=float, default=1e-3,
+                        help="relative tolerance (default: 1e-3)")
+
+
+def read_assignments(assignments, variables) -> dict[str, float]:
+    """``["x=0.5", "w=-1"]`` -> ``{"x": 0.5, "w": -1.0}``, checked against ``variables``.
+
+    >>> read_assignments(["x=0.5", "w=-1"], ("x", "w"))
+    {'x': 0.5, 'w': -1.0}
+    """
+    from chainrule.cli import CommandError
+
+    values: dict[str, float] = {}
+    for item in assignments:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CommandError(f"{item!r} is not NAME=VALUE; write each variable like x=0.5")
+        try:
+            number = float(text)
+        except ValueError:
+            raise CommandError(f"{name}={text!r}: the value is not a number; "
+                               f"write it like {name}=0.5") from None
+        if not math.isfinite(number):
+            raise CommandError(f"{name}={text}: the value must be a finite number")
+        if name in values:
+            raise CommandError(f"{name} is given twice; give each variable once")
+        if name not in variables:
+            uses = ", ".join(variables) if variables else "no variables"
+            raise CommandError(f"{name} is not in the expression, which uses {uses}; "
+                               "check the spelling")
+        values[name] = number
+    return values
+
+
+def run(args) -> int:
+    from chainrule.cli import CommandError
+
+    expression = parse(args.expression)
+    variables = expression.variables
+    if not variables:
+        raise CommandError(f"{args.expression!r} has no variables, so there is no gradient to "
+                           "check; write one with a variable, e.g. tanh(x)")
+    fixed = read_assignments(args.assignments, variables)
+    if args.random < 0:
+        raise CommandError(f"--random {args.random}: give a number of points >= 1")
+    low, high = args.range
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise CommandError(f"--range {low} {high}: give two finite numbers LOW < HIGH")
+
+    def f(**leaves):
+        return expression.build(leaves)
+
+    def check(point):
+        return gradcheck(f, point, eps=args.eps, atol=args.atol, rtol=args.rtol,
+                         name=expression.text)
+
+    if not args.random:
+        missing = [v for v in variables if v not in fixed]
+        if missing:
+            example = " ".join(f"{v}=0.5" for v in missing)
+            raise CommandError(f"no value for {', '.join(missing)}; give each variable a "
+                               f"number, e.g. {example}, or use --random N")
+        result = check({v: fixed[v] for v in variables})
+        print(result)
+        return 0 if result.passed else 1
+
+    rng = random.Random(args.seed)
+    counts = {"passed": 0, "not differentiable": 0, "failed": 0}
+    for index in range(1, args.random + 1):
+        point = _random_point(expression, variables, fixed, rng, low, high)
+        if point is None:
+            raise CommandError(f"found no point inside the domain of {expression.text!r} in "
+                               f"{MAX_TRIES} tries over [{low:g}, {high:g}]; "
+                               "choose another --range or fix some variables")
+        result = check(point)
+        counts[result.status] += 1
+        where = ", ".join(f"{n}={v:.6g}" for n, v in point.items())
+        print(f"point {index}: {where}: {result.status}")
+        if result.status != "passed":
+            print("    " + str(result).replace("\n", "\n    "))
+    print(f"checked {expression.text!r} at {args.random} random points (seed {args.seed}): "
+          f"{counts['passed']} passed, {counts['not differentiable']} not differentiable, "
+          f"{counts['failed']} failed")
+    return 1 if counts["failed"] else 0
+
+
+def _random_point(expression, variables, fixed, rng, low, high):
+    """A point where the expression can be evaluated, or None after MAX_TRIES draws."""
+    for _ in range(MAX_TRIES):
+        point = {v: fixed[v] if v in fixed else rng.uniform(low, high) for v in variables}
+        try:
+            expression.build(point)
+        except OpError:
+            continue
+        return point
+    return None
