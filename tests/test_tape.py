@@ -1,0 +1,520 @@
+"""The compiled tape against the scalar engine (and PyTorch float64).
+
+Property: for every model and expression hypothesis can build, and every batch,
+replaying the traced per-example graph over the batch gives the same per-row
+outputs and the same parameter gradients (summed over the batch) as running
+the scalar engine row by row, to 1e-12 relative (both are float64 with the same
+rules; only the order of additions differs).  The scalar engine shares no code
+with the numpy replay apart from the ops table's formulas, and PyTorch shares
+nothing, so both are independent oracles.  Speed is not tested here: see
+benchmarks/tape_step.py.
+"""
+
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from autograd import OPS, OpDomainError, OpError, OpOverflowError, Value
+from autograd.strategies import expressions, mlps
+from autograd.tape import TapeMismatchError, TapeTraceError, compile
+from autograd.tape_plan import GroupedPlan
+from nn import MLP
+from nn.losses import hinge_example, l2_penalty, mse_example
+
+TOLERANCE = 1e-12
+MODES = [pytest.param(True, id="grouped"), pytest.param(False, id="interpreter")]
+
+
+def assert_close(got, want, what):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    scale = np.maximum(1.0, np.abs(want))
+    error = np.max(np.abs(got - want) / scale) if got.size else 0.0
+    assert error <= TOLERANCE, f"{what}: relative error {error:.3g}\n{got}\n{want}"
+
+
+def scalar_engine(fn, rows, params):
+    """Per-row outputs and batch-summed param grads (and input grads), row by row."""
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    outputs, input_grads = [], []
+    for row in rows:
+        leaves = [[Value(v) for v in arg] if isinstance(arg, list) else Value(arg)
+                  for arg in row]
+        out = fn(*leaves)
+        out.backward()
+        outputs.append(out.data)
+        input_grads.append([[v.grad for v in leaf] if isinstance(leaf, list) else leaf.grad
+                            for leaf in leaves])
+    grads = [p.grad for p in params]
+    for p, g in zip(params, saved):
+        p.grad = g
+    return np.array(outputs), np.array(grads), input_grads
+
+
+def moons_batch(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    y = np.where(rng.random(n) > 0.5, 1.0, -1.0)
+    return X, y
+
+
+# --- the property tests -----------------------------------------------------------------
+
+
+@given(case=mlps(activations=["relu", "tanh", "sigmoid", "linear"], max_hidden_layers=3,
+                 max_width=5, smooth=False),
+       batch=st.integers(1, 7), seed=st.integers(0, 2**16), loss=st.sampled_from(["hinge", "mse"]),
+       grouped=st.booleans())
+@settings(max_examples=40)
+def test_mlp_gradients_equal_the_scalar_engines(case, batch, seed, loss, grouped):
+    model, params = case.model, case.model.parameters()
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(batch, len(case.inputs)))
+    y = rng.choice([-1.0, 1.0], size=batch)
+    example = hinge_example if loss == "hinge" else mse_example
+
+    def fn(x, t):
+        return example(model(x), t)
+
+    tape = compile(fn, (X[0].tolist(), y[0]), params, grouped=grouped)
+    out = tape.forward(X, y)
+    grads = tape.gradients()
+    want_out, want_grads, want_inputs = scalar_engine(
+        fn, [(x, t) for x, t in zip(X.tolist(), y.tolist())], params)
+    assert_close(out, want_out, "outputs")
+    assert_close(grads, want_grads, "parameter gradients")
+    grad_x, grad_y = tape.input_gradients()
+    assert_close(grad_x, [g[0] for g in want_inputs], "input gradients")
+    assert_close(grad_y, [g[1] for g in want_inputs], "target gradients")
+
+
+@given(case=expressions(max_ops=10, max_variables=3), n_params=st.integers(0, 3),
+       offsets=st.lists(st.floats(-1e-3, 1e-3), min_size=0, max_size=5),
+       mode=st.sampled_from(["grouped", "interpreter", "grouped without fusion"]))
+@settings(max_examples=60)
+def test_expression_gradients_equal_the_scalar_engines(case, n_params, offsets, mode):
+    """Every op of the table, shared subexpressions, constants; params broadcast."""
+    expression, point = case
+    n_params = min(n_params, len(point))
+    params = [Value(x, f"p{i}") for i, x in enumerate(point[:n_params])]
+    inputs = list(point[n_params:])
+
+    def fn(*xs):
+        return expression(*params, *xs)
+
+    # rows near the drawn point, kept only where the scalar engine can compute them
+    rows = [tuple(inputs)]
+    for offset in offsets:
+        row = tuple(x + offset * (i + 1) for i, x in enumerate(inputs))
+        try:
+            value = fn(*(Value(x) for x in row)).data
+        except (OpError, ArithmeticError):
+            continue
+        if math.isfinite(value) and abs(value) < 1e6:
+            rows.append(row)
+    if not inputs:  # a function of the parameters alone is one row
+        rows = rows[:1]
+    try:
+        want_out, want_grads, want_inputs = scalar_engine(fn, rows, params)
+    except (OpError, ArithmeticError):
+        assume(False)
+    tape = compile(fn, rows[0], params, grouped=mode != "interpreter")
+    if mode == "grouped without fusion":
+        tape.engine = GroupedPlan(tape.graph, fuse=False)
+    batch = [np.array([row[i] for row in rows]) for i in range(len(inputs))]
+    out = tape.forward(*batch)
+    assert_close(out, want_out, f"outputs of {expression.formula()}")
+    assert_close(tape.gradients(), want_grads, f"parameter gradients of {expression.formula()}")
+    for i, got in enumerate(tape.input_gradients()):
+        assert_close(got, [g[i] for g in want_inputs], f"input {i} of {expression.formula()}")
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("grouped", MODES)
+def test_every_op_of_the_table_replays(name, grouped):
+    """Each op, read from the table (including ops added later), on a batch inside
+    every op's domain: operands in [0.5, 1.5]; an operand without a derivative is
+    a constant (the n of x ** n)."""
+    op = OPS[name]
+    w = Value(0.75, "w")
+
+    def fn(x, y):
+        a, b = w * x + 0.5, y * 0.5 + w  # in [0.5, 1.5] for x, y in [0, 1]
+        operands = [Value(1.25) if rule is None else v
+                    for rule, v in zip(op.derivatives, (a, b, a + b))]
+        return Value._apply(operands[0], name, tuple(operands[:op.arity])) * x
+
+    rng = np.random.default_rng(7)
+    rows = [tuple(r) for r in rng.uniform(0.0, 1.0, size=(9, 2)).tolist()]
+    want_out, want_grads, want_inputs = scalar_engine(fn, rows, [w])
+    tape = compile(fn, rows[0], [w], grouped=grouped)
+    assert_close(tape.forward(*np.array(rows).T), want_out, f"{name} outputs")
+    assert_close(tape.gradients(), want_grads, f"{name} gradients")
+
+
+# --- the demo training step ------------------------------------------------------------
+
+
+def test_demo_steps_match_the_scalar_engine_and_torch():
+    """Three SGD steps of micrograd's demo (hinge mean + 1e-4 L2): the tape (per-example
+    tape with weights 1/N, plus a parameter-only tape for L2) against the scalar engine's
+    whole-batch graph, and the first step's gradients against PyTorch float64."""
+    X, y = moons_batch(40, seed=3)
+    random.seed(1337)
+    model_tape, model_ref = MLP(2, [8, 8, 1]), None
+    random.seed(1337)
+    model_ref = MLP(2, [8, 8, 1])
+    params, ref_params = model_tape.parameters(), model_ref.parameters()
+    tape = compile(lambda x, t: hinge_example(model_tape(x), t), (X[0].tolist(), y[0]), params)
+    reg = compile(lambda: l2_penalty(params, 1e-4), (), params)
+    first_grads = None
+    for k in range(3):
+        for p in params:
+            p.grad = 0.0
+        losses = tape.forward(X, y)
+        tape.backward(weights=1.0 / len(X))
+        total = losses.mean() + reg.forward()[0]
+        reg.backward()
+
+        scores = [model_ref([Value(a) for a in row]) for row in X.tolist()]
+        data_loss = sum((1 + -t * s).relu() for t, s in zip(y.tolist(), scores)) * (1.0 / len(X))
+        ref_total = data_loss + l2_penalty(ref_params, 1e-4)
+        model_ref.zero_grad()
+        ref_total.backward()
+        assert_close(total, ref_total.data, f"loss at step {k}")
+        assert_close([p.grad for p in params], [p.grad for p in ref_params], f"grads at step {k}")
+        if first_grads is None:
+            first_grads = [p.grad for p in params]
+        lr = 1.0 - 0.9 * k / 100
+        for p, q in zip(params, ref_params):
+            p.data -= lr * p.grad
+            q.data -= lr * q.grad
+
+    torch = pytest.importorskip("torch")
+    random.seed(1337)
+    model = MLP(2, [8, 8, 1])
+    weights = [torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64,
+                            requires_grad=True) for layer in model.layers]
+    biases = [torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64,
+                           requires_grad=True) for layer in model.layers]
+    h = torch.tensor(X)
+    for i, (W, b) in enumerate(zip(weights, biases)):
+        h = h @ W.T + b
+        if i < len(weights) - 1:
+            h = torch.relu(h)
+    loss = torch.relu(1 - torch.tensor(y) * h[:, 0]).mean()
+    loss = loss + 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in zip(weights, biases))
+    loss.backward()
+    torch_grads = [g for W, b in zip(weights, biases)
+                   for row, bias in zip(W.grad.tolist(), b.grad.tolist()) for g in row + [bias]]
+    np.testing.assert_allclose(first_grads, torch_grads, rtol=1e-12, atol=1e-14)
+
+
+def test_parameters_are_read_afresh_and_batches_may_change_size():
+    X, y = moons_batch(12, seed=1)
+    random.seed(0)
+    model = MLP(2, [4, 1], activation="tanh")
+    params = model.parameters()
+
+    def fn(x, t):
+        return mse_example(model(x), t)
+
+    tape = compile(fn, (X[0].tolist(), y[0]), params)
+    for size in (12, 5, 12, 1):
+        for p in params:
+            p.data += 0.01
+        got_out, got = tape.forward(X[:size], y[:size]), tape.gradients()
+        want_out, want, _ = scalar_engine(fn, list(zip(X[:size].tolist(), y[:size].tolist())),
+                                          params)
+        assert_close(got_out, want_out, f"outputs, batch of {size}")
+        assert_close(got, want, f"gradients, batch of {size}")
+
+
+def test_backward_accumulates_weighted_gradients_into_grad():
+    w = Value(2.0, "w")
+    tape = compile(lambda x: w * x * x, (1.0,), [w])
+    tape.forward([1.0, 2.0, 3.0])
+    tape.backward()                       # sum of x**2 = 14
+    tape.backward(weights=1.0 / 3)        # mean, added on top
+    tape.backward(weights=[1.0, 0.0, -1.0])
+    assert w.grad == pytest.approx(14 + 14 / 3 - 8)
+
+
+def test_several_outputs_take_weights_per_row_and_output():
+    w = Value(3.0, "w")
+    tape = compile(lambda x: [w * x, (w * x).tanh()], (0.5,), [w])
+    out = tape.forward([0.5, -1.0])
+    assert out.shape == (2, 2)
+    assert_close(out[:, 1], np.tanh(out[:, 0]), "second output")
+    grads = tape.gradients(weights=[[1.0, 0.0], [1.0, 0.0]])   # only the first output
+    assert_close(grads, [0.5 - 1.0], "gradient of the first output")
+
+
+def test_a_function_of_the_parameters_alone_is_one_row():
+    params = [Value(v) for v in (0.5, -2.0, 3.0)]
+    tape = compile(lambda: l2_penalty(params, 0.1), (), params)
+    assert_close(tape.forward(), [0.1 * (0.25 + 4 + 9)], "L2 penalty")
+    assert_close(tape.gradients(), [0.1, -0.4, 0.6], "L2 gradients")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grouped", MODES)
+def test_log_of_a_non_positive_row_names_op_value_and_row(grouped):
+    tape = compile(lambda x: (x - 1.0).log(), (2.0,), grouped=grouped)
+    with pytest.raises(OpDomainError, match=r"log\(\) of -0\.5 .*batch row 2"):
+        tape.forward([2.0, 3.0, 0.5, 4.0])
+
+
+@pytest.mark.parametrize("grouped", MODES)
+def test_division_by_zero_and_overflow_are_reported_per_row(grouped):
+    w = Value(1.0, "w")
+    tape = compile(lambda x: w / (x - 1.0), (2.0,), [w], grouped=grouped)
+    with pytest.raises(ZeroDivisionError, match=r"divisor is zero.*batch row 1"):
+        tape.forward([2.0, 1.0])
+    tape = compile(lambda x: (x * w).exp(), (2.0,), [w], grouped=grouped)
+    with pytest.raises(OpOverflowError, match=r"exp\(\) of 800\.0 overflows.*batch row 1"):
+        tape.forward([2.0, 800.0])
+
+
+@pytest.mark.parametrize("grouped", MODES)
+def test_a_derivative_that_is_infinite_is_reported_by_backward(grouped):
+    w = Value(1.0, "w")
+    tape = compile(lambda x: (x * w) ** 0.5, (4.0,), [w], grouped=grouped)
+    assert_close(tape.forward([4.0, 0.0]), [2.0, 0.0], "square roots")
+    with pytest.raises(OpError, match=r"derivative .* is inf at batch row 1"):
+        tape.gradients()
+
+
+def test_bad_batches_and_inputs_are_explained():
+    tape = compile(lambda x, y: x[0] * y, ([1.0, 2.0], 3.0))
+    with pytest.raises(ValueError, match="batch argument 0 has shape"):
+        tape.forward([[1.0, 2.0, 3.0]], [1.0])
+    with pytest.raises(TypeError, match="takes 2 batch arrays"):
+        tape.forward([[1.0, 2.0]])
+    with pytest.raises(OpDomainError, match=r"input arg0\[1\] is nan at batch row 1"):
+        tape.forward([[1.0, 2.0], [1.0, float("nan")]], [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="call tape.forward"):
+        compile(lambda x: x * 2, (1.0,)).gradients()
+    with pytest.raises(TypeError, match="example input arg0 is 'a'"):
+        compile(lambda x: x, ("a",))
+    with pytest.raises(TypeError, match="not a Value"):
+        compile(lambda x: 3.0, (1.0,))
+
+
+# --- what tracing cannot see --------------------------------------------------------------
+
+
+def leaky(x):
+    return x if x.data > 0 else x * 0.01  # a Python branch on .data
+
+
+def test_a_branch_on_data_is_refused_with_the_line():
+    w = Value(0.5)
+    with pytest.raises(TapeTraceError, match=r"reads \.data .*test_tape\.py:\d+ in leaky\(\)"):
+        compile(lambda x: leaky(w * x), (1.0,), [w])
+
+
+def test_allowed_reads_are_verified_against_the_scalar_engine():
+    w = Value(0.5)
+    tape = compile(lambda x: leaky(w * x), (1.0,), [w], allow_data_reads=True)
+    with pytest.raises(TapeMismatchError, match="leaky"):
+        tape.forward([1.0, -2.0, 3.0])
+    # a read that cannot change the path (a shift for stability) passes the check
+    shifted = compile(lambda x: (w * x - (w * x).data).exp() * math.exp((w * x).data),
+                      (1.0,), [w], allow_data_reads=True)
+    assert_close(shifted.forward([1.0, -2.0]), np.exp([0.5, -1.0]), "shifted exp")
+
+
+def test_dropout_is_caught_by_tracing_twice():
+    random.seed(0)
+    model = MLP(2, [8, 1], dropout=0.5, seed=0)
+    with pytest.raises(TapeTraceError, match="Dropout"):
+        compile(lambda x: model(x), ([1.0, 2.0],), model.parameters())
+    model.eval()
+    compile(lambda x: model(x), ([1.0, 2.0],), model.parameters())
+
+
+def test_an_overflowing_weighted_sum_is_reported_with_its_row():
+    w = Value(1e300, "w")
+    tape = compile(lambda x: w * x[0] + w * x[1], ([1.0, 1.0],), [w])
+    with pytest.raises(OpOverflowError, match="batch row 1"):
+        tape.forward([[1.0, 1.0], [1e10, 1e10]])
+
+
+# --- fit(..., compile=True) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss, optimizer, classes", [("hinge", "sgd", 2),
+                                                       ("cross_entropy", "adam", 3),
+                                                       ("mse", "momentum", 0)])
+def test_fit_on_the_tape_follows_the_scalar_engine(loss, optimizer, classes):
+    """Same seed, same batches: the compiled fit's losses and final weights are the
+    scalar fit's, to rounding (which Adam may amplify a little over 12 steps)."""
+    from nn import fit
+    from nn.data import make_moons
+
+    X, labels = make_moons(36, noise=0.2, seed=4)
+    if classes == 3:
+        labels = [(i % 3) for i in range(len(X))]
+    y = labels if classes else [x[0] - 0.5 * x[1] for x in X]
+    n_out = 3 if classes == 3 else 1
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [6, 6, n_out], init="he", seed=2)
+        history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=3, batch_size=10,
+                      l2=1e-3, seed=5, progress=False, compile=compiled)
+        runs.append((history.train_loss, [p.data for p in model.parameters()]))
+    (loss_a, params_a), (loss_b, params_b) = runs
+    np.testing.assert_allclose(loss_b, loss_a, rtol=1e-9)
+    np.testing.assert_allclose(params_b, params_a, rtol=1e-9, atol=1e-12)
+
+
+def test_fit_refuses_what_a_tape_cannot_replay_before_training():
+    from nn import fit
+
+    model = MLP(2, [4, 1], dropout=0.5, seed=0)
+    with pytest.raises(TapeTraceError, match="Dropout"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="hinge", epochs=1,
+            progress=False, compile=True)
+
+
+W = [Value(v, f"w{i}") for i, v in enumerate((0.3, -1.2, 0.7, 2.0, -0.4))]
+SHAPES = {
+    # rows of a dense group read different values: einsum instead of a matrix product
+    "different rows": lambda x: ((W[0] * x[0] + W[1] * x[1]).tanh()
+                                 + (W[2] * x[1] + W[3] * x[2]).sigmoid()),
+    # one weight twice in a row: its gradient is scattered with np.add.at
+    "shared weight": lambda x: (W[0] * x[0] + W[0] * x[1] + W[4]) * (W[0] * x[2] + W[1] * x[0]),
+    # constant coefficients, a value times itself, subtraction and division
+    "constants": lambda x: (0.5 * x[0] + 2.0 * x[1] - x[2] * x[2]) / (W[2] * W[2] + 1.0),
+    # an output that is also used inside, and a parameter that is an output
+    "outputs": lambda x: [W[0] * x[0], (W[0] * x[0]).exp() + W[1], W[3]],
+    # an input that is used by nothing, and a parameter that is used by nothing
+    "unused": lambda x: W[2] * x[1],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("grouped", MODES)
+def test_graph_shapes_that_exercise_each_path_of_the_plan(shape, grouped):
+    fn = SHAPES[shape]
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-1.5, 1.5, size=(6, 3))
+    tape = compile(fn, (X[0].tolist(),), W, grouped=grouped)
+    out = tape.forward(X).reshape(len(X), -1)
+    grads = tape.gradients()
+    (grad_x,) = tape.input_gradients()
+
+    saved = [w.grad for w in W]
+    for w in W:
+        w.grad = 0.0
+    want_out, want_x = [], []
+    for row in X.tolist():
+        leaves = [Value(v) for v in row]
+        outputs = fn(leaves)
+        outputs = outputs if isinstance(outputs, list) else [outputs]
+        root = sum(outputs[1:], outputs[0])
+        root.backward()
+        want_out.append([o.data for o in outputs])
+        want_x.append([v.grad for v in leaves])
+    want_grads = [w.grad for w in W]
+    for w, g in zip(W, saved):
+        w.grad = g
+    assert_close(out, want_out, f"{shape}: outputs")
+    assert_close(grads, want_grads, f"{shape}: parameter gradients")
+    assert_close(grad_x, want_x, f"{shape}: input gradients")
+
+
+@pytest.mark.parametrize("grouped", MODES)
+def test_the_tape_refuses_what_the_scalar_engine_refuses_even_when_finite(grouped):
+    """0 ** y with both operands Values is 0, a finite number, but the scalar engine
+    refuses it (the exponent's derivative needs log 0); so does the tape, per row."""
+    y = Value(2.0, "y")
+    tape = compile(lambda x: (x - 1.0) ** y, (2.0,), [y], grouped=grouped)
+    with pytest.raises(OpDomainError) as tape_error:
+        tape.forward([2.0, 1.0])
+    with pytest.raises(OpDomainError) as scalar_error:
+        (Value(1.0) - 1.0) ** y
+    assert str(scalar_error.value) in str(tape_error.value)
+    assert "batch row 1" in str(tape_error.value)
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    import autograd.tape
+    import autograd.tape_plan
+    import nn.compiled
+
+    for module in (autograd.tape, autograd.tape_plan, nn.compiled):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, f"{module.__name__}: {result.failed} doctest(s) failed"
+        assert result.attempted > 0
+
+
+def test_the_tape_section_of_the_readme_runs():
+    """Every ```python block of docs/readme-tape.md is a doctest that passes."""
+    import doctest
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "readme-tape.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    globs: dict = {}
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for k, block in enumerate(blocks):
+        test = doctest.DocTestParser().get_doctest(block, globs, f"readme-tape block {k}",
+                                                   "readme-tape.md", 0)
+        runner.run(test, clear_globs=False)
+        globs = test.globs  # the next block continues this one (DocTest copies globs)
+    assert runner.failures == 0
+
+
+def test_chainrule_train_compile_gives_the_same_metrics(tmp_path):
+    import json
+
+    from chainrule.cli import main
+
+    metrics = []
+    for flag in ([], ["--compile"]):
+        out = tmp_path / ("compiled" if flag else "scalar")
+        code = main(["train", "--dataset", "moons", "--samples", "80", "--loss", "hinge",
+                     "--epochs", "2", "--no-progress", "--no-plots", "--out", str(out), *flag])
+        assert code in (0, None)
+        metrics.append(json.loads((out / "metrics.json").read_text()))
+    scalar, compiled = metrics
+    assert compiled["accuracy"] == scalar["accuracy"]
+    for split in ("train", "val", "test"):
+        np.testing.assert_allclose(compiled["loss"][split], scalar["loss"][split], rtol=1e-9)
+    np.testing.assert_allclose(compiled["history"]["train_loss"],
+                               scalar["history"]["train_loss"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("grouped", MODES)
+def test_an_op_added_to_the_table_later_replays_with_no_change_to_the_tape(grouped):
+    from autograd import Op, register_op, unregister_op
+
+    register_op(Op("softplus_test", "softplus", 1, lambda m, a: m.log(1.0 + m.exp(a)),
+                   (lambda m, out, a: 1.0 / (1.0 + m.exp(-a)),), ("sigmoid(a)",)))
+    try:
+        w = Value(0.8, "w")
+
+        def fn(x):
+            return Value._apply(w * x, "softplus_test", (w * x,)) * x
+
+        rows = [(-1.5,), (0.0,), (0.7,), (2.5,)]
+        want_out, want_grads, _ = scalar_engine(fn, rows, [w])
+        tape = compile(fn, rows[0], [w], grouped=grouped)
+        assert_close(tape.forward([r[0] for r in rows]), want_out, "softplus outputs")
+        assert_close(tape.gradients(), want_grads, "softplus gradients")
+    finally:
+        unregister_op("softplus_test")
