@@ -20,7 +20,7 @@ from .ops import (
     register_op,
     unregister_op,
 )
-from .value import Value, local_derivatives
+from .value import Value, is_grad_enabled, local_derivatives, no_grad
 
 __all__ = [
     "Value",
@@ -34,6 +34,8 @@ __all__ = [
     "register_op",
     "unregister_op",
     "local_derivatives",
+    "no_grad",
+    "is_grad_enabled",
     "topological_order",
     "nodes_and_edges",
 ]

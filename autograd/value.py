@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import gc
 import math
+from contextlib import contextmanager
 from numbers import Real
 from typing import Union
 
 from .graph import topological_order
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
-__all__ = ["Value", "local_derivatives"]
+__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled"]
 
 Number = Union[int, float]
 
@@ -45,6 +46,51 @@ def _as_float(x, where: str) -> float:
         return x
     raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
                     "number; use an int, a float or a Value (convert text with float(...))")
+
+
+_recording = True  # False inside no_grad(): ops then record no parents
+
+
+@contextmanager
+def no_grad():
+    """Build no graph inside the block: results are plain leaves (inference, evaluation).
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x + 1
+    >>> y.data, y._prev
+    (5.0, ())
+    """
+    global _recording
+    previous = _recording
+    _recording = False
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+def is_grad_enabled() -> bool:
+    """False inside :func:`no_grad`."""
+    return _recording
+
+
+_new = object.__new__
+
+
+def _node(data: float, parents: tuple, op: str) -> "Value":
+    """A result node, without __init__'s argument checks (data is a float already)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _recording:
+        out._prev = parents
+        out._op = op
+    else:
+        out._prev = ()
+        out._op = ""
+    return out
 
 
 class Value:
@@ -89,7 +135,7 @@ class Value:
         if data != data:
             raise OpDomainError(f"{name}: {_operands_text(op, datas)} is not a number (NaN); "
                                 "an operand is infinite -- look for an earlier overflow")
-        return Value(data, "", operands, name)
+        return _node(data, operands, name)
 
     def _coerce(self, other, name: str) -> "Value":
         if type(other) is Value:
@@ -106,7 +152,7 @@ class Value:
         data = self.data + other.data
         if data != data:
             return self._apply("add", (self, other))
-        return Value(data, "", (self, other), "add")
+        return _node(data, (self, other), "add")
 
     def __mul__(self, other) -> "Value":
         if type(other) is not Value:
@@ -114,7 +160,7 @@ class Value:
         data = self.data * other.data
         if data != data:
             return self._apply("mul", (self, other))
-        return Value(data, "", (self, other), "mul")
+        return _node(data, (self, other), "mul")
 
     def __radd__(self, other) -> "Value":
         return self._coerce(other, "add") + self
