@@ -20,7 +20,7 @@ from .ops import (
     register_op,
     unregister_op,
 )
-from .value import Value, is_grad_enabled, local_derivatives, no_grad
+from .value import Value, gc_paused, is_grad_enabled, local_derivatives, no_grad
 
 __all__ = [
     "Value",
@@ -36,6 +36,7 @@ __all__ = [
     "local_derivatives",
     "no_grad",
     "is_grad_enabled",
+    "gc_paused",
     "topological_order",
     "nodes_and_edges",
 ]

@@ -26,7 +26,7 @@ from typing import Union
 from .graph import topological_order
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
-__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled"]
+__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused"]
 
 Number = Union[int, float]
 
@@ -68,6 +68,23 @@ def no_grad():
         yield
     finally:
         _recording = previous
+
+
+@contextmanager
+def gc_paused():
+    """Keep the cyclic garbage collector out of a library call, then restore it.
+
+    Graphs hold no reference cycles, so scanning them while they are built only
+    costs time; the previous state is restored on exit, whatever happens.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def is_grad_enabled() -> bool:
@@ -152,7 +169,17 @@ class Value:
         data = self.data + other.data
         if data != data:
             return self._apply("add", (self, other))
-        return _node(data, (self, other), "add")
+        out = _new(Value)  # _node(), inlined: a call costs as much as the rest
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if _recording:
+            out._prev = (self, other)
+            out._op = "add"
+        else:
+            out._prev = ()
+            out._op = ""
+        return out
 
     def __mul__(self, other) -> "Value":
         if type(other) is not Value:
@@ -160,7 +187,17 @@ class Value:
         data = self.data * other.data
         if data != data:
             return self._apply("mul", (self, other))
-        return _node(data, (self, other), "mul")
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if _recording:
+            out._prev = (self, other)
+            out._op = "mul"
+        else:
+            out._prev = ()
+            out._op = ""
+        return out
 
     def __radd__(self, other) -> "Value":
         return self._coerce(other, "add") + self
@@ -223,9 +260,7 @@ class Value:
         reached by two paths gets both contributions.  Grads accumulate across calls,
         as in PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
         """
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # the walk allocates no cycles; scanning the graph would only cost time
-        try:
+        with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
             order = topological_order(self)
             self.grad = 1.0
             for node in reversed(order):
@@ -246,9 +281,6 @@ class Value:
                     for parent, local in zip(parents, local_derivatives(node)):
                         if local is not None:
                             parent.grad += local * upstream
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
