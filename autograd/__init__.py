@@ -34,7 +34,7 @@ from .trace import (
     forward_table,
     neuron_table,
 )
-from .value import Value, local_derivatives
+from .value import Value, gc_paused, is_grad_enabled, local_derivatives, no_grad
 
 __all__ = [
     "Value",
@@ -48,6 +48,9 @@ __all__ = [
     "register_op",
     "unregister_op",
     "local_derivatives",
+    "no_grad",
+    "is_grad_enabled",
+    "gc_paused",
     "topological_order",
     "nodes_and_edges",
     "parse",

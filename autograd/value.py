@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import gc
 import math
+from contextlib import contextmanager
 from numbers import Real
 from typing import Union
 
 from .graph import topological_order
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
-__all__ = ["Value", "local_derivatives"]
+__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused"]
 
 Number = Union[int, float]
 
@@ -45,6 +46,83 @@ def _as_float(x, where: str) -> float:
         return x
     raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
                     "number; use an int, a float or a Value (convert text with float(...))")
+
+
+_recording = True  # False inside no_grad(): ops then record no parents
+
+
+@contextmanager
+def no_grad():
+    """Build no graph inside the block: results are plain leaves (inference, evaluation).
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x + 1
+    >>> y.data, y._prev
+    (5.0, ())
+    """
+    global _recording
+    previous = _recording
+    _recording = False
+    try:
+        yield
+    finally:
+        _recording = previous
+
+
+@contextmanager
+def gc_paused(promote: bool = False):
+    """Keep the cyclic garbage collector out of a library call, then restore it.
+
+    chainrule's graphs hold no reference cycles, so reference counting frees them;
+    scanning them while they are alive only costs time (it is most of micrograd's
+    training step).  Inside the block the collector is off, and on exit its previous
+    state comes back.  With ``promote=True`` the objects made inside are also filed
+    with the collector's long-lived ones (``gc.freeze(); gc.unfreeze()``, a constant-
+    time list splice), so its next young-generation pass does not rescan the graph
+    just built.  Promotion is skipped when the program uses ``gc.freeze()`` itself.
+
+    >>> import gc
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if promote and not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
+
+
+def is_grad_enabled() -> bool:
+    """False inside :func:`no_grad`."""
+    return _recording
+
+
+_new = object.__new__
+
+
+def _node(data: float, parents: tuple, op: str) -> "Value":
+    """A result node, without __init__'s argument checks (data is a float already)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _recording:
+        out._prev = parents
+        out._op = op
+    else:
+        out._prev = ()
+        out._op = ""
+    return out
 
 
 class Value:
@@ -89,7 +167,7 @@ class Value:
         if data != data:
             raise OpDomainError(f"{name}: {_operands_text(op, datas)} is not a number (NaN); "
                                 "an operand is infinite -- look for an earlier overflow")
-        return Value(data, "", operands, name)
+        return _node(data, operands, name)
 
     def _coerce(self, other, name: str) -> "Value":
         if type(other) is Value:
@@ -106,7 +184,17 @@ class Value:
         data = self.data + other.data
         if data != data:
             return self._apply("add", (self, other))
-        return Value(data, "", (self, other), "add")
+        out = _new(Value)  # _node(), inlined: a call costs as much as the rest
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if _recording:
+            out._prev = (self, other)
+            out._op = "add"
+        else:
+            out._prev = ()
+            out._op = ""
+        return out
 
     def __mul__(self, other) -> "Value":
         if type(other) is not Value:
@@ -114,7 +202,17 @@ class Value:
         data = self.data * other.data
         if data != data:
             return self._apply("mul", (self, other))
-        return Value(data, "", (self, other), "mul")
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if _recording:
+            out._prev = (self, other)
+            out._op = "mul"
+        else:
+            out._prev = ()
+            out._op = ""
+        return out
 
     def __radd__(self, other) -> "Value":
         return self._coerce(other, "add") + self
@@ -177,9 +275,7 @@ class Value:
         reached by two paths gets both contributions.  Grads accumulate across calls,
         as in PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
         """
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # the walk allocates no cycles; scanning the graph would only cost time
-        try:
+        with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
             order = topological_order(self)
             self.grad = 1.0
             for node in reversed(order):
@@ -200,9 +296,6 @@ class Value:
                     for parent, local in zip(parents, local_derivatives(node)):
                         if local is not None:
                             parent.grad += local * upstream
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

@@ -128,3 +128,51 @@ def test_sigmoid_is_stable_at_extremes():
     assert Value(-800.0).sigmoid().data == 0.0
     assert Value(800.0).sigmoid().data == 1.0
     assert Value(-40.0).sigmoid().data == pytest.approx(math.exp(-40.0), rel=1e-12)
+
+
+def test_no_grad_records_no_graph_and_restores():
+    from autograd import is_grad_enabled, no_grad
+
+    x = Value(3.0)
+    with no_grad():
+        assert not is_grad_enabled()
+        y = (x * x + 1.0).tanh() - x / 2
+        assert y._prev == () and y._op == ""
+        assert y.data == pytest.approx(math.tanh(10.0) - 1.5)
+    assert is_grad_enabled()
+    z = x * x
+    assert z._prev == (x, x)
+    try:
+        with no_grad():
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert is_grad_enabled()
+
+
+def test_gc_paused_restores_state_and_promotes_only_when_asked():
+    from autograd import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused(promote=True):
+        assert not gc.isenabled()
+        kept = [Value(1.0) * 2.0 for _ in range(2000)]
+    assert gc.isenabled()
+    assert gc.get_count()[0] < 100  # the new nodes were filed as long-lived, not left young
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with gc_paused(promote=True):
+            pass
+        assert not gc.isenabled()  # it was off before, so it stays off
+    finally:
+        gc.enable()
+    # A program that froze objects itself keeps them frozen.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_paused(promote=True):
+            kept.append(Value(2.0) * 3.0)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
