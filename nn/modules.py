@@ -25,7 +25,7 @@ import math
 import random
 from typing import Any, Optional, Sequence, Union
 
-from autograd import OPS, SCALAR_MATH, Value
+from autograd import OPS, SCALAR_MATH, Value, gc_paused
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "INITIALIZERS",
            "activate", "activate_data"]
@@ -233,7 +233,8 @@ class Layer(Module):
         return [n.forward_data(x) for n in self.neurons]
 
     def __call__(self, x):
-        out = self.outputs(x)
+        with gc_paused(promote=True):
+            out = self.outputs(x)
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
@@ -313,11 +314,14 @@ class MLP(Module):
     def __call__(self, x):
         # Always pass lists between layers, so a one-neuron hidden layer works
         # (micrograd hands the next layer a bare Value and fails).
+        # The collector is kept out while the graph is built (it holds no cycles);
+        # see autograd.gc_paused.
         last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            x = layer.outputs(x)
-            if self.dropout is not None and i != last:
-                x = self.dropout(x)
+        with gc_paused(promote=True):
+            for i, layer in enumerate(self.layers):
+                x = layer.outputs(x)
+                if self.dropout is not None and i != last:
+                    x = self.dropout(x)
         return x[0] if len(x) == 1 else x
 
     def forward_data(self, x: Sequence[float]) -> list[float]:

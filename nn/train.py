@@ -19,8 +19,6 @@ compiled tape replay it over a whole batch of arrays later.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import random
 import sys
@@ -28,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
 
-from autograd import OpError, Value
+from autograd import OpError, Value, gc_paused
 
 from .data import batches, train_test_split
 from .losses import LOSSES, Loss, l1_penalty, l2_penalty, softmax
@@ -256,23 +254,6 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="batch", leave=False, dynamic_ncols=True, file=sys.stderr)
 
 
-@contextlib.contextmanager
-def _no_cyclic_gc():
-    """Pause the cyclic garbage collector while training builds graphs.
-
-    A graph holds no reference cycles (it is freed by reference counting), but its
-    tens of thousands of new nodes trigger collections that rescan all of them:
-    measured, that made the forward pass about 4x slower.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _not_finite(value: float) -> bool:
     return not math.isfinite(value)
 
@@ -366,7 +347,9 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         return TrainingDivergedError(history.stop_reason, epoch, batch, history)
 
     last_good = [p.data for p in params]
-    pause_gc = _no_cyclic_gc()
+    # Training only builds graphs, which hold no cycles: keep the collector out of the
+    # way (measured: it made the forward pass about 4x slower) and restore it after.
+    pause_gc = gc_paused()
     pause_gc.__enter__()
     try:
         for epoch in range(1, epochs + 1):
