@@ -13,7 +13,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml setup.cfg | $(PY)
-	$(PIP) install -e .
+	$(PIP) install -e '.[plot]'    # the demo draws its decision boundary and loss curve
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml setup.cfg | $(PY)

@@ -1,11 +1,11 @@
 """gradcheck: right answers, honest reports at kinks, and proof that it can fail."""
 
 import math
-from pathlib import Path
 
 import mpmath
 import pytest
 from hypothesis import Phase, given, settings
+from readme_text import readme_section
 
 from autograd import (
     OPS,
@@ -151,8 +151,8 @@ def test_backward_passes_gradcheck_on_random_graphs(case):
 
 
 def recipe_lines() -> list[str]:
-    """The five-line recipe, as docs/readme-gradcheck.md prints it."""
-    text = (Path(__file__).parent.parent / "docs" / "readme-gradcheck.md").read_text()
+    """The five-line recipe, as the README prints it."""
+    text = readme_section("Checking gradients")
     block = text.split("in five lines", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     return block.splitlines()
 

@@ -460,25 +460,6 @@ def test_the_docstring_examples_run():
         assert result.attempted > 0
 
 
-def test_the_tape_section_of_the_readme_runs():
-    """Every ```python block of docs/readme-tape.md is a doctest that passes."""
-    import doctest
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parent.parent / "docs" / "readme-tape.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    globs: dict = {}
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    for k, block in enumerate(blocks):
-        test = doctest.DocTestParser().get_doctest(block, globs, f"readme-tape block {k}",
-                                                   "readme-tape.md", 0)
-        runner.run(test, clear_globs=False)
-        globs = test.globs  # the next block continues this one (DocTest copies globs)
-    assert runner.failures == 0
-
-
 def test_chainrule_train_compile_gives_the_same_metrics(tmp_path):
     import json
 

@@ -289,17 +289,3 @@ def test_neuron_table_errors_name_the_problem():
     with pytest.raises(TypeError, match="pass a Neuron"):
         neuron_table(object(), [1.0])
 
-
-def test_the_readme_section_examples_run():
-    """Every ```python block of docs/readme-trace.md is a doctest that passes."""
-    import re
-    from pathlib import Path
-    text = (Path(__file__).parent.parent / "docs" / "readme-trace.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) >= 3
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    parser = doctest.DocTestParser()
-    for k, block in enumerate(blocks):
-        test = parser.get_doctest(block, {}, f"readme-trace block {k}", "readme-trace.md", 0)
-        runner.run(test)
-    assert runner.failures == 0 and runner.tries > 10
