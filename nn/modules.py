@@ -192,8 +192,10 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Union[Value, float]]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} got {len(x)} inputs but has {len(self.w)} weights")
-        # sum() from b keeps micrograd's order of additions, so floats match it exactly.
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        # b + w0*x0 + w1*x1 + ...: micrograd's order of additions, so floats match it.
+        act = self.b
+        for wi, xi in zip(self.w, x):
+            act = act + wi * xi
         return activate(self.activation, act)
 
     def forward_data(self, x: Sequence[float]) -> float:
