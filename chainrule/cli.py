@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 
 from autograd import OpError
+from autograd.trace import format_number
 
-__all__ = ["main", "CommandError", "SUBCOMMANDS"]
+__all__ = ["main", "CommandError", "SUBCOMMANDS", "parse_bindings"]
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
@@ -30,6 +32,37 @@ SUBCOMMANDS = {
 
 class CommandError(Exception):
     """Bad input from the command line; printed as one line, exit code 2."""
+
+
+def parse_bindings(bindings: list[str]) -> dict:
+    """``["x=2", "w=-3"]`` -> ``{"x": 2.0, "w": -3.0}``, or a CommandError saying what is wrong.
+
+    >>> parse_bindings(["x=2", "w=-3e-1"])
+    {'x': 2.0, 'w': -0.3}
+    """
+    values: dict = {}
+    for binding in bindings:
+        name, sep, text = binding.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep:
+            raise CommandError(f"{binding!r} is not NAME=VALUE; give each variable a number, "
+                               "e.g. x=2")
+        if not name.isidentifier():
+            raise CommandError(f"{binding!r}: {name!r} is not a variable name; "
+                               "use letters, digits and _, e.g. x1=2")
+        try:
+            number = float(text)
+        except ValueError:
+            raise CommandError(f"{binding!r}: {text!r} is not a number; write e.g. "
+                               f"{name}=0.5 or {name}=-3") from None
+        if not math.isfinite(number):
+            raise CommandError(f"{binding!r}: {text} is not a finite number; "
+                               "a variable needs a real value")
+        if name in values:
+            raise CommandError(f"{name} is given twice ({name}={format_number(values[name])} "
+                               f"and {binding}); keep one")
+        values[name] = number
+    return values
 
 
 class _Parser(argparse.ArgumentParser):

@@ -57,30 +57,15 @@ def read_assignments(assignments, variables) -> dict[str, float]:
     >>> read_assignments(["x=0.5", "w=-1"], ("x", "w"))
     {'x': 0.5, 'w': -1.0}
     """
-    from chainrule.cli import CommandError
+    from chainrule.cli import CommandError, parse_bindings
 
-    values: dict[str, float] = {}
-    for item in assignments:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise CommandError(f"{item!r} is not NAME=VALUE; write each variable like x=0.5")
-        try:
-            number = float(text)
-        except ValueError:
-            raise CommandError(f"{name}={text!r}: the value is not a number; "
-                               f"write it like {name}=0.5") from None
-        if not math.isfinite(number):
-            raise CommandError(f"{name}={text}: the value must be a finite number")
-        if name in values:
-            raise CommandError(f"{name} is given twice; give each variable once")
+    values = parse_bindings(assignments)
+    for name in values:
         if name not in variables:
             uses = ", ".join(variables) if variables else "no variables"
             raise CommandError(f"{name} is not in the expression, which uses {uses}; "
                                "check the spelling")
-        values[name] = number
     return values
-
 
 def run(args) -> int:
     from chainrule.cli import CommandError

@@ -11,46 +11,13 @@ import math
 import mpmath
 import pytest
 from hypothesis import assume, given
+from oracles import MP_REFERENCE, TORCH_REFERENCE
 
 from autograd import OPS, Op, Value, local_derivatives, register_op, unregister_op
 from autograd.strategies import expressions, op_inputs
 
 mp = mpmath.mp
 mp.dps = 50
-
-# op name -> the op computed in mpmath from its definition
-MP_REFERENCE = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "neg": lambda a: -a,
-    "pow": lambda a, n: mpmath.power(a, n),
-    "rpow": lambda c, a: mpmath.exp(a * mpmath.log(c)),
-    "powv": lambda a, b: mpmath.exp(b * mpmath.log(a)),
-    "exp": mpmath.exp,
-    "log": mpmath.log,
-    "tanh": mpmath.tanh,
-    "sigmoid": lambda a: 1 / (1 + mpmath.exp(-a)),
-    "relu": lambda a: a if a > 0 else mpmath.mpf(0),
-}
-
-# op name -> (torch function, or None where torch has no equivalent)
-TORCH_REFERENCE = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "neg": lambda a: -a,
-    "pow": lambda a, n: a ** n,
-    "rpow": lambda c, a: c ** a,
-    "powv": lambda a, b: a ** b,
-    "exp": lambda a: a.exp(),
-    "log": lambda a: a.log(),
-    "tanh": lambda a: a.tanh(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "relu": lambda a: a.relu(),
-}
 
 OP_NAMES = sorted(OPS)
 
@@ -83,7 +50,7 @@ def build(name, xs):
 def test_every_op_has_a_reference():
     missing = set(OPS) - set(MP_REFERENCE)
     assert not missing, (f"ops {sorted(missing)} have no independent mpmath reference: add "
-                         "one to MP_REFERENCE in tests/test_ops_oracles.py")
+                         "one to MP_REFERENCE in tests/oracles.py")
     missing = set(OPS) - set(TORCH_REFERENCE)
     assert not missing, (f"ops {sorted(missing)} have no TORCH_REFERENCE entry (use None if "
                          "torch has no equivalent)")
