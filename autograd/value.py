@@ -300,14 +300,15 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    # Rich display in Jupyter: the graph as SVG (needs a dot program; see visualize).
-    def _repr_svg_(self):  # pragma: no cover - exercised through visualize tests
+    # Rich display in Jupyter: the annotated graph as SVG, summarized when it is large.
+    # A display hook is the one place autograd reaches for visualize, and only lazily.
+    def _repr_svg_(self):
         try:
-            from visualize import to_svg
+            from visualize import draw_annotated, to_svg
         except ImportError:
             return None
         try:
-            return to_svg(self)
+            return to_svg(draw_annotated(self))
         except Exception:
             return None
 

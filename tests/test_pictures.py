@@ -228,3 +228,16 @@ def test_the_readme_picture_is_a_highlighted_step_of_the_readme_example():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "step 4 of 6: x*w, upstream grad 0.500972" in texts
     assert "flows -1.50292" in texts and "flows 1.00194" in texts  # what x and w receive
+
+
+def test_a_large_value_shows_a_summary_in_jupyter_instead_of_hanging():
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(3000):  # 6,000 nodes: far past what a layout should be asked to do
+        y = (y * 0.999 + x).tanh()
+    y.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        svg = y._repr_svg_()
+    assert svg is not None and "<svg" in svg
+    assert svg.count("<g id=\"node") < 700  # summarized, not all 6,000 nodes
