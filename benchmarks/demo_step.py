@@ -58,16 +58,24 @@ def notebook_loop(Value, MLP, X, y, steps):
     return statistics.median(times), total_loss.data
 
 
-def torch_loop(X, y, steps):
+def torch_model(width: int = 16):
+    """MLP(2, [width, width, 1]) in PyTorch, float64, seeded."""
+    import torch
+
+    torch.manual_seed(1337)
+    return torch.nn.Sequential(
+        torch.nn.Linear(2, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
+        torch.nn.ReLU(), torch.nn.Linear(width, 1)).double()
+
+
+def torch_loop(X, y, steps, width: int = 16):
+    """The same step in PyTorch: float64, one thread, MLP(2, [width, width, 1])."""
     import torch
 
     torch.set_num_threads(1)
-    torch.manual_seed(1337)
     Xt = torch.tensor(X, dtype=torch.float64)
     yt = torch.tensor(y, dtype=torch.float64)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(),
-        torch.nn.Linear(16, 1)).double()
+    model = torch_model(width)
     params = list(model.parameters())
     times = []
     for k in range(steps + 1):
@@ -76,6 +84,7 @@ def torch_loop(X, y, steps):
         data_loss = torch.relu(1 - yt * scores).mean()
         reg_loss = 1e-4 * sum((p * p).sum() for p in params)
         total = data_loss + reg_loss
+        _ = ((yt > 0) == (scores > 0)).double().mean()  # the notebook computes accuracy too
         for p in params:
             p.grad = None
         total.backward()

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from demo_step import notebook_loop, torch_loop  # noqa: E402  (the same workload, verbatim)
+from demo_step import notebook_loop, torch_loop, torch_model  # noqa: E402  (the same workload, verbatim)
 
 from nn.data import make_moons  # noqa: E402
 
@@ -151,15 +151,6 @@ def tape_phases(X, y, grouped: bool, repeats: int):
     return statistics.median(forward), statistics.median(backward)
 
 
-def torch_model(width: int):
-    import torch
-
-    torch.manual_seed(1337)
-    return torch.nn.Sequential(
-        torch.nn.Linear(2, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
-        torch.nn.ReLU(), torch.nn.Linear(width, 1)).double()
-
-
 def torch_phases(X, y, repeats: int):
     import torch
 
@@ -182,27 +173,7 @@ def torch_phases(X, y, repeats: int):
 
 
 def torch_scaled_loop(X, y, width: int, steps: int) -> float:
-    import torch
-
-    torch.set_num_threads(1)
-    Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
-    model = torch_model(width)
-    params = list(model.parameters())
-    times = []
-    for k in range(steps + 1):
-        start = time.perf_counter()
-        scores = model(Xt).squeeze(1)
-        total = torch.relu(1 - yt * scores).mean() + 1e-4 * sum((p * p).sum() for p in params)
-        _ = ((yt > 0) == (scores > 0)).double().mean()
-        for p in params:
-            p.grad = None
-        total.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= (1.0 - 0.9 * k / 100) * p.grad
-        if k:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return torch_loop(X, y, steps, width)[0]
 
 
 # --- workers, one fresh process each ----------------------------------------------------
