@@ -25,7 +25,7 @@ Traceback (most recent call last):
 ...
 autograd.expr.ExprError: attribute access 'x.__class__' at column 1 is not allowed in \
 'x.__class__'; allowed: numbers, variable names, + - * / **, unary minus, parentheses and \
-calls exp(), log(), neg(), relu(), sigmoid(), tanh()
+calls exp(), leaky_relu(), log(), neg(), relu(), sigmoid(), tanh()
 
 Each variable becomes ONE leaf labelled by its name (a variable used twice is one
 node reached by two paths); each intermediate node is labelled with its own

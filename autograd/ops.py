@@ -69,6 +69,9 @@ SCALAR_MATH = SimpleNamespace(
     power=math.pow,
 )
 
+# leaky_relu's slope for negative inputs (PyTorch's default negative_slope).
+LEAKY_SLOPE = 0.01
+
 # exp(x) overflows a double beyond this point.
 EXP_LIMIT = math.log(1.7976931348623157e308)
 
@@ -227,6 +230,9 @@ for _op in (
     Op("relu", "relu", 1, lambda m, a: m.where(a > 0, a, 0.0 * a),
        (lambda m, out, a: m.where(a > 0, 1.0, 0.0),),
        ("1 if a > 0 else 0",)),
+    Op("leaky_relu", "leaky_relu", 1, lambda m, a: m.where(a > 0, a, LEAKY_SLOPE * a),
+       (lambda m, out, a: m.where(a > 0, 1.0, LEAKY_SLOPE),),
+       ("1 if a > 0 else 0.01",)),
 ):
     register_op(_op)
 del _op

@@ -434,9 +434,8 @@ def mlps(draw, *, max_inputs: int = 3, max_hidden_layers: int = 2, max_width: in
     """:class:`MLPCase` examples: ``nn.MLP(nin, [w1, ..., 1], activation=...)`` and inputs.
 
     Widths, depth and the hidden activation (default: each of ``nn.ACTIVATIONS``) are
-    drawn; the weights come from a drawn seed.  With ``smooth=True`` no relu sits
-    exactly on its kink (an activation composed in Python, such as leaky_relu, may
-    still sit on its kink: gradcheck then reports "not differentiable here").
+    drawn; the weights come from a drawn seed.  With ``smooth=True`` no op of the
+    table (relu, leaky_relu, ...) sits exactly on its kink.
 
     >>> import nn
     >>> from hypothesis import find

@@ -265,6 +265,9 @@ class Value:
     def relu(self) -> "Value":
         return self._apply("relu", (self,))
 
+    def leaky_relu(self) -> "Value":
+        return self._apply("leaky_relu", (self,))
+
     # --- gradients --------------------------------------------------------------
 
     def backward(self) -> None:

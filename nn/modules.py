@@ -30,12 +30,9 @@ from autograd import OPS, SCALAR_MATH, Value, gc_paused
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "INITIALIZERS",
            "activate", "activate_data"]
 
-# activation name -> the Value method that applies it (None: identity; leaky_relu is
-# composed below from a multiplication, so it needs no op of its own)
+# activation name -> the Value method (an op of the table) that applies it; None: identity
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": None,
                "leaky_relu": "leaky_relu"}
-
-LEAKY_SLOPE = 0.01  # PyTorch's default negative_slope
 
 RNG = Union[random.Random, Any]  # a random.Random, or the random module itself
 
@@ -46,12 +43,8 @@ def activate(name: str, x: Value) -> Value:
     >>> activate("leaky_relu", Value(-2.0)).data
     -0.02
     """
-    if name == "linear":
-        return x
-    if name == "leaky_relu":
-        # max(x, 0.01 x): one multiplication on the negative side, slope 0.01 at 0 as torch
-        return x if x.data > 0 else x * LEAKY_SLOPE
-    return getattr(x, ACTIVATIONS[name])()
+    method = ACTIVATIONS[name]
+    return getattr(x, method)() if method else x
 
 
 def activate_data(name: str, x: float) -> float:
@@ -63,8 +56,6 @@ def activate_data(name: str, x: float) -> float:
     """
     if name == "linear":
         return x
-    if name == "leaky_relu":
-        return x if x > 0 else x * LEAKY_SLOPE
     return float(OPS[name].forward(SCALAR_MATH, x))
 
 

@@ -22,6 +22,7 @@ MP_REFERENCE = {
     "tanh": mpmath.tanh,
     "sigmoid": lambda a: 1 / (1 + mpmath.exp(-a)),
     "relu": lambda a: a if a > 0 else mpmath.mpf(0),
+    "leaky_relu": lambda a: a if a > 0 else a / 100,
 }
 
 # op name -> (torch function, or None where torch has no equivalent)
@@ -39,4 +40,5 @@ TORCH_REFERENCE = {
     "tanh": lambda a: a.tanh(),
     "sigmoid": lambda a: a.sigmoid(),
     "relu": lambda a: a.relu(),
+    "leaky_relu": lambda a: __import__("torch").nn.functional.leaky_relu(a, 0.01),
 }

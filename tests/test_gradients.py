@@ -32,14 +32,17 @@ class Reject(Exception):
     """The point is too close to a kink or too large to compare meaningfully."""
 
 
-def _mp_relu(a):
-    if abs(a) < mpmath.mpf("1e-6"):
-        raise Reject
-    return a if a > 0 else mpmath.mpf(0)
+def _away_from_kink(f):
+    def guarded(a):
+        if abs(a) < mpmath.mpf("1e-6"):
+            raise Reject
+        return f(a)
+    return guarded
 
 
-# The independent mpmath references, with relu refusing points next to its kink.
-MP_OPS = {**MP_REFERENCE, "relu": _mp_relu}
+# The independent mpmath references, with the relus refusing points next to their kink.
+MP_OPS = {**MP_REFERENCE, **{name: _away_from_kink(MP_REFERENCE[name])
+                             for name in ("relu", "leaky_relu")}}
 BINARY_NAMES = {name for name, op in OPS.items() if op.arity == 2}
 
 
@@ -47,14 +50,14 @@ def _value(a):
     return a if isinstance(a, Value) else Value(a)
 
 
-def _on_a_value(f):
-    return lambda a: f(_value(a))
+def _method(name):
+    return lambda a: getattr(_value(a), name)()
 
 
-# How a user of Value writes each op: the same operators and methods as PyTorch's,
-# so the torch reference serves; plain numbers stay plain on either side of an
-# operator, and a method call on one needs a Value first.
-VALUE_OPS = {name: (f if name in BINARY_NAMES else _on_a_value(f))
+# How a user of Value writes each op: operators, with plain numbers allowed on either
+# side (as for PyTorch tensors, so the torch reference serves), and a method of the
+# op's name for the rest, which needs a Value first.
+VALUE_OPS = {name: (f if name in BINARY_NAMES or name == "neg" else _method(name))
              for name, f in TORCH_REFERENCE.items()}
 
 
@@ -73,7 +76,7 @@ REAL_VALUE_OPS = {name: _real_only(f) for name, f in VALUE_OPS.items()}
 EXPONENTS = [2, 3, -1, -2, 0.5, 1.5]
 BASES = [0.5, 2.0, 3.0]
 BINARY = ["add", "sub", "mul", "div", "powv"]
-UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu"]
+UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu"]
 
 
 def test_every_op_has_an_oracle():
@@ -216,7 +219,7 @@ def test_gradients_match_pytorch_float64(tree, point):
 def test_each_op_alone_matches_mpmath(name):
     """Every op, on a handful of points inside its domain (no luck of the draw)."""
     op = OPS[name]
-    samples = [0.3, 0.7, 1.9, 2.5] if name != "relu" else [-1.5, 0.4, 2.0]
+    samples = [0.3, 0.7, 1.9, 2.5] if name not in ("relu", "leaky_relu") else [-1.5, 0.4, 2.0]
     for x in samples:
         if op.arity == 1:
             tree = (name, ("var", 0))
