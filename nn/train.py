@@ -30,6 +30,7 @@ from autograd import OpError, Value, gc_paused
 
 from .data import batches, train_test_split
 from .losses import LOSSES, Loss, l1_penalty, l2_penalty, softmax
+from .modules import activate_data
 from .optim import LRScheduler, Optimizer, clip_grad_norm_, clip_grad_value_, make_optimizer
 
 __all__ = ["fit", "evaluate", "predict", "predict_proba", "accuracy", "confusion_matrix",
@@ -167,7 +168,7 @@ def predict_proba(model, X: Sequence[Sequence[float]],
         for x in X:
             scores = _outputs_data(model, x)
             if loss.name == "bce":
-                p = 1.0 / (1.0 + math.exp(-scores[0])) if scores[0] > -700 else 0.0
+                p = activate_data("sigmoid", scores[0])  # the table's stable sigmoid
                 out.append([1.0 - p, p])
             else:
                 out.append(softmax(scores))
