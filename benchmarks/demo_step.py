@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from harness import alternating, available, run_worker  # noqa: E402
 
 from nn.data import make_moons  # noqa: E402  (pure Python, shared by every engine)
 
@@ -114,20 +115,6 @@ def worker(engine: str, steps: int) -> None:
     print(json.dumps({"engine": engine, "seconds": seconds, "loss": loss}))
 
 
-def run_in_process(engine: str, steps: int) -> float:
-    result = subprocess.run([sys.executable, __file__, "--worker", engine, "--steps", str(steps)],
-                            capture_output=True, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if result.returncode != 0:
-        raise RuntimeError(f"{engine} worker failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
-
-
-def available(module: str) -> bool:
-    probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
-    return probe.returncode == 0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -144,15 +131,15 @@ def main() -> None:
                          "(make bench installs it)")
     if available("torch"):
         engines.append("torch")
-    samples: dict[str, list[float]] = {e: [] for e in engines}
-    for round_index in range(args.rounds):
-        order = engines if round_index % 2 == 0 else engines[::-1]
-        for engine in order:
-            samples[engine].append(run_in_process(engine, args.steps))
+    def report(round_index, samples):
         print(f"round {round_index + 1}/{args.rounds}: " + ", ".join(
-            f"{e} {1000 * samples[e][-1]:.2f} ms" for e in engines), file=sys.stderr)
+            f"{e} {1000 * samples[e][-1]['seconds']:.2f} ms" for e in engines), file=sys.stderr)
 
-    medians = {e: statistics.median(s) for e, s in samples.items()}
+    samples = alternating(engines, args.rounds,
+                          lambda engine: run_worker(__file__, engine, args.steps), report)
+
+    medians = {e: statistics.median(run["seconds"] for run in runs)
+               for e, runs in samples.items()}
     base = medians["micrograd"]
     print(f"micrograd demo step (100 moons points, MLP(2,[16,16,1]), hinge + L2, SGD); "
           f"median of {args.rounds} alternating processes, {args.steps} steps each")

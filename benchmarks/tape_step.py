@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from demo_step import notebook_loop, torch_loop, torch_model  # noqa: E402  (the same workload, verbatim)
+from harness import alternating, available, run_worker  # noqa: E402
 
 from nn.data import make_moons  # noqa: E402
 
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 WIDTHS = (8, 16, 32, 64)
 BATCHES = (10, 100, 1000)
 
@@ -247,17 +245,7 @@ def scaled_scalar_loop(Value, MLP, X, y, width: int) -> float:
 
 
 def run_in_process(engine: str, steps: int) -> dict:
-    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, __file__, "--worker", engine, "--steps", str(steps)],
-                            capture_output=True, text=True, cwd=ROOT, env=env)
-    if result.returncode != 0:
-        raise RuntimeError(f"{engine} worker failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def available(module: str) -> bool:
-    return subprocess.run([sys.executable, "-c", f"import {module}"],
-                          capture_output=True).returncode == 0
+    return run_worker(__file__, engine, steps)
 
 
 def main() -> None:
@@ -278,13 +266,12 @@ def main() -> None:
     engines = ["micrograd", "chainrule", "tape-interpreter", "tape"]
     if available("torch"):
         engines.append("torch")
-    samples: dict = {e: [] for e in engines}
-    for round_index in range(args.rounds):
-        order = engines if round_index % 2 == 0 else engines[::-1]
-        for engine in order:
-            samples[engine].append(run_in_process(engine, args.steps))
+    def report(round_index, samples):
         print(f"round {round_index + 1}/{args.rounds}: " + ", ".join(
             f"{e} {1000 * samples[e][-1]['seconds']:.3f} ms" for e in engines), file=sys.stderr)
+
+    samples = alternating(engines, args.rounds,
+                          lambda engine: run_in_process(engine, args.steps), report)
 
     def median(engine, key):
         return statistics.median(s[key] for s in samples[engine])
@@ -310,10 +297,8 @@ def main() -> None:
     if args.no_scaling:
         return
     kinds = ["tape", "torch", "scalar"] if "torch" in engines else ["tape", "scalar"]
-    runs: dict = {kind: [] for kind in kinds}
-    for round_index in range(3):  # alternating processes again; each cell is a median
-        for kind in (kinds if round_index % 2 == 0 else kinds[::-1]):
-            runs[kind].append(run_in_process(f"scale-{kind}", args.steps)["table"])
+    # alternating processes again; each cell is a median
+    runs = alternating(kinds, 3, lambda kind: run_in_process(f"scale-{kind}", args.steps)["table"])
     tables = {kind: {key: statistics.median(run[key] for run in runs[kind])
                      for key in runs[kind][0]} for kind in kinds}
     print("\nms per step of the same recipe against width (MLP(2,[w,w,1])) and batch size "
