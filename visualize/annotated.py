@@ -26,7 +26,7 @@ from typing import Optional, Sequence, Union
 
 import graphviz
 
-from autograd import OPS, Value, topological_order
+from autograd import OPS, Value, local_derivatives, topological_order
 from autograd.trace import BackwardTrace, backward_steps, format_number, neuron_table, node_names
 
 __all__ = ["draw_annotated", "draw_step", "draw_network", "GraphTooLargeWarning",
@@ -77,7 +77,6 @@ def _edge_text(local: Optional[float], flow: Optional[float]) -> str:
 
 
 def _locals(node: Value) -> list:
-    from autograd import local_derivatives
     try:
         return local_derivatives(node)
     except ValueError:  # not differentiable here: draw the edge without a number
