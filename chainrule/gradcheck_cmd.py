@@ -20,6 +20,7 @@ import math
 import random
 
 from autograd import OpError, gradcheck, parse
+from chainrule.common import CommandError, parse_bindings
 
 __all__ = ["add_arguments", "run", "read_assignments"]
 
@@ -57,8 +58,6 @@ def read_assignments(assignments, variables) -> dict[str, float]:
     >>> read_assignments(["x=0.5", "w=-1"], ("x", "w"))
     {'x': 0.5, 'w': -1.0}
     """
-    from chainrule.cli import CommandError, parse_bindings
-
     values = parse_bindings(assignments)
     for name in values:
         if name not in variables:
@@ -68,8 +67,6 @@ def read_assignments(assignments, variables) -> dict[str, float]:
     return values
 
 def run(args) -> int:
-    from chainrule.cli import CommandError
-
     expression = parse(args.expression)
     variables = expression.variables
     if not variables:

@@ -17,7 +17,7 @@ import json
 import math
 import sys
 
-from chainrule.cli import CommandError
+from chainrule.common import CommandError, load_splits
 
 __all__ = ["add_arguments", "run"]
 
@@ -77,8 +77,6 @@ def run(args) -> int:
     scaler = scaler_from_dict(meta["scaler"]) if meta.get("scaler") else None
 
     if args.evaluate:
-        from chainrule.train_cmd import load_splits
-
         settings = meta.get("settings")
         if not settings:
             raise CommandError(f"{args.model} holds no training settings, so its test split "

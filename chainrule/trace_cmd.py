@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograd.expr import parse
 from autograd.trace import backward_steps, format_number, forward_table
-from chainrule.cli import CommandError, parse_bindings
+from chainrule.common import CommandError, parse_bindings
 from visualize.stepper import MAX_STEPPER_NODES
 
 __all__ = ["add_arguments", "run", "parse_bindings"]

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from chainrule.cli import CommandError
+from chainrule.common import CommandError, load_splits
 
 __all__ = ["add_arguments", "run", "DATASET_DEFAULTS", "load_splits", "write_json"]
 
@@ -116,26 +116,6 @@ def resolve(args) -> dict:
         raise CommandError(f"--samples {settings['samples']}: generate at least 10 points")
     settings.pop("hidden")
     return settings
-
-
-def load_splits(settings: dict):
-    """``(X_train, X_val, X_test, y_train, y_val, y_test)`` for the settings, unscaled."""
-    from nn.data import DATASETS, load_digits, train_val_test_split
-
-    name = settings["dataset"]
-    if name == "digits":
-        try:
-            X, y = load_digits()
-        except ImportError as error:
-            raise CommandError(str(error)) from None
-    elif name == "blobs":
-        X, y = DATASETS[name](settings["samples"], cluster_std=settings["noise"],
-                              seed=settings["seed"])
-    else:
-        X, y = DATASETS[name](settings["samples"], noise=settings["noise"],
-                              seed=settings["seed"])
-    return train_val_test_split(X, y, settings["val_split"], settings["test_split"],
-                                seed=settings["seed"])
 
 
 def write_json(path: Path, document) -> None:
