@@ -92,6 +92,13 @@ def _bad_input_errors() -> tuple:
     return (CommandError, OpError, ValueError, TypeError, OSError, OverflowError)
 
 
+def _describe(error: Exception) -> str:
+    """``missing.json: No such file or directory`` rather than ``[Errno 2] ...``."""
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.filename}: {error.strerror}"
+    return str(error) or type(error).__name__
+
+
 def _silence_stdout() -> None:
     # After a broken pipe, Python's final flush of stdout would fail again and print
     # "Exception ignored ..."; point stdout at /dev/null so the exit stays quiet.
@@ -110,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+        return code
+    except SystemExit as stop:  # argparse: --help (0) or its one-line error (2)
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     except RunFailed as error:
         print(f"{prefix}: {one_line(error)}", file=sys.stderr)
         return EXIT_FAILED
@@ -130,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - the one place every error ends
         if isinstance(error, _bad_input_errors()):
-            print(f"{prefix}: error: {one_line(error)}", file=sys.stderr)
+            print(f"{prefix}: error: {one_line(_describe(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
         print(f"{prefix}: failed: {type(error).__name__}: {one_line(error)} (this is a bug "
               "in chainrule; please report it with the command line)", file=sys.stderr)

@@ -21,17 +21,22 @@ import math
 from autograd.trace import format_number
 
 __all__ = [
-    "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "CommandError", "RunFailed",
+    "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "MAX_SAMPLES", "CommandError", "RunFailed",
     "parse_bindings", "load_splits", "capped_list", "one_line",
-    "finite_float", "positive_float", "non_negative_float", "fraction", "int_between",
+    "finite_float", "positive_float", "non_negative_float", "float_between", "fraction",
+    "int_between",
 ]
 
 EXIT_OK = 0
 EXIT_FAILED = 1      # the input was fine but the run failed (diverged, mismatch, interrupted)
 EXIT_BAD_INPUT = 2   # the command line, a file or a value cannot be used
 
+# The most points a toy data set may have (train generates them, predict --evaluate
+# rebuilds them from a model file's settings).
+MAX_SAMPLES = 100_000
+
 # Longest error line we print; longer ones (thousands of names) are cut with a count.
-MAX_MESSAGE = 400
+MAX_MESSAGE = 600
 
 
 class CommandError(Exception):
@@ -97,12 +102,13 @@ def parse_bindings(bindings: list[str]) -> dict:
 
 def finite_float(text: str) -> float:
     """A finite float; ``nan``, ``inf`` and ``1e400`` are refused."""
+    shown = one_line(text, 40)  # cli.main may have put a space before a negative number
     try:
         number = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number, e.g. 0.5") from None
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a number, e.g. 0.5") from None
     if not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give a real "
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a finite number; give a real "
                                          "value such as 0.5")
     return number
 
@@ -111,7 +117,7 @@ def positive_float(text: str) -> float:
     """A finite float > 0."""
     number = finite_float(text)
     if number <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        raise argparse.ArgumentTypeError(f"{text.strip()} must be greater than 0")
     return number
 
 
@@ -119,15 +125,35 @@ def non_negative_float(text: str) -> float:
     """A finite float >= 0."""
     number = finite_float(text)
     if number < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+        raise argparse.ArgumentTypeError(f"{text.strip()} must be 0 or more")
     return number
+
+
+def float_between(low: float, high: float, low_inclusive: bool = True):
+    """An argparse type for a finite float in ``[low, high]`` (``(low, high]`` when
+    ``low_inclusive`` is false); the bounds are in the message.
+
+    >>> float_between(0.0, 10.0, low_inclusive=False)("0.5")
+    0.5
+    """
+    def parse(text: str) -> float:
+        number = finite_float(text)
+        above_low = number >= low if low_inclusive else number > low
+        if not (above_low and number <= high):
+            bracket = "[" if low_inclusive else "("
+            raise argparse.ArgumentTypeError(f"{one_line(text, 40)} is out of range; give a "
+                                             f"number in {bracket}{low:g}, {high:g}]")
+        return number
+
+    parse.__name__ = f"number in [{low:g}, {high:g}]"
+    return parse
 
 
 def fraction(text: str) -> float:
     """A share of the data: a finite float with 0 <= x < 1."""
     number = finite_float(text)
     if not 0 <= number < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be a share from 0 up to (not "
+        raise argparse.ArgumentTypeError(f"{text.strip()} must be a share from 0 up to (not "
                                          "including) 1, e.g. 0.2")
     return number
 

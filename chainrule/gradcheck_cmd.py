@@ -20,12 +20,22 @@ import math
 import random
 
 from autograd import OpError, gradcheck, parse
-from chainrule.common import CommandError, parse_bindings
+from chainrule.common import (
+    CommandError,
+    capped_list,
+    finite_float,
+    float_between,
+    int_between,
+    non_negative_float,
+    one_line,
+    parse_bindings,
+)
 
 __all__ = ["add_arguments", "run", "read_assignments"]
 
 # Tries per random point before giving up on finding one inside the domain.
 MAX_TRIES = 1000
+MAX_POINTS = 100_000
 
 
 def add_arguments(parser) -> None:
@@ -37,18 +47,19 @@ def add_arguments(parser) -> None:
                         help='an expression such as "tanh(x*w + b)" (quote it for the shell)')
     parser.add_argument("assignments", metavar="NAME=VALUE", nargs="*",
                         help="a value for each variable, e.g. x=0.5 w=-1.5")
-    parser.add_argument("--random", metavar="N", type=int, default=0,
+    parser.add_argument("--random", metavar="N", type=int_between(0, MAX_POINTS), default=0,
                         help="check at N random points in the domain instead (variables "
                              "given as NAME=VALUE stay fixed)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for --random (default: 0)")
-    parser.add_argument("--range", nargs=2, type=float, metavar=("LOW", "HIGH"),
+    parser.add_argument("--seed", type=int_between(0, 2**63 - 1), default=0,
+                        help="seed for --random (default: 0)")
+    parser.add_argument("--range", nargs=2, type=finite_float, metavar=("LOW", "HIGH"),
                         default=(-3.0, 3.0),
                         help="interval random values are drawn from (default: -3 3)")
-    parser.add_argument("--eps", type=float, default=1e-6,
-                        help="finite-difference step (default: 1e-6)")
-    parser.add_argument("--atol", type=float, default=1e-5,
+    parser.add_argument("--eps", type=float_between(0.0, 1.0, low_inclusive=False),
+                        default=1e-6, help="finite-difference step (default: 1e-6)")
+    parser.add_argument("--atol", type=non_negative_float, default=1e-5,
                         help="absolute tolerance (default: 1e-5)")
-    parser.add_argument("--rtol", type=float, default=1e-3,
+    parser.add_argument("--rtol", type=non_negative_float, default=1e-3,
                         help="relative tolerance (default: 1e-3)")
 
 
@@ -61,7 +72,7 @@ def read_assignments(assignments, variables) -> dict[str, float]:
     values = parse_bindings(assignments)
     for name in values:
         if name not in variables:
-            uses = ", ".join(variables) if variables else "no variables"
+            uses = capped_list(variables) if variables else "no variables"
             raise CommandError(f"{name} is not in the expression, which uses {uses}; "
                                "check the spelling")
     return values
@@ -76,22 +87,31 @@ def run(args) -> int:
     if args.random < 0:
         raise CommandError(f"--random {args.random}: give a number of points >= 1")
     low, high = args.range
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise CommandError(f"--range {low} {high}: give two finite numbers LOW < HIGH")
+    if not (low < high and math.isfinite(high - low)):
+        raise CommandError(f"--range {low:g} {high:g}: give two finite numbers LOW < HIGH "
+                           "less than 1e308 apart")
 
     def f(**leaves):
         return expression.build(leaves)
 
     def check(point):
-        return gradcheck(f, point, eps=args.eps, atol=args.atol, rtol=args.rtol,
-                         name=expression.text)
+        try:
+            return gradcheck(f, point, eps=args.eps, atol=args.atol, rtol=args.rtol,
+                             name=expression.text)
+        except (ArithmeticError, ValueError) as error:
+            # e.g. a step that rounds away next to a huge input: the library says why
+            where = one_line(", ".join(f"{n}={v:.6g}" for n, v in point.items()), 200)
+            hint = ("; the finite-difference step rounds away at this size: use a larger "
+                    "--eps or smaller inputs" if isinstance(error, ZeroDivisionError) else "")
+            raise CommandError(f"cannot check at {where} with --eps {args.eps:g}: "
+                               f"{error}{hint}") from None
 
     if not args.random:
         missing = [v for v in variables if v not in fixed]
         if missing:
             example = " ".join(f"{v}=0.5" for v in missing)
-            raise CommandError(f"no value for {', '.join(missing)}; give each variable a "
-                               f"number, e.g. {example}, or use --random N")
+            raise CommandError(f"no value for {capped_list(missing)}; give each variable "
+                               f"a number, e.g. {one_line(example, 80)}, or use --random N")
         result = check({v: fixed[v] for v in variables})
         print(result)
         return 0 if result.passed else 1
