@@ -17,6 +17,7 @@ way.  Whatever goes wrong ends as one line on stderr, never a traceback:
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -85,6 +86,10 @@ def _is_number(text: str) -> bool:
     return True
 
 
+# errno values that mean "the device is full or broken", not "the path is wrong"
+_DEVICE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
 def _bad_input_errors() -> tuple:
     """Library errors that mean "the input cannot be used" (exit 2)."""
     from autograd import OpError
@@ -94,7 +99,9 @@ def _bad_input_errors() -> tuple:
 
 def _describe(error: Exception) -> str:
     """``missing.json: No such file or directory`` rather than ``[Errno 2] ...``."""
-    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+    if isinstance(error, OSError) and error.strerror:
+        if error.filename is None:
+            return error.strerror
         return f"{error.filename}: {error.strerror}"
     return str(error) or type(error).__name__
 
@@ -140,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prefix}: error: out of memory; use smaller inputs", file=sys.stderr)
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - the one place every error ends
+        if isinstance(error, OSError) and error.errno in _DEVICE_FULL:
+            # the disk or the terminal failed us, not the input: a failed run
+            _silence_stdout()
+            print(f"{prefix}: failed: cannot write ({one_line(_describe(error))})",
+                  file=sys.stderr)
+            return EXIT_FAILED
         if isinstance(error, _bad_input_errors()):
             print(f"{prefix}: error: {one_line(_describe(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT

@@ -477,3 +477,14 @@ def test_every_test_the_promises_section_names_exists():
     for file_name, test_name in cited:
         assert re.search(rf"^def {test_name}\(", (tests / file_name).read_text(),
                          flags=re.M), f"{file_name}::{test_name} is cited but missing"
+
+
+@pytest.mark.parametrize("argv", [["trace", "x*x", "x=1"],
+                                  ["gradcheck", "x*x", "--random", "3"]])
+def test_a_full_device_is_a_failed_run_not_bad_input(argv):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "chainrule", *argv], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == f"chainrule {argv[0]}: failed: cannot write (No space left on " \
+                            "device)\n"
