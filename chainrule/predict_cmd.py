@@ -12,12 +12,11 @@ the held-out test split from the settings stored in the file and reports accurac
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import sys
 
 from chainrule.common import MAX_SAMPLES, CommandError, load_splits, one_line
+from chainrule.rows import parse_row, read_csv
 
 __all__ = ["add_arguments", "run"]
 
@@ -35,65 +34,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per row")
 
 
-# A CSV line longer than this is not a row of model inputs (the csv module's own limit
-# is 128 KiB per field; we say so before it does, with the line number).
-MAX_FIELD = 100_000
 KNOWN_LOSSES = ("cross_entropy", "bce", "hinge", "multi_margin", "mse")
-
-
-def _numbers(cells: list[str], where: str) -> list[float]:
-    """Cells -> finite floats, or a CommandError naming the place and the column."""
-    row = []
-    for column, cell in enumerate(cells, start=1):
-        try:
-            number = float(cell)
-        except ValueError:
-            raise CommandError(f"{where}, column {column}: {one_line(cell, 40)!r} is not a "
-                               "number; give numbers separated by commas, e.g. 0.5,-1.2"
-                               ) from None
-        if not math.isfinite(number):
-            raise CommandError(f"{where}, column {column}: {cell.strip()} is not a finite "
-                               "number; every input must be a real value")
-        row.append(number)
-    return row
-
-
-def _parse_row(text: str, where: str) -> list[float]:
-    return _numbers([cell for cell in text.split(",") if cell.strip()], f"{where} {text!r}")
-
-
-def _read_csv(name: str) -> list[list[float]]:
-    handle = sys.stdin if name == "-" else open(name, newline="", encoding="utf-8")
-    rows: list[list[float]] = []
-    reader = csv.reader(handle)
-    old_limit = csv.field_size_limit(MAX_FIELD)
-    try:
-        for cells in reader:
-            number = reader.line_num
-            if not cells or not "".join(cells).strip():
-                continue
-            if number == 1 and not any(_is_number(cell) for cell in cells):
-                continue  # a header such as x0,x1
-            rows.append(_numbers(cells, f"--csv {name}, line {number}"))
-    except csv.Error as error:
-        raise CommandError(f"--csv {name}, line {reader.line_num}: {error} (a field may hold "
-                           f"at most {MAX_FIELD} characters); give rows of numbers") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"--csv {name}: not UTF-8 text; give a CSV file of numbers"
-                           ) from None
-    finally:
-        csv.field_size_limit(old_limit)
-        if handle is not sys.stdin:
-            handle.close()
-    return rows
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+# The largest scalar model the CLI trains (1e6 parameters) is about 25 MB of JSON.
+MAX_MODEL_BYTES = 64 * 2**20
 
 
 def _fail(path, problem: str) -> CommandError:
@@ -130,50 +73,91 @@ def read_metadata(path, model):
     return loss, scaler_from_dict(state)
 
 
-def _test_split(path, meta: dict):
-    """The held-out test split rebuilt from the settings in the file, checked first."""
+def _settings_problem(settings) -> str | None:
+    """What makes stored training settings unusable for rebuilding the split, if anything."""
     from nn.data import DATASETS
 
+    def number(key, low, high, kind=(int, float)):
+        value = settings.get(key)
+        return (type(value) in kind and not isinstance(value, bool)
+                and math.isfinite(value) and low <= value <= high)
+
+    if not isinstance(settings, dict):
+        return f"settings are a {type(settings).__name__}, not an object"
+    if settings.get("dataset") not in (*DATASETS, "digits"):
+        return f"unknown data set {one_line(repr(settings.get('dataset')), 40)}"
+    if settings.get("samples") is not None and not number("samples", 10, MAX_SAMPLES, (int,)):
+        return f"samples must be a whole number from 10 to {MAX_SAMPLES}"
+    if settings.get("noise") is not None and not number("noise", 0, 100):
+        return "noise must be a number from 0 to 100"
+    if not number("seed", 0, 2**63, (int,)):
+        return "seed must be a whole number >= 0"
+    if not (number("val_split", 0, 1) and number("test_split", 0, 1)
+            and settings["test_split"] > 0 and settings["val_split"] + settings["test_split"] < 1):
+        return "val_split and test_split must be shares with test_split > 0 and a sum below 1"
+    return None
+
+
+def _test_split(path, meta: dict):
+    """The held-out test split rebuilt from the settings in the file, checked first."""
     settings = meta.get("settings")
     if not settings:
         raise CommandError(f"{path} holds no training settings, so its test split "
                            "cannot be rebuilt; it was not written by `chainrule train`")
+    problem = _settings_problem(settings)
+    if problem:
+        raise _fail(path, f"its training settings cannot rebuild the test split: {problem}")
     try:
-        samples = settings.get("samples")
-        numbers_ok = (
-            settings["dataset"] in DATASETS
-            and (samples is None or (type(samples) is int and 10 <= samples <= MAX_SAMPLES))
-            and type(settings["seed"]) is int
-            and all(type(settings[k]) in (int, float) and math.isfinite(settings[k])
-                    for k in ("val_split", "test_split"))
-            and (settings["noise"] is None or (type(settings["noise"]) in (int, float)
-                                               and 0 <= settings["noise"] <= 100)))
-        if not numbers_ok:
-            raise TypeError("out of range")
-        return load_splits(settings)
-    except CommandError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        splits = load_splits(settings)
+    except (KeyError, TypeError, ValueError) as error:
         raise _fail(path, f"its training settings cannot rebuild the test split "
                           f"({type(error).__name__}: {one_line(error, 80)})") from None
+    return splits
 
 
-def run(args) -> int:
+def _check_width(path, model, rows, what: str) -> None:
+    if rows and len(rows[0]) != model.nin:
+        raise _fail(path, f"{what} has {len(rows[0])} features but the model takes "
+                          f"{model.nin}")
+
+
+def _load_model(path: str):
+    """nn.load, after refusing what is not a regular file of sane size (/dev/zero)."""
+    import os
+
     import nn
-    from nn.train import predict, predict_proba
 
     try:
-        model = nn.load(args.model)
+        status = os.stat(path)
+    except OSError:
+        status = None  # nn.load names the problem
+    if status is not None and os.path.isdir(path):
+        raise CommandError(f"{path}: that is a folder; give a model.json file")
+    if status is not None and not os.path.isfile(path):
+        raise _fail(path, "is not a regular file")
+    if status is not None and status.st_size > MAX_MODEL_BYTES:
+        raise _fail(path, f"is {status.st_size} bytes; a model file holds at most "
+                          f"{MAX_MODEL_BYTES}")
+    try:
+        return nn.load(path)
     except nn.ModelFileError:
         raise
     except (ValueError, RecursionError, MemoryError) as error:
         # e.g. JSON nested thousands deep, an integer thousands of digits long
-        raise _fail(args.model, f"cannot be read ({type(error).__name__}: "
-                                f"{one_line(error, 120)})") from None
+        raise _fail(path, f"cannot be read ({type(error).__name__}: "
+                          f"{one_line(error, 120)})") from None
+
+
+def run(args) -> int:
+    from nn.train import predict, predict_proba
+
+    model = _load_model(args.model)
     loss, scaler = read_metadata(args.model, model)
 
     if args.evaluate:
         _, _, X_test, _, _, y_test = _test_split(args.model, model.metadata)
+        _check_width(args.model, model, X_test, f"the {model.metadata['settings']['dataset']} "
+                     "data set of its settings")
         rows = scaler.transform(X_test) if scaler else X_test
         correct = sum(p == t for p, t in zip(predict(model, rows, loss), y_test))
         print(f"{model.metadata['settings']['dataset']} test split: {correct}/{len(y_test)} "
@@ -181,9 +165,9 @@ def run(args) -> int:
         if not args.point and not args.csv:
             return 0
 
-    rows = [_parse_row(text, "--point") for text in args.point]
+    rows = [parse_row(text, "--point") for text in args.point]
     if args.csv:
-        rows += _read_csv(args.csv)
+        rows += read_csv(args.csv)
     if not rows:
         raise CommandError("no input rows: give --point X0,X1,... or --csv FILE "
                            "(or --evaluate)")

@@ -488,3 +488,51 @@ def test_a_full_device_is_a_failed_run_not_bad_input(argv):
     assert result.returncode == 1
     assert result.stderr == f"chainrule {argv[0]}: failed: cannot write (No space left on " \
                             "device)\n"
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["predict", "/dev/zero", "--point", "1,2"], "model file /dev/zero: is not a regular file"),
+    (["predict", "MODEL", "--csv", "/dev/zero"], "--csv /dev/zero, line 1: longer than"),
+    (["predict", ".", "--point", "1,2"], ".: that is a folder"),
+    (["predict", "MODEL", "--csv", "."], "--csv .: that is a folder"),
+])
+def test_endless_or_odd_files_are_refused_without_reading_them_whole(good_run, capsys, argv,
+                                                                     needle):
+    argv = [str(good_run / "model.json") if a == "MODEL" else a for a in argv]
+    code, _, err = run(argv, capsys)
+    assert_one_line(code, err, 2, needle)
+
+
+def test_an_oversized_model_file_is_refused_before_parsing(tmp_path, capsys, monkeypatch):
+    from chainrule import predict_cmd
+
+    path = tmp_path / "model.json"
+    path.write_text(" " * 2000)
+    monkeypatch.setattr(predict_cmd, "MAX_MODEL_BYTES", 1000)
+    code, _, err = run(["predict", str(path), "--point", "1,2"], capsys)
+    assert_one_line(code, err, 2, "is 2000 bytes; a model file holds at most 1000")
+
+
+def test_stdin_and_row_counts_are_bounded(good_run, tmp_path, capsys, monkeypatch):
+    from chainrule import rows
+
+    monkeypatch.setattr(rows, "MAX_ROWS", 3)
+    path = tmp_path / "rows.csv"
+    path.write_text("1,2\n" * 4)
+    code, _, err = run(["predict", str(good_run / "model.json"), "--csv", str(path)], capsys)
+    assert_one_line(code, err, 2, "more than 3 rows")
+    process = subprocess.run([sys.executable, "-m", "chainrule", "predict",
+                              str(good_run / "model.json"), "--csv", "-"],
+                             input="0" * 1_200_000, capture_output=True, text=True,
+                             timeout=120)
+    assert process.returncode == 2
+    assert process.stderr.startswith("chainrule predict: error: --csv -, line 1: longer")
+
+
+def test_settings_of_another_data_set_are_refused_by_evaluate(good_run, tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    path = tampered(good_run, tmp_path,
+                    lambda d: d["metadata"]["settings"].update(dataset="digits"))
+    code, _, err = run(["predict", str(path), "--evaluate"], capsys)
+    assert_one_line(code, err, 2, "digits data set of its settings has 64 features but the "
+                    "model takes 2")
