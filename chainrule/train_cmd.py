@@ -13,10 +13,7 @@ installed, ``OUT/loss.png``, ``OUT/gradient_flow.png``, ``OUT/decision_boundary.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,10 +25,10 @@ from chainrule.common import (
     fraction,
     int_between,
     load_splits,
-    non_negative_float,
     one_line,
     positive_float,
 )
+from chainrule.run_files import choose_paths, prepare_out, write_json
 
 __all__ = ["add_arguments", "run", "DATASET_DEFAULTS", "load_splits", "write_json"]
 
@@ -60,6 +57,7 @@ MAX_HIDDEN = 4096
 MAX_PARAMETERS = 1_000_000
 MAX_LR = 1000.0
 MAX_NOISE = 100.0
+MAX_PENALTY = 1000.0  # --l1, --l2, --weight-decay: beyond it the penalty is all there is
 MAX_SEED = 2**32 - 1
 
 
@@ -94,11 +92,11 @@ def add_arguments(parser) -> None:
                         "the best weights (default: 10; 0 turns it off)")
     parser.add_argument("--dropout", type=fraction, default=0.0, help="dropout after each "
                         "hidden layer (default: 0)")
-    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0,
+    parser.add_argument("--weight-decay", type=float_between(0.0, MAX_PENALTY), default=0.0,
                         help="optimizer weight decay (decoupled for adamw)")
-    parser.add_argument("--l1", type=non_negative_float,
+    parser.add_argument("--l1", type=float_between(0.0, MAX_PENALTY),
                         help="L1 penalty coefficient (default: 0)")
-    parser.add_argument("--l2", type=non_negative_float, help="L2 penalty coefficient "
+    parser.add_argument("--l2", type=float_between(0.0, MAX_PENALTY), help="L2 penalty coefficient "
                         "(default: 0; 5e-4 for digits)")
     parser.add_argument("--clip-norm", type=positive_float,
                         help="clip the gradient's L2 norm")
@@ -155,61 +153,6 @@ def resolve(args) -> dict:
         raise CommandError(f"--samples {settings['samples']}: generate at least 10 points")
     settings.pop("hidden")
     return settings
-
-
-def write_json(path: Path, document) -> None:
-    """Write JSON atomically (temp file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp's 0600 would ignore the umask
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=1, allow_nan=False)
-            out.write("\n")
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def prepare_out(out: Path) -> None:
-    """Refuse an unusable --out before training: a file, a place we cannot write."""
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: that is a file; give a folder name")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        raise CommandError(f"--out {out}: cannot write there ({error.strerror or error}); "
-                           "choose another folder") from None
-    for name in ("model.json", "metrics.json"):
-        if (out / name).is_dir():
-            raise CommandError(f"--out {out}: {out / name} is a folder; move it away or "
-                               "choose another folder")
-
-
-def recorded_score(path: Path, dataset: str):
-    """The test accuracy recorded in an existing model file for the same data set, or
-    None when the file has none we can trust (unreadable, another data set, no record)."""
-    try:
-        if path.stat().st_size > 64 * 2**20:
-            return None
-        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata") or {}
-        score = metadata.get("test_accuracy")
-        if metadata.get("dataset") != dataset or isinstance(score, bool):
-            return None
-        return float(score) if 0 <= score <= 1 else None
-    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
-        return None
 
 
 def _has_tqdm() -> bool:
@@ -337,19 +280,8 @@ def _report_and_write(args, out, model, history, settings, scaler, loss, n_class
                 "scaler": scaler.to_dict() if scaler else None, "settings": settings,
                 "test_accuracy": score}
 
-    # A better model already in --out is never replaced by a worse one (or by one we
-    # cannot compare with): this run goes next to it as model.new.json.
-    model_path, metrics_path = out / "model.json", out / "metrics.json"
-    kept_note = None
-    if model_path.exists() and not args.overwrite:
-        previous = recorded_score(model_path, settings["dataset"])
-        if previous is None or previous > score:
-            model_path, metrics_path = out / "model.new.json", out / "metrics.new.json"
-            was = ("no test accuracy on " + settings["dataset"] + " recorded"
-                   if previous is None else f"test accuracy {previous:.1%}")
-            kept_note = (f"kept {out / 'model.json'} ({was}) over this run "
-                         f"({score:.1%}); wrote this run as {model_path} "
-                         "(--overwrite replaces it)")
+    model_path, metrics_path, kept_note = choose_paths(out, settings["dataset"], score,
+                                                       args.overwrite)
     write_json(metrics_path, metrics)
     model.save(model_path, metadata=metadata)
 

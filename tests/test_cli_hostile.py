@@ -187,6 +187,7 @@ def test_metrics_follow_the_umask(tmp_path, capsys):
     ("--noise", "nan"), ("--noise", "inf"), ("--noise", "-inf"), ("--noise", "-0.1"),
     ("--noise", "1e400"), ("--noise", "1e300"),
     ("--l1", "-1"), ("--l2", "-5e-4"), ("--l2", "nan"), ("--weight-decay", "-1"),
+    ("--l2", "1e300"), ("--l1", "1e300"), ("--weight-decay", "1e300"),
     ("--val-split", "nan"), ("--val-split", "1.5"), ("--test-split", "-0.1"),
     ("--test-split", "inf"), ("--test-split", "0"),
     ("--lr", "nan"), ("--lr", "inf"), ("--lr", "0"), ("--lr", "-1"), ("--lr", "1e308"),
@@ -443,7 +444,7 @@ def test_the_registry_imports_every_command_one_way():
 
 
 def test_metrics_are_written_atomically(tmp_path, monkeypatch):
-    from chainrule import train_cmd
+    from chainrule import run_files
 
     target = tmp_path / "metrics.json"
     target.write_text('{"old": true}\n')
@@ -452,9 +453,9 @@ def test_metrics_are_written_atomically(tmp_path, monkeypatch):
         out.write('{"new": ')
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(train_cmd.json, "dump", half_then_crash)
+    monkeypatch.setattr(run_files.json, "dump", half_then_crash)
     with pytest.raises(OSError):
-        train_cmd.write_json(target, {"new": 1})
+        run_files.write_json(target, {"new": 1})
     assert target.read_text() == '{"old": true}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp file left
 
@@ -536,3 +537,12 @@ def test_settings_of_another_data_set_are_refused_by_evaluate(good_run, tmp_path
     code, _, err = run(["predict", str(path), "--evaluate"], capsys)
     assert_one_line(code, err, 2, "digits data set of its settings has 64 features but the "
                     "model takes 2")
+
+
+def test_non_finite_metrics_are_written_as_null_not_lost(tmp_path):
+    from chainrule.run_files import write_json
+
+    write_json(tmp_path / "metrics.json", {"loss": {"train": float("inf")},
+                                           "history": [1.0, float("nan")]})
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {
+        "loss": {"train": None}, "history": [1.0, None]}
