@@ -29,6 +29,7 @@ from chainrule.common import (
     non_negative_float,
     one_line,
     parse_bindings,
+    positive_float,
 )
 
 __all__ = ["add_arguments", "run", "read_assignments"]
@@ -57,8 +58,9 @@ def add_arguments(parser) -> None:
                         help="interval random values are drawn from (default: -3 3)")
     parser.add_argument("--eps", type=float_between(0.0, 1.0, low_inclusive=False),
                         default=1e-6, help="finite-difference step (default: 1e-6)")
-    parser.add_argument("--atol", type=non_negative_float, default=1e-5,
-                        help="absolute tolerance (default: 1e-5)")
+    # > 0: finite differences are never exact, and a zero gradient has no relative error
+    parser.add_argument("--atol", type=positive_float, default=1e-5,
+                        help="absolute tolerance, > 0 (default: 1e-5)")
     parser.add_argument("--rtol", type=non_negative_float, default=1e-3,
                         help="relative tolerance (default: 1e-3)")
 
@@ -84,8 +86,6 @@ def run(args) -> int:
         raise CommandError(f"{args.expression!r} has no variables, so there is no gradient to "
                            "check; write one with a variable, e.g. tanh(x)")
     fixed = read_assignments(args.assignments, variables)
-    if args.random < 0:
-        raise CommandError(f"--random {args.random}: give a number of points >= 1")
     low, high = args.range
     if not (low < high and math.isfinite(high - low)):
         raise CommandError(f"--range {low:g} {high:g}: give two finite numbers LOW < HIGH "
@@ -95,9 +95,11 @@ def run(args) -> int:
         return expression.build(leaves)
 
     def check(point):
+        """The result and its table; any library error is one line naming the point."""
         try:
-            return gradcheck(f, point, eps=args.eps, atol=args.atol, rtol=args.rtol,
-                             name=expression.text)
+            result = gradcheck(f, point, eps=args.eps, atol=args.atol, rtol=args.rtol,
+                               name=expression.text)
+            return result, str(result)
         except (ArithmeticError, ValueError) as error:
             # e.g. a step that rounds away next to a huge input: the library says why
             where = one_line(", ".join(f"{n}={v:.6g}" for n, v in point.items()), 200)
@@ -112,8 +114,8 @@ def run(args) -> int:
             example = " ".join(f"{v}=0.5" for v in missing)
             raise CommandError(f"no value for {capped_list(missing)}; give each variable "
                                f"a number, e.g. {one_line(example, 80)}, or use --random N")
-        result = check({v: fixed[v] for v in variables})
-        print(result)
+        result, table = check({v: fixed[v] for v in variables})
+        print(table)
         return 0 if result.passed else 1
 
     rng = random.Random(args.seed)
@@ -124,12 +126,12 @@ def run(args) -> int:
             raise CommandError(f"found no point inside the domain of {expression.text!r} in "
                                f"{MAX_TRIES} tries over [{low:g}, {high:g}]; "
                                "choose another --range or fix some variables")
-        result = check(point)
+        result, table = check(point)
         counts[result.status] += 1
         where = ", ".join(f"{n}={v:.6g}" for n, v in point.items())
         print(f"point {index}: {where}: {result.status}")
         if result.status != "passed":
-            print("    " + str(result).replace("\n", "\n    "))
+            print("    " + table.replace("\n", "\n    "))
     print(f"checked {expression.text!r} at {args.random} random points (seed {args.seed}): "
           f"{counts['passed']} passed, {counts['not differentiable']} not differentiable, "
           f"{counts['failed']} failed")
