@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from pathlib import Path
 
 from autograd.trace import format_number
 
 __all__ = [
     "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "MAX_SAMPLES", "CommandError", "RunFailed",
-    "parse_bindings", "load_splits", "capped_list", "one_line",
+    "parse_bindings", "load_splits", "check_output", "capped_list", "one_line",
     "finite_float", "positive_float", "non_negative_float", "float_between", "fraction",
     "int_between",
 ]
@@ -96,6 +98,25 @@ def parse_bindings(bindings: list[str]) -> dict:
                                f"and {binding}); keep one")
         values[name] = number
     return values
+
+
+def check_output(option: str, path, folder: bool = False) -> None:
+    """Refuse an output path that cannot work, before any work is done: a folder where
+    a file is wanted (or the reverse), a file in the middle of the path, a place we
+    may not write."""
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise CommandError(f"{option} {path}: that is a file; give a folder name")
+    if not folder and path.is_dir():
+        raise CommandError(f"{option} {path}: that is a folder; give a file name")
+    existing = path if folder else path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CommandError(f"{option} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK):
+        raise CommandError(f"{option} {path}: {existing} is not writable; choose "
+                           "another place")
 
 
 # argparse types: argparse turns an ArgumentTypeError into "argument --lr: <message>".

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from autograd import Value
-from chainrule.common import CommandError, int_between
+from chainrule.common import check_output, int_between
 from nn import MLP
 from nn.data import make_moons
 from nn.losses import hinge_loss, l2_penalty
@@ -82,14 +82,7 @@ def train_demo(steps: int = 100, seed: int = 1, log=print, on_step=None):
 
 
 def run(args) -> int:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: that is a file; give a folder name")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CommandError(f"--out {out}: cannot create that folder "
-                           f"({error.strerror or error}); choose another") from None
+    check_output("--out", args.out, folder=True)
     print(f"training MLP(2, [16, 16, 1]) on 100 moons points for {args.steps} steps")
     started = time.perf_counter()
     accuracies = []

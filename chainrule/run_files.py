@@ -20,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from chainrule.common import CommandError
+from chainrule.common import CommandError, check_output
 
 __all__ = ["prepare_out", "write_json", "recorded_score", "choose_paths"]
 
@@ -60,9 +60,8 @@ def _umask() -> int:
 
 def prepare_out(out: Path) -> None:
     """Refuse an unusable --out before training: a file, a place we cannot write."""
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: that is a file; give a folder name")
-    try:
+    check_output("--out", out, folder=True)
+    try:  # the folder is made now, and one file written, so training never runs in vain
         out.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
         os.close(handle)

@@ -111,7 +111,9 @@ def fresh_copy(good_run, tmp_path):
 @pytest.mark.parametrize("make_out,needle", [
     (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt", "that is a file"),
     (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt" / "sub",
-     "cannot write there"),
+     "file.txt is a file, not a folder"),
+    (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt" / "a" / "b",
+     "file.txt is a file, not a folder"),
     (lambda tmp: (tmp / "model.json").mkdir() or tmp, "is a folder"),
 ])
 def test_an_unusable_out_is_refused_before_training(tmp_path, capsys, make_out, needle):
@@ -214,6 +216,7 @@ def test_splits_that_leave_no_training_rows_are_refused(tmp_path, capsys):
 @pytest.mark.parametrize("argv,needle", [
     (["--eps", "nan"], "--eps"), (["--eps", "0"], "--eps"), (["--eps", "-1e-6"], "--eps"),
     (["--eps", "1e-300"], "larger --eps"), (["--atol", "-1"], "--atol"),
+    (["--atol", "0"], "--atol: 0 must be greater than 0"),
     (["--rtol", "inf"], "--rtol"), (["--random", "-1"], "--random"),
     (["--random", "1e9"], "--random"), (["--seed", "nan"], "--seed"),
     (["--range", "nan", "1"], "--range"), (["--range", "2", "1"], "--range"),
@@ -546,3 +549,23 @@ def test_non_finite_metrics_are_written_as_null_not_lost(tmp_path):
                                            "history": [1.0, float("nan")]})
     assert json.loads((tmp_path / "metrics.json").read_text()) == {
         "loss": {"train": None}, "history": [1.0, None]}
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["trace", "x", "x=1", "--svg", "FILE/x.svg"], "--svg FILE/x.svg: FILE is a file"),
+    (["trace", "x", "x=1", "--html", "FILE/a/b.html"], "--html FILE/a/b.html: FILE is a file"),
+    (["trace", "x", "x=1", "--frames", "FILE/f"], "--frames FILE/f: FILE is a file"),
+    (["trace", "x", "x=1", "--html", "DIR"], "--html DIR: that is a folder"),
+    (["trace", "x", "x=1", "--svg", "/proc/1/x.svg"], "/proc/1 is not writable"),
+    (["demo", "--out", "FILE/x"], "--out FILE/x: FILE is a file"),
+])
+def test_output_paths_are_checked_before_any_work(tmp_path, capsys, argv, needle):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    swap = {"FILE": str(target), "DIR": str(tmp_path)}
+    argv = [swap.get(a.split("/")[0], a.split("/")[0]) + a[len(a.split("/")[0]):]
+            if a.split("/")[0] in swap else a for a in argv]
+    needle = needle.replace("FILE", str(target)).replace("DIR", str(tmp_path))
+    code, stdout, err = run(argv, capsys)
+    assert_one_line(code, err, 2, needle)
+    assert stdout == ""  # nothing traced or trained before the refusal
