@@ -64,26 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _negative_numbers_as_values(argv: list[str]) -> list[str]:
-    """``--range -1e-3 1``: argparse takes ``-1e-3`` for an option; a leading space
-    makes it a value, and ``float(" -1e-3")`` still reads it."""
+def _dashes_as_values(argv: list[str]) -> list[str]:
+    """``--range -1e-3 1``, ``--point -1,2``, ``gradcheck -x*y``: argparse takes a token
+    that starts with one ``-`` for an option.  chainrule's only one-dash option is
+    ``-h``, so such a token is a value; a leading space makes argparse agree, and
+    ``float(" -1e-3")`` and the expression parser ignore the space."""
     fixed = []
     for index, arg in enumerate(argv):
         if arg == "--":
             return fixed + argv[index:]
-        if arg.startswith("-") and len(arg) > 1 and (arg[1].isdigit() or arg[1] == "."
-                                                     or _is_number(arg)):
+        if arg.startswith("-") and not arg.startswith("--") and arg not in ("-", "-h"):
             arg = " " + arg
         fixed.append(arg)
     return fixed
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # errno values that mean "the device is full or broken", not "the path is wrong"
@@ -118,7 +111,7 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``chainrule`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    argv = _negative_numbers_as_values(list(sys.argv[1:] if argv is None else argv))
+    argv = _dashes_as_values(list(sys.argv[1:] if argv is None else argv))
     command = next((a for a in argv if a in SUBCOMMANDS), "")
     prefix = f"chainrule {command}".rstrip()
     try:

@@ -37,28 +37,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--frames", metavar="DIR",
                         help="write one SVG per backward step into DIR")
     plain_error = parser.error
-    plain_parse = parser.parse_known_args
 
     def error(message):
         if "required: EXPR" in message:
             message += _DASH_HINT
         plain_error(message)
 
-    def parse_known_args(args=None, namespace=None):
-        # argparse reads "-log(z)" as an unknown option; a leading space makes it a
-        # positional argument (parse() ignores the space), so the expression just works.
-        if args is not None:
-            args = list(args)
-            for index, arg in enumerate(args):
-                if arg == "--":
-                    break
-                if arg.startswith("-") and not arg.startswith("--") and arg != "-h" \
-                        and len(arg) > 1:
-                    args[index] = " " + arg
-        return plain_parse(args, namespace)
-
     parser.error = error
-    parser.parse_known_args = parse_known_args
 
 
 def _check_outputs(args) -> None:

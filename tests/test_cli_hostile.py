@@ -569,3 +569,19 @@ def test_output_paths_are_checked_before_any_work(tmp_path, capsys, argv, needle
     code, stdout, err = run(argv, capsys)
     assert_one_line(code, err, 2, needle)
     assert stdout == ""  # nothing traced or trained before the refusal
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["gradcheck", "-x*y", "x=1", "y=2"], "PASSED"),
+    (["trace", "-log(z)", "z=0.5"], "d/dz = -2.0"),
+    (["trace", "-2*x", "x=1"], "d/dx = -2.0"),
+])
+def test_a_leading_minus_is_a_value_not_an_option(capsys, argv, expected):
+    code, out, err = run(argv, capsys)
+    assert code == 0 and expected in out, err
+
+
+def test_a_negative_first_number_in_a_point_needs_no_equals_sign(good_run, capsys):
+    code, out, err = run(["predict", str(good_run / "model.json"), "--point", "-1,2",
+                          "--point", "-.5,-1e-3"], capsys)
+    assert code == 0 and out.startswith("-1,2 -> class") and "-0.5,-0.001 -> class" in out
