@@ -7,7 +7,10 @@ that starts with "chainrule".  Settings are chosen cheap (tiny data, one epoch, 
 plots) so the whole fuzz stays well under a minute; CHAINRULE_FUZZ_EXAMPLES runs more.
 """
 
+import contextlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +48,15 @@ def flag_list(pools: dict, max_size: int = 4):
         lambda token: [token])
     items = st.lists(st.one_of(pair, pair, pair, stray), max_size=max_size)
     return items.map(lambda lists: [token for group in lists for token in group])
+
+
+@contextlib.contextmanager
+def scratch():
+    folder = tempfile.mkdtemp(prefix="chainrule-fuzz-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check(argv, stdin=""):
@@ -102,17 +114,37 @@ def test_gradcheck_argv(expression, bindings, data):
 @given(st.sampled_from(EXPRESSIONS) | JUNK, st.lists(st.sampled_from(BINDINGS), max_size=3),
        st.data())
 def test_trace_argv(expression, bindings, data):
-    folder = tempfile.mkdtemp(prefix="chainrule-fuzz-")
-    flags = data.draw(flag_list({"--svg": [f"{folder}/g.svg", f"{folder}/g.txt", folder],
-                                 "--html": [f"{folder}/s.html", folder],
-                                 "--frames": [f"{folder}/frames", "/dev/null"]}, 3))
-    check(["trace", *flags, "--", expression, *bindings])
+    with scratch() as folder:
+        flags = data.draw(flag_list({"--svg": [f"{folder}/g.svg", f"{folder}/g.txt", folder],
+                                     "--html": [f"{folder}/s.html", folder],
+                                     "--frames": [f"{folder}/frames", "/dev/null"]}, 3))
+        check(["trace", *flags, "--", expression, *bindings])
 
 
 @settings(max_examples=EXAMPLES)
 @given(st.data())
-def test_train_argv(data):
-    folder = tempfile.mkdtemp(prefix="chainrule-fuzz-")
+def test_train_argv(files, data):
+    with scratch() as folder:
+        # an earlier model in --out: none, a good one, or junk (never to be lost)
+        earlier = data.draw(st.sampled_from([None, files["model"], files["garbage.json"]]))
+        if earlier:
+            shutil.copy(earlier, os.path.join(folder, "model.json"))
+        argv = train_once(folder, data)
+        if earlier and "--overwrite" not in argv:
+            assert_not_replaced_by_worse(earlier, os.path.join(folder, "model.json"))
+
+
+def assert_not_replaced_by_worse(earlier: str, now: str) -> None:
+    with open(earlier, "rb") as before, open(now, "rb") as after:
+        if before.read() == after.read():
+            return
+    # replaced: only a model of the same data set that scored at least as well may do that
+    old, new = (json.loads(open(path).read())["metadata"] for path in (earlier, now))
+    assert old["dataset"] == new["dataset"], (old["dataset"], new["dataset"])
+    assert new["test_accuracy"] >= old["test_accuracy"]
+
+
+def train_once(folder, data):
     flags = data.draw(flag_list({
         "--dataset": ["moons", "circles", "spiral", "xor", "blobs", "mnist"],
         "--samples": ["10", "24", "5"], "--noise": ["0", "0.1", "-0.1"],
@@ -131,6 +163,7 @@ def test_train_argv(data):
     base = ["train", "--samples", "24", "--epochs", "1", "--hidden", "4", "--no-progress",
             "--no-plots", "--out", folder]
     check(base + flags)
+    return base + flags
 
 
 @settings(max_examples=EXAMPLES)
@@ -152,7 +185,7 @@ def test_predict_argv(files, data):
 @settings(max_examples=max(EXAMPLES // 2, 1))
 @given(st.data())
 def test_demo_argv(data):
-    folder = tempfile.mkdtemp(prefix="chainrule-fuzz-")
-    flags = data.draw(flag_list({"--steps": ["1", "0", "10001"], "--seed": ["1", "-1"],
-                                 "--out": [folder, "/dev/null", "/dev/null/x"]}, 3))
-    check(["demo", "--steps", "1", "--out", folder, *flags])
+    with scratch() as folder:
+        flags = data.draw(flag_list({"--steps": ["1", "0", "10001"], "--seed": ["1", "-1"],
+                                     "--out": [folder, "/dev/null", "/dev/null/x"]}, 3))
+        check(["demo", "--steps", "1", "--out", folder, *flags])
