@@ -105,7 +105,7 @@ def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
 
 
@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = _dashes_as_values(list(sys.argv[1:] if argv is None else argv))
     command = next((a for a in argv if a in SUBCOMMANDS), "")
     prefix = f"chainrule {command}".rstrip()
+    if sys.stdout is None:  # started with stdout closed (>&-): every print would vanish
+        print(f"{prefix}: failed: standard output is closed; redirect it to a file or "
+              "/dev/null instead", file=sys.stderr)
+        return EXIT_FAILED
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

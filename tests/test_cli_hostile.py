@@ -585,3 +585,11 @@ def test_a_negative_first_number_in_a_point_needs_no_equals_sign(good_run, capsy
     code, out, err = run(["predict", str(good_run / "model.json"), "--point", "-1,2",
                           "--point", "-.5,-1e-3"], capsys)
     assert code == 0 and out.startswith("-1,2 -> class") and "-0.5,-0.001 -> class" in out
+
+
+def test_a_closed_stdout_is_a_failed_run_in_one_line():
+    result = subprocess.run(["sh", "-c", f'exec "{sys.executable}" -m chainrule trace x x=1 '
+                             ">&-"], stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == ("chainrule trace: failed: standard output is closed; redirect "
+                             "it to a file or /dev/null instead\n")
