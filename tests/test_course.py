@@ -39,9 +39,24 @@ MASKS = [
 ]
 
 
-def execute(path: Path) -> tuple[object, float]:
-    """Run the notebook at ``path`` in a fresh kernel; return (notebook, seconds)."""
+SOLUTION_CODE = re.compile(r"<details>.*?```python\n(.*?)```.*?</details>", re.S)
+
+
+def solutions(notebook) -> list[str]:
+    """The code of each folded solution (the ```python block inside a <details>)."""
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    return SOLUTION_CODE.findall(markdown)
+
+
+def execute(path: Path, with_solutions: bool = False) -> tuple[object, float]:
+    """Run the notebook at ``path`` in a fresh kernel; return (notebook, seconds).
+
+    ``with_solutions`` appends the exercises' solution code as cells, run last, so a
+    solution that no longer works fails the test too.
+    """
     notebook = nbformat.read(path, as_version=4)
+    if with_solutions:
+        notebook.cells += [nbformat.v4.new_code_cell(code) for code in solutions(notebook)]
     with tempfile.TemporaryDirectory(prefix="chainrule-course-") as workdir:
         client = nbclient.NotebookClient(
             notebook, timeout=CELL_TIMEOUT, kernel_name="python3", record_timing=False,
@@ -110,10 +125,10 @@ def test_chapter_tells_a_story_and_ends_with_folded_exercises(path):
 def test_chapter_runs_in_a_fresh_kernel_and_its_outputs_are_current(path):
     committed = nbformat.read(path, as_version=4)
     try:
-        fresh, _seconds = execute(path)
+        fresh, _seconds = execute(path, with_solutions=True)
     except nbclient.exceptions.CellExecutionError as error:
         pytest.fail(f"{path.name} fails when run top to bottom:\n{error}")
-    old_cells, new_cells = code_cells(committed), code_cells(fresh)
+    old_cells, new_cells = code_cells(committed), code_cells(fresh)[:len(code_cells(committed))]
     for index, (old, new) in enumerate(zip(old_cells, new_cells), start=1):
         before, after = text_outputs(old), text_outputs(new)
         if before != after:
