@@ -54,7 +54,7 @@ COMMON_DEFAULTS = dict(activation="relu", loss="cross_entropy", optimizer="adam"
 # Bounds on what one run may ask for: beyond them a run is a typo or a resource bomb.
 MAX_EPOCHS = 100_000
 MAX_HIDDEN = 4096
-MAX_PARAMETERS = 1_000_000
+MAX_PARAMETERS = 500_000  # ~27 bytes each in model.json: stays under a 16 MiB file
 MAX_LR = 1000.0
 MAX_NOISE = 100.0
 MAX_PENALTY = 1000.0  # --l1, --l2, --weight-decay: beyond it the penalty is all there is
