@@ -129,7 +129,7 @@ def test_a_diverged_run_keeps_the_good_model(good_run, tmp_path, capsys):
     code, _, err = run(["train", "--dataset", "xor", "--samples", "80", "--loss", "mse",
                         "--optimizer", "sgd", "--lr", "500", "--epochs", "3",
                         "--no-progress", "--no-plots", "--out", str(out)], capsys)
-    assert_one_line(code, err, 1, "diverged", f"kept {out / 'model.json'} as it was",
+    assert_one_line(code, err, 1, "diverged", f"{out / 'model.json'} is kept as it was",
                     "metrics.diverged.json")
     assert (out / "model.json").read_bytes() == before
     assert json.loads((out / "metrics.diverged.json").read_text())["stopped"]
