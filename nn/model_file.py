@@ -154,9 +154,16 @@ def read_document(path: PathLike) -> dict:
         if size > MAX_FILE_BYTES:
             raise fail(path, f"is {size:,} bytes, above the {MAX_FILE_BYTES:,}-byte limit "
                              "for a model file (is it a model.json?)")
-        raw = handle.read(MAX_FILE_BYTES + 1)  # a pipe or device reports no size
-    if len(raw) > MAX_FILE_BYTES:
+        chunks, total = [], 0
+        while total <= MAX_FILE_BYTES:  # a pipe or a device reports no size: count
+            chunk = handle.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    if total > MAX_FILE_BYTES:
         raise fail(path, f"is above the {MAX_FILE_BYTES:,}-byte limit for a model file")
+    raw = b"".join(chunks)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
