@@ -17,12 +17,12 @@ reference cycles and is freed by reference counting as soon as it is dropped.
 
 from __future__ import annotations
 
-import gc
 import math
 from contextlib import contextmanager
 from numbers import Real
 from typing import Union
 
+from .collector import gc_paused
 from .graph import topological_order
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
@@ -68,38 +68,6 @@ def no_grad():
         yield
     finally:
         _recording = previous
-
-
-@contextmanager
-def gc_paused(promote: bool = False):
-    """Keep the cyclic garbage collector out of a library call, then restore it.
-
-    chainrule's graphs hold no reference cycles, so reference counting frees them;
-    scanning them while they are alive only costs time (it is most of micrograd's
-    training step).  Inside the block the collector is off, and on exit its previous
-    state comes back.  With ``promote=True`` the objects made inside are also filed
-    with the collector's long-lived ones (``gc.freeze(); gc.unfreeze()``, a constant-
-    time list splice), so its next young-generation pass does not rescan the graph
-    just built.  Promotion is skipped when the program uses ``gc.freeze()`` itself.
-
-    >>> import gc
-    >>> with gc_paused():
-    ...     gc.isenabled()
-    False
-    >>> gc.isenabled()
-    True
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if promote and not gc.get_freeze_count():
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
 
 
 def is_grad_enabled() -> bool:
