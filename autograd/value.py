@@ -20,13 +20,15 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from numbers import Real
-from typing import Union
+from typing import Optional, Union
 
 from .collector import gc_paused
+from .display import display_hook, register_display_hook
 from .graph import topological_order
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
-__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused"]
+__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused",
+           "register_display_hook"]
 
 Number = Union[int, float]
 
@@ -271,17 +273,28 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    # Rich display in Jupyter: the annotated graph as SVG, summarized when it is large.
-    # A display hook is the one place autograd reaches for visualize, and only lazily.
-    def _repr_svg_(self):
-        try:
-            from visualize import draw_annotated, to_svg
-        except ImportError:
-            return None
-        try:
-            return to_svg(draw_annotated(self))
-        except Exception:
-            return None
+    # --- display: visualize registers these (register_display_hook) -------------
+
+    def _repr_svg_(self) -> Optional[str]:
+        """Jupyter's picture of the graph, once ``import visualize`` has registered it."""
+        hook = display_hook("svg")
+        return None if hook is None else hook(self)
+
+    def _repr_html_(self) -> Optional[str]:
+        """Jupyter's HTML view (an inline stepper), once ``visualize`` has registered it."""
+        hook = display_hook("html")
+        return None if hook is None else hook(self)
+
+    def stepper(self, **options):
+        """A step-by-step backward stepper for this graph, shown inline in Jupyter.
+
+        Needs ``import visualize`` first, which provides it; ``options`` go to it.
+        """
+        hook = display_hook("stepper")
+        if hook is None:
+            raise RuntimeError("Value.stepper() is provided by the visualize package: run "
+                               "`import visualize` first, then call .stepper() again")
+        return hook(self, **options)
 
 
 def _number_label(x: float) -> str:

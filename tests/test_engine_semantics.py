@@ -5,6 +5,8 @@ operands, non-finite gradients, and the collector left working for the program."
 import gc
 import tracemalloc
 
+import pytest
+
 from autograd import Value
 
 # --- gc_paused(promote=True) leaves the program's garbage collectable ----------------
@@ -40,3 +42,49 @@ def test_the_programs_cyclic_garbage_is_reclaimed_while_it_calls_the_model():
     # 500 leaked cycles would hold 5 MB; before the fix every one of them was kept
     assert alive[0] <= 10
     assert now - base < 1_000_000
+
+
+# --- display hooks: autograd shows nothing itself, visualize registers -------------------
+
+
+def test_autograd_alone_never_imports_visualize():
+    import subprocess
+    import sys
+
+    code = ("import sys, autograd; v = autograd.Value(2.0) * 3; "
+            "print(v._repr_svg_(), v._repr_html_(), 'visualize' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["None", "None", "False"]
+
+
+def test_display_hooks_are_used_and_missing_ones_say_what_to_do(monkeypatch):
+    import autograd.display as display_module
+    from autograd import register_display_hook
+
+    monkeypatch.setattr(display_module, "_display_hooks", {})
+    v = Value(2.0, "v")
+    assert v._repr_svg_() is None and v._repr_html_() is None
+    with pytest.raises(RuntimeError, match="import visualize"):
+        v.stepper()
+    register_display_hook("svg", lambda value: f"<svg>{value.label}</svg>")
+    register_display_hook("html", lambda value: f"<p>{value.data}</p>")
+    register_display_hook("stepper", lambda value, **options: (value, options))
+    assert v._repr_svg_() == "<svg>v</svg>" and v._repr_html_() == "<p>2.0</p>"
+    assert v.stepper(quiz=True) == (v, {"quiz": True})
+    register_display_hook("html", None)
+    assert v._repr_html_() is None
+    with pytest.raises(ValueError, match="unknown kind 'png'"):
+        register_display_hook("png", str)
+    with pytest.raises(TypeError, match="must be callable"):
+        register_display_hook("svg", "not a function")
+
+
+def test_importing_visualize_registers_the_svg_display():
+    import visualize  # noqa: F401
+
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward()
+    svg = y._repr_svg_()
+    assert svg is not None and "<svg" in svg and "grad 6.0000" in svg
