@@ -18,7 +18,7 @@ reference cycles and is freed by reference counting as soon as it is dropped.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
+import threading
 from numbers import Real
 from typing import Optional, Union
 
@@ -50,12 +50,26 @@ def _as_float(x, where: str) -> float:
                     "number; use an int, a float or a Value (convert text with float(...))")
 
 
-_recording = True  # False inside no_grad(): ops then record no parents
+# --- grad mode, per thread (as in PyTorch) ---------------------------------------
 
 
-@contextmanager
-def no_grad():
+class _GradMode(threading.local):
+    enabled = True  # every new thread starts out recording
+
+
+_grad_mode = _GradMode()
+# How many no_grad() blocks are open in any thread.  While it is 0 (nearly always)
+# every thread records, and the hot paths read only this one global; otherwise
+# each thread reads its own flag.
+_open_no_grad = 0
+_open_no_grad_lock = threading.Lock()
+
+
+class no_grad:
     """Build no graph inside the block: results are plain leaves (inference, evaluation).
+
+    The mode belongs to the thread that enters the block: other threads keep
+    recording, and each block restores what its own thread had before.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -63,18 +77,28 @@ def no_grad():
     >>> y.data, y._prev
     (5.0, ())
     """
-    global _recording
-    previous = _recording
-    _recording = False
-    try:
-        yield
-    finally:
-        _recording = previous
+
+    def __enter__(self) -> None:
+        global _open_no_grad
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = False
+        with _open_no_grad_lock:
+            _open_no_grad += 1
+
+    def __exit__(self, *exc_info) -> None:
+        global _open_no_grad
+        _grad_mode.enabled = self._previous
+        with _open_no_grad_lock:
+            _open_no_grad -= 1
 
 
 def is_grad_enabled() -> bool:
-    """False inside :func:`no_grad`."""
-    return _recording
+    """False inside :func:`no_grad` in this thread.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return _grad_mode.enabled
 
 
 _new = object.__new__
@@ -86,7 +110,7 @@ def _node(data: float, parents: tuple, op: str) -> "Value":
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _recording:
+    if not _open_no_grad or _grad_mode.enabled:
         out._prev = parents
         out._op = op
     else:
@@ -158,7 +182,7 @@ class Value:
         out.data = data
         out.grad = 0.0
         out.label = ""
-        if _recording:
+        if not _open_no_grad or _grad_mode.enabled:
             out._prev = (self, other)
             out._op = "add"
         else:
@@ -176,7 +200,7 @@ class Value:
         out.data = data
         out.grad = 0.0
         out.label = ""
-        if _recording:
+        if not _open_no_grad or _grad_mode.enabled:
             out._prev = (self, other)
             out._op = "mul"
         else:

@@ -3,11 +3,105 @@ repeated backward(), thread-local grad mode, the + and * short paths on hostile
 operands, non-finite gradients, and the collector left working for the program."""
 
 import gc
+import threading
 import tracemalloc
 
 import pytest
 
-from autograd import Value
+from autograd import Value, is_grad_enabled, no_grad
+
+# --- grad mode belongs to a thread --------------------------------------------------
+
+
+def _records() -> bool:
+    x = Value(1.0)
+    return (x * x)._prev == (x, x) and (x + 1.0)._op == "add" and (x - 1.0)._op == "sub"
+
+
+def test_no_grad_in_one_thread_does_not_stop_another():
+    entered, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with no_grad():
+            seen["worker"] = (is_grad_enabled(), _records())
+            entered.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert entered.wait(10)
+    try:
+        assert is_grad_enabled() and _records()  # the worker's no_grad is its own
+    finally:
+        leave.set()
+        thread.join(10)
+    assert seen["worker"] == (False, False)
+
+
+def test_overlapping_no_grad_exits_never_leave_recording_off():
+    """A enters, B enters, A exits, B exits: with one process-wide flag B would
+    restore A's 'off' and leave recording off for everyone."""
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with no_grad():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def b():
+        a_in.wait(10)
+        with no_grad():
+            b_in.set()
+            a_out.wait(10)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert is_grad_enabled() and _records()
+    fresh = {}
+    t = threading.Thread(target=lambda: fresh.update(ok=is_grad_enabled() and _records()))
+    t.start()
+    t.join(10)
+    assert fresh["ok"]
+
+
+def test_many_threads_toggling_no_grad_never_disturb_this_one():
+    stop = threading.Event()
+    errors = []
+
+    def toggler():
+        while not stop.is_set():
+            with no_grad():
+                if _records():
+                    errors.append("recorded inside no_grad")
+
+    threads = [threading.Thread(target=toggler) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(2000):
+            assert _records()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert not errors
+    assert is_grad_enabled()
+
+
+def test_a_thread_started_inside_no_grad_records():
+    result = {}
+    with no_grad():
+        t = threading.Thread(target=lambda: result.update(ok=_records()))
+        t.start()
+        t.join(10)
+        assert not _records()
+    assert result["ok"]  # as in PyTorch: a new thread starts with grad mode on
+
 
 # --- gc_paused(promote=True) leaves the program's garbage collectable ----------------
 
