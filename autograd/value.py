@@ -13,12 +13,18 @@ A node stores only its data, grad, label, its parents ``_prev`` (an ordered
 tuple) and the name of the op that made it, ``_op``, which is a key of
 :data:`autograd.ops.OPS`.  There are no per-node closures, so a graph holds no
 reference cycles and is freed by reference counting as soon as it is dropped.
+
+Every Value holds a finite float: the constructor refuses NaN, infinities and
+numbers too large for a float, and every op -- the short paths of ``+`` and ``*``
+included -- refuses a result that overflows, so a non-finite number never
+enters a graph silently.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from decimal import Decimal
 from numbers import Real
 from typing import Optional, Union
 
@@ -39,15 +45,35 @@ def _describe(x) -> str:
 
 
 def _as_float(x, where: str) -> float:
-    """A real number as a float, or a TypeError that says what to do."""
-    if isinstance(x, Real) and not isinstance(x, complex):
-        x = float(x)
-        if x != x:
-            raise OpDomainError(f"{where}: the number is NaN; a Value needs a real number, "
-                                "so find where the NaN came from before building the graph")
-        return x
-    raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
-                    "number; use an int, a float or a Value (convert text with float(...))")
+    """A real number as a finite float, or an error that says what to do.
+
+    Accepts what Python calls a real number (int, bool, float, Fraction, numpy's
+    scalars) and Decimal; refuses NaN, the infinities and numbers beyond a float.
+    """
+    if not isinstance(x, (Real, Decimal)):
+        raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
+                        "number; use an int, a float or a Value (convert text with float(...))")
+    try:
+        number = float(x)
+    except ValueError:  # Decimal's signalling NaN
+        number = float("nan")
+    except OverflowError:  # an int or a Fraction beyond a float
+        number = None
+    if number is None or (number in (math.inf, -math.inf) and _is_finite_in_its_own_type(x)):
+        raise OpOverflowError(f"{where}: {_describe(x)} is too large for a float (the largest "
+                              "is about 1.8e308); scale it down")
+    if number - number:  # NaN and the infinities; a finite x - x is 0.0
+        what = "NaN" if number != number else "infinite"
+        raise OpDomainError(f"{where}: the number is {what}; a Value holds a finite number, "
+                            f"so find where the {what} value came from before building the graph")
+    return number
+
+
+def _is_finite_in_its_own_type(x) -> bool:
+    """Decimal("1e400") or numpy's long double 1e400: finite, yet float() gives inf."""
+    if isinstance(x, Decimal):
+        return x.is_finite()
+    return x * 2 != x  # an infinity is its own double
 
 
 # --- grad mode, per thread (as in PyTorch) ---------------------------------------
@@ -125,7 +151,7 @@ class Value:
     __slots__ = ("data", "grad", "label", "_prev", "_op")
 
     def __init__(self, data: Number, label: str = "", _prev: tuple = (), _op: str = ""):
-        if type(data) is not float or data != data:
+        if type(data) is not float or data - data:
             data = _as_float(data, f"Value({_describe(data)})")
         self.data = data
         self.grad = 0.0
@@ -158,9 +184,8 @@ class Value:
             if isinstance(data, complex):
                 raise OpDomainError(f"{name}: {_operands_text(op, datas)} has no real value")
             data = float(data)
-        if data != data:
-            raise OpDomainError(f"{name}: {_operands_text(op, datas)} is not a number (NaN); "
-                                "an operand is infinite -- look for an earlier overflow")
+        if data - data:  # NaN or infinite
+            raise _non_finite_result(name, op, datas, data)
         return _node(data, operands, name)
 
     def _coerce(self, other, name: str) -> "Value":
@@ -170,13 +195,14 @@ class Value:
             return other
         return Value(_as_float(other, f"{name}: {self!r} and {_describe(other)}"))
 
-    # + and * dominate every network, so they take a short path; the rules are the
-    # same as the table's "add" and "mul" entries (tests/test_ops.py checks this).
+    # + and * dominate every network, so they take a short path with the same rules
+    # as the table's "add" and "mul" entries.  A result that is not finite goes to
+    # the table path, which raises its error (tests/test_engine_semantics.py).
     def __add__(self, other) -> "Value":
         if type(other) is not Value:
             other = self._coerce(other, "add")
         data = self.data + other.data
-        if data != data:
+        if data - data:  # NaN or infinite: 0.0 for every finite float
             return self._apply("add", (self, other))
         out = _new(Value)  # _node(), inlined: a call costs as much as the rest
         out.data = data
@@ -194,7 +220,7 @@ class Value:
         if type(other) is not Value:
             other = self._coerce(other, "mul")
         data = self.data * other.data
-        if data != data:
+        if data - data:
             return self._apply("mul", (self, other))
         out = _new(Value)
         out.data = data
@@ -271,15 +297,20 @@ class Value:
         adding ``local derivative * upstream`` into each parent with ``+=``, so a node
         reached by two paths gets both contributions.  Grads accumulate across calls,
         as in PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
+
+        A gradient that overflows raises :class:`OpOverflowError` naming the op and
+        its values; the leaves' grads are then partial, so zero them before retrying.
         """
         with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
             order = topological_order(self)
             self.grad = 1.0
             for node in reversed(order):
+                upstream = node.grad  # complete: every consumer of node came before it
+                if upstream - upstream:  # NaN or infinite
+                    raise _non_finite_gradient(node, order)
                 parents = node._prev
                 if not parents:
                     continue
-                upstream = node.grad
                 op = node._op
                 if op == "add":
                     a, b = parents
@@ -327,6 +358,40 @@ def _number_label(x: float) -> str:
 
 def _operands_text(op, datas) -> str:
     return op.describe(*(repr(d) for d in datas))
+
+
+def _non_finite_result(name: str, op, datas: list, data: float) -> OpError:
+    operands = _operands_text(op, datas)
+    if any(d - d for d in datas):
+        return OpDomainError(f"{name}: {operands} has an operand that is not finite; a Value "
+                             "holds a finite number -- look for an assignment to .data")
+    if data != data:
+        return OpDomainError(f"{name}: {operands} is not a number (NaN)")
+    return OpOverflowError(f"{name}: {operands} is {data}, which overflows a float; "
+                           "scale the inputs down")
+
+
+def _non_finite_gradient(node: Value, order: list) -> OpOverflowError:
+    """The error for a gradient that reached ``node`` as inf or NaN: which op made it."""
+    where = f"{node.label or 'a node'} (data {node.data!r}{', op ' + node._op if node._op else ''})"
+    for child in order:
+        for index, parent in enumerate(child._prev):
+            if parent is not node:
+                continue
+            local = local_derivatives(child)[index]
+            if local is None:
+                continue
+            contribution = local * child.grad
+            if contribution - contribution:
+                op = OPS[child._op]
+                return OpOverflowError(
+                    f"backward: {child._op}: {_operands_text(op, [p.data for p in child._prev])}"
+                    f" sends {where} the gradient {local!r} (local derivative {op.formulas[index]})"
+                    f" * {child.grad!r} (upstream) = {contribution}, which overflows a float; "
+                    "scale the inputs or the loss down")
+    return OpOverflowError(f"backward: the gradient of {where} is {node.grad}: the sum of its "
+                           "contributions overflows a float (or .grad was already not finite); "
+                           "scale the inputs or the loss down and zero the grads")
 
 
 def local_derivatives(node: Value) -> list:

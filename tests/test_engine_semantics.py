@@ -2,13 +2,18 @@
 repeated backward(), thread-local grad mode, the + and * short paths on hostile
 operands, non-finite gradients, and the collector left working for the program."""
 
+import dataclasses
 import gc
+import math
 import threading
 import tracemalloc
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from autograd import Value, is_grad_enabled, no_grad
+from autograd import OPS, OpError, OpOverflowError, Value, is_grad_enabled, no_grad
+from autograd.ops import register_op, unregister_op
 
 # --- grad mode belongs to a thread --------------------------------------------------
 
@@ -101,6 +106,123 @@ def test_a_thread_started_inside_no_grad_records():
         t.join(10)
         assert not _records()
     assert result["ok"]  # as in PyTorch: a new thread starts with grad mode on
+
+
+# --- the + and * short paths agree with the table on hostile operands ----------------
+
+HOSTILE = st.one_of(
+    st.sampled_from([math.inf, -math.inf, math.nan, 1e308, -1e308, 1.7976931348623157e308,
+                     1e200, -1e200, 1e154, 5e-324, -0.0, 0.0, 1.0]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+def _outcome(make):
+    try:
+        return ("value", make().data)
+    except Exception as error:  # the class is what is compared
+        return ("error", type(error))
+
+
+@given(HOSTILE, HOSTILE)
+def test_fast_path_and_table_path_agree_on_hostile_operands(a, b):
+    x, y = Value(1.0), Value(1.0)
+    x.data, y.data = a, b  # how a non-finite number could get in: assigning .data
+    for name, fast in (("add", lambda: x + y), ("mul", lambda: x * y)):
+        table = _outcome(lambda name=name: x._apply(name, (x, y)))
+        assert _outcome(fast) == table
+        if table[0] == "value":
+            assert math.isfinite(table[1])
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), HOSTILE)
+def test_operators_with_plain_numbers_agree_with_the_table(a, b):
+    x = Value(a) if math.isfinite(a) else None
+    if x is None:
+        with pytest.raises(OpError, match="finite"):
+            Value(a)
+        return
+    for name, forward, backward in (("add", lambda: x + b, lambda: b + x),
+                                    ("mul", lambda: x * b, lambda: b * x)):
+        if not math.isfinite(b):
+            for make in (forward, backward):
+                with pytest.raises(OpError, match="finite"):
+                    make()
+            continue
+        table = _outcome(lambda name=name: x._apply(name, (x, Value(b))))
+        assert _outcome(forward) == table == _outcome(backward)
+
+
+@pytest.mark.parametrize("x", [1e200, -1e200, 1.5e154])
+def test_square_by_mul_raises_like_square_by_pow(x):
+    v = Value(x)
+    with pytest.raises(OpOverflowError) as by_pow:
+        v ** 2
+    with pytest.raises(OpOverflowError, match=r"mul: .* overflows a float") as by_mul:
+        v * v
+    assert type(by_pow.value) is type(by_mul.value)
+
+
+def test_the_issue_example_no_longer_backpropagates_inf():
+    with pytest.raises(OpOverflowError, match="mul"):
+        (Value(1e308) * 10) * 2
+
+
+@pytest.fixture(scope="module")
+def table_copies_of_add_and_mul():
+    """add and mul under other names: backward then takes the table's general path."""
+    for name in ("add", "mul"):
+        register_op(dataclasses.replace(OPS[name], name=f"{name}_via_table"))
+    yield
+    for name in ("add", "mul"):
+        unregister_op(f"{name}_via_table")
+
+
+def _build(plan, values, apply):
+    nodes = [Value(v, f"x{i}") for i, v in enumerate(values)]
+    for name, i, j in plan:
+        nodes.append(apply(name, nodes[i % len(nodes)], nodes[j % len(nodes)]))
+    return nodes
+
+
+@given(st.lists(st.tuples(st.sampled_from(["add", "mul"]), st.integers(0, 50),
+                          st.integers(0, 50)), min_size=1, max_size=8),
+       st.lists(st.builds(math.ldexp, st.floats(-1, 1), st.integers(-700, 700)),
+                min_size=1, max_size=4))
+def test_backward_short_path_agrees_with_the_table(table_copies_of_add_and_mul, plan, values):
+    def run(apply):
+        try:
+            nodes = _build(plan, values, apply)
+        except OpError as error:
+            return ("forward error", type(error))
+        try:
+            nodes[-1].backward()
+        except OpError as error:
+            return ("backward error", type(error))
+        grads = [n.grad for n in nodes]
+        assert all(math.isfinite(g) for g in grads)  # never a silent inf or NaN
+        return ("grads", grads)
+
+    fast = run(lambda name, a, b: a + b if name == "add" else a * b)
+    table = run(lambda name, a, b: a._apply(f"{name}_via_table", (a, b)))
+    assert fast == table
+
+
+# --- non-finite gradients are errors, with the op and its values ---------------------
+
+
+def test_an_overflowing_gradient_names_the_op_and_values():
+    a, b = Value(1e300, "a"), Value(1e-300, "b")
+    loss = (a * b) * 1e300  # every value is finite; d loss / d b = a * 1e300 is not
+    with pytest.raises(OpOverflowError, match=r"backward: mul: 1e\+300 \* 1e-300 sends b"):
+        loss.backward()
+
+
+def test_an_overflowing_sum_of_gradients_is_an_error_too():
+    a = Value(1e-300, "a")
+    loss = a * 1e308 + a * 1e308  # each path's gradient is finite, their sum is not
+    with pytest.raises(OpOverflowError, match="sum of its contributions overflows"):
+        loss.backward()
 
 
 # --- gc_paused(promote=True) leaves the program's garbage collectable ----------------
