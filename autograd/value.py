@@ -291,19 +291,38 @@ class Value:
     # --- gradients --------------------------------------------------------------
 
     def backward(self) -> None:
-        """Fill ``.grad`` of every node that ``self`` depends on.
+        """Add d self / d leaf into every leaf's ``.grad``; recompute the inner nodes'.
 
-        Seeds ``self.grad = 1.0`` and walks the graph in reverse topological order,
-        adding ``local derivative * upstream`` into each parent with ``+=``, so a node
-        reached by two paths gets both contributions.  Grads accumulate across calls,
-        as in PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
+        The semantics are PyTorch's (with ``retain_graph=True``):
+
+        * a *leaf* -- a Value with no parents: an input, a parameter, a constant, or
+          a result made under :func:`no_grad` -- accumulates: each call adds one more
+          d(self)/d(leaf), so call ``zero_grad()`` (or set ``.grad = 0.0``) between
+          training steps;
+        * an *inner* node -- a Value an op made, with ``_prev`` -- gets its ``.grad``
+          recomputed by each call: it holds d(self)/d(node) of the latest call, which
+          teaching wants to read.  This holds for any Value with parents, even one
+          that was the root of an earlier backward().
+
+        >>> a, b = Value(2.0), Value(-3.0)
+        >>> e = a * b; d = e + a
+        >>> d.backward(); a.grad, e.grad
+        (-2.0, 1.0)
+        >>> d.backward(); a.grad, e.grad    # the leaf adds -2 again; e is recomputed
+        (-4.0, 1.0)
 
         A gradient that overflows raises :class:`OpOverflowError` naming the op and
         its values; the leaves' grads are then partial, so zero them before retrying.
         """
         with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
             order = topological_order(self)
-            self.grad = 1.0
+            for node in order:
+                if node._prev:
+                    node.grad = 0.0
+            if self._prev:
+                self.grad = 1.0
+            else:
+                self.grad += 1.0
             for node in reversed(order):
                 upstream = node.grad  # complete: every consumer of node came before it
                 if upstream - upstream:  # NaN or infinite

@@ -9,11 +9,105 @@ import threading
 import tracemalloc
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import TORCH_REFERENCE
 
 from autograd import OPS, OpError, OpOverflowError, Value, is_grad_enabled, no_grad
 from autograd.ops import register_op, unregister_op
+from autograd.strategies import expressions
+
+# --- backward() twice: PyTorch's semantics ------------------------------------------
+
+
+def test_second_backward_adds_one_more_gradient_into_leaves_only():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    e = a * b
+    d = e + a
+    d.backward()
+    assert (a.grad, b.grad, e.grad, d.grad) == (-2.0, 2.0, 1.0, 1.0)
+    d.backward()
+    # torch with retain_graph=True gives a.grad = -4, b.grad = 4 (not -7, 6)
+    assert (a.grad, b.grad) == (-4.0, 4.0)
+    assert (e.grad, d.grad) == (1.0, 1.0)  # inner nodes are recomputed, not accumulated
+
+
+def _torch_grads(expression, point, calls):
+    """Leaves' grads after ``calls`` backward passes, and every step's d(out)/d(step)."""
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
+    steps = []
+
+    def apply(name, args):
+        out = TORCH_REFERENCE[name](*args)
+        out.retain_grad()
+        steps.append(out)
+        return out
+
+    def constant(c):  # a leaf, as our Value(c) is
+        return torch.tensor(float(c), dtype=torch.float64, requires_grad=True)
+
+    out = expression.fold(apply, leaves, constant)
+    inner = None
+    for _ in range(calls):
+        out.backward(retain_graph=True)
+        if inner is None:  # torch accumulates retained inner grads; ours are recomputed
+            inner = [0.0 if s.grad is None else s.grad.item() for s in steps]
+    return [0.0 if x.grad is None else x.grad.item() for x in leaves], inner
+
+
+@given(expressions(max_ops=6), st.integers(2, 3))
+def test_repeated_backward_matches_torch_on_random_graphs(case, calls):
+    expression, point = case
+    leaves = [Value(x, n) for x, n in zip(point, expression.variables)]
+    steps = []
+
+    def apply(name, args):
+        steps.append(args[0]._apply(name, args))
+        return steps[-1]
+
+    out = expression.fold(apply, leaves, Value)
+    for _ in range(calls):
+        out.backward()
+    torch_leaves, torch_inner = _torch_grads(expression, point, calls)
+    assert [v.grad for v in leaves] == pytest.approx(torch_leaves, rel=1e-9, abs=1e-12)
+    assert [s.grad for s in steps] == pytest.approx(torch_inner, rel=1e-9, abs=1e-12)
+
+
+def test_a_node_that_was_a_root_is_inner_in_a_larger_graph():
+    """h.backward() then (h*h).backward(): h has parents, so it is inner (as in torch)."""
+    x, w = Value(0.5, "x"), Value(-1.5, "w")
+    h = (x * w).tanh()
+    h.backward()
+    loss = h * h + w
+    loss.backward()
+    tx = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    tw = torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)
+    th = (tx * tw).tanh()
+    th.retain_grad()
+    th.backward(retain_graph=True)
+    (th * th + tw).backward()
+    assert x.grad == pytest.approx(tx.grad.item(), rel=1e-12)
+    assert w.grad == pytest.approx(tw.grad.item(), rel=1e-12)
+    assert h.grad == pytest.approx(2 * th.item(), rel=1e-12)  # d loss / d h, this call only
+
+
+def test_backward_of_a_leaf_adds_one():
+    x = Value(3.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0  # torch: x.backward() twice on a leaf gives 2
+
+
+def test_a_no_grad_result_is_a_leaf_and_accumulates():
+    x = Value(2.0)
+    with no_grad():
+        frozen = x * 3.0
+    y = frozen * x
+    y.backward()
+    y.backward()
+    assert frozen._prev == () and frozen.grad == 4.0 and x.grad == 12.0
+
 
 # --- grad mode belongs to a thread --------------------------------------------------
 
