@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Union
 
 from autograd import Value
-from autograd.trace import BackwardTrace, backward_steps, forward_table
+from autograd.trace import STEP_HEADER, BackwardTrace, backward_steps, format_number, forward_table
 
 from .annotated import LAYOUT_BUDGET, draw_step, layout_cost
 from .drawing import to_svg
@@ -158,16 +158,13 @@ _SCRIPT = """
 
 
 def _row_data(step) -> dict:
-    from autograd.trace import format_number
+    """The step as JSON for the page, its texts taken from the trace's own table rows."""
     data = step.to_dict()
     data["value_text"] = format_number(step.value)
-    for c_data, c in zip(data["contributions"], step.contributions):
-        c_data["passed"] = "" if c.local is None else (
-            f"{format_number(c.local)} * {format_number(c.upstream)} = "
-            f"{format_number(c.amount)}")
-        c_data["update"] = "" if c.local is None else (
-            f"{format_number(c.total_before)} + {format_number(c.amount)} = "
-            f"{format_number(c.total_after)}")
+    rows = step.rows()
+    for c_data, row in zip(data["contributions"], rows):
+        c_data["passed"], c_data["update"] = row[STEP_HEADER.index("passed back")], \
+            row[STEP_HEADER.index("parent grad +=")]
     return data
 
 
