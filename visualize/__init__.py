@@ -8,8 +8,11 @@ True
 
 from .annotated import GraphTooLargeWarning, draw_annotated, draw_network, draw_step
 from .drawing import RendererNotFound, draw_graph, find_dot, node_label, render, to_svg
-from .stepper import step_frames, stepper_html, write_stepper
+from .network import NetworkDiagram, Stepper, draw_network_diagram, network_stepper_html
+from .page import StepperPage
+from .stepper import expression_stepper, step_frames, stepper_html, write_stepper
 
 __all__ = ["draw_graph", "render", "to_svg", "find_dot", "node_label", "RendererNotFound",
            "draw_annotated", "draw_step", "draw_network", "GraphTooLargeWarning",
-           "stepper_html", "write_stepper", "step_frames"]
+           "stepper_html", "write_stepper", "step_frames", "expression_stepper", "StepperPage",
+           "draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html"]
