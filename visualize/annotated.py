@@ -105,18 +105,22 @@ def _nodes_of(roots: Sequence[Value]) -> list:
 
 
 def draw_step(source: Union[Value, BackwardTrace], step: int, *, rankdir: str = "LR",
-              clusters: Optional[dict] = None) -> graphviz.Digraph:
+              clusters: Optional[dict] = None,
+              max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
     """Step ``step`` (1-based) of the backward pass, the visited node highlighted.
 
     ``source`` is the output Value (its backward pass is traced, which resets and
     fills its grads) or a :class:`~autograd.trace.BackwardTrace` you already have.
-    Grads are drawn as they stand right after this step's ``+=``.
+    Grads are drawn as they stand right after this step's ``+=``.  A graph too big
+    to lay out quickly is summarized (with a ``GraphTooLargeWarning``) instead.
     """
     trace = source if isinstance(source, BackwardTrace) else backward_steps(source)
     if not 1 <= step <= len(trace):
         raise ValueError(f"step {step}: the backward pass of this graph has steps 1 to "
                          f"{len(trace)}")
     nodes = list(trace.nodes)
+    if too_big(nodes, max_nodes):
+        return summarize(nodes, trace.names, clusters, max_nodes, rankdir)
     grads = trace.grads_after(step)
     current = trace[step - 1]
     states = {}

@@ -27,8 +27,8 @@ import graphviz
 
 from autograd import OPS
 
-__all__ = ["UnsafeLabelError", "plain_text", "record_text", "record_label", "add_record_node",
-           "add_op_node", "new_digraph", "op_symbol", "build_graph", "FONT"]
+__all__ = ["UnsafeLabelError", "visible_text", "plain_text", "record_text", "record_label",
+           "add_record_node", "add_op_node", "new_digraph", "op_symbol", "build_graph", "FONT"]
 
 FONT = "Helvetica"
 
@@ -37,7 +37,7 @@ class UnsafeLabelError(ValueError):
     """A label holds a character that cannot be drawn (a NUL byte)."""
 
 
-def _visible(text: str) -> str:
+def visible_text(text: str) -> str:
     """Control characters and lone surrogates as escapes a reader can see."""
     text = str(text)
     if "\x00" in text:
@@ -66,13 +66,13 @@ def plain_text(text: str) -> graphviz.quoting.NoHtml:
 
     A line break becomes DOT's centred ``\\n``; the result is never read as HTML.
     """
-    text = _visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    text = visible_text(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
     return graphviz.nohtml(text.replace("\n", "\\n").replace("\t", " "))
 
 
 def record_text(text: str) -> str:
     """Text for one field of a record label: ``{ } | < >`` and quotes escaped too."""
-    text = _visible(text).replace("\\", "\\\\").replace("&", "&amp;")
+    text = visible_text(text).replace("\\", "\\\\").replace("&", "&amp;")
     for ch in "{}|<>\"":
         text = text.replace(ch, "\\" + ch)
     return text.replace("\n", "\\n").replace("\t", " ")

@@ -23,6 +23,8 @@ import json
 import re
 from typing import Sequence
 
+from .dot import visible_text
+
 __all__ = ["page_html", "inline_svg", "StepperPage", "QUIZ_TOLERANCE"]
 
 QUIZ_TOLERANCE = 1e-2  # an answer within 1% (or 0.01 of a small number) is right
@@ -307,6 +309,7 @@ def page_html(svg: str, steps: Sequence[dict], title: str, extra_html: str = "")
     """The whole self-contained page: the picture ``svg``, stepped through by ``steps``."""
     if not steps:
         raise ValueError("page_html: a stepper page needs at least one step")
+    title = visible_text(title)   # refuses a NUL byte, shows control characters
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
