@@ -8,6 +8,7 @@ respect to every output agree with ``torch.nn.functional`` within 1e-9 relative
 import math
 
 import pytest
+import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from nn.losses import (
     softmax,
 )
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 finite = st.floats(-20, 20, allow_nan=False)
