@@ -106,3 +106,20 @@ def test_bad_loss_and_target_length_are_clear_errors():
         run_network(MLP(2, [1], seed=0), X, target=1.0, loss="hinge")
     with pytest.raises(ValueError, match="target has 2 values but the network has 1"):
         run_network(MLP(2, [1], seed=0), X, target=[1.0, 2.0])
+
+
+def test_frames_are_the_page_steps_applied_one_svg_each():
+    import xml.etree.ElementTree as ET
+
+    from visualize.network import network_frames
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    frames = network_frames(model, X, target=TARGET)
+    page = network_stepper_html(MLP(2, [3, 1], activation="tanh", seed=0), X, target=TARGET)
+    steps = json.loads(re.search(r'id="steps-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert len(frames) == len(steps)
+    for frame, step in zip(frames, steps):
+        texts = [t.text for t in ET.fromstring(frame).iter("{http://www.w3.org/2000/svg}text")]
+        for _, _, text in step.get("set", [])[-3:]:
+            assert text in texts
+    first = [t.text for t in ET.fromstring(frames[0]).iter("{http://www.w3.org/2000/svg}text")]
+    assert "z = ?" in first and "dL/dz = ?" in first      # forward starts empty

@@ -33,6 +33,7 @@ from .page import StepperPage, page_html
 from .summary import GraphTooLargeWarning
 
 __all__ = ["draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html",
+           "network_frames",
            "network_steps", "NetworkPass", "run_network", "LOSSES", "MAX_DRAWN"]
 
 MAX_DRAWN = 8          # neurons per layer drawn one by one
@@ -49,8 +50,9 @@ class NetworkPass:
     rows: list              # one NeuronRow per neuron (autograd.trace.neuron_table)
     layers: list            # [[row, ...] per layer]
     loss: Value             # L (the output itself when there is no target)
-    loss_text: str          # how L is computed, e.g. "L = (a - 1.0)**2"
+    loss_text: str          # how L is computed, e.g. "L = (a - target)**2 = 2.15"
     target: Optional[list]
+    loss_formula: str = ""  # the same without the value: "(a - target)**2"
 
 
 def run_network(model, x: Sequence[float], target=None, loss: str = "mse") -> NetworkPass:
@@ -83,18 +85,16 @@ def run_network(model, x: Sequence[float], target=None, loss: str = "mse") -> Ne
         for term in terms[1:]:
             total = total + term
         L = total / len(terms) if len(terms) > 1 else total
-        mean = "mean of " if len(terms) > 1 else ""
-        loss_text = f"L = {mean}(a - target)**2 = {format_number(L.data)}"
+        formula = ("mean of " if len(terms) > 1 else "") + "(a - target)**2"
     else:
         L = outputs[0]
         for o in outputs[1:]:
             L = L + o
-        loss_text = f"L = {'sum of the outputs' if len(outputs) > 1 else 'the output'}" \
-                    f" = {format_number(L.data)}"
+        formula = "sum of the outputs" if len(outputs) > 1 else "the output"
     L.label = L.label or "L"
     L.backward()
-    return NetworkPass(inputs, [r for layer in layers for r in layer], layers, L, loss_text,
-                       targets)
+    return NetworkPass(inputs, [r for layer in layers for r in layer], layers, L,
+                       f"L = {formula} = {format_number(L.data)}", targets, formula)
 
 
 class _Row:
@@ -151,7 +151,7 @@ def _neuron_lines(row, backward: bool) -> str:
 def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digraph:
     dot = new_digraph("LR", title, nodesep="0.25", ranksep="1.1")
     dot.attr("node", fontsize="16")
-    dot.attr("edge", fontsize="13")
+    dot.attr("edge", fontsize="14")
     shown_inputs = _drawn(run.inputs, "inputs")
     for i, v in enumerate(shown_inputs, 1):
         dot.node(f"in-{i}", label=plain_text(f"{v.label or f'x{i}'}\n{format_number(v.data)}"),
@@ -325,3 +325,33 @@ class Stepper(StepperPage):
     def __init__(self, model, x: Sequence[float], target=None, loss: str = "mse",
                  title: str = "", height: int = 640):
         super().__init__(network_stepper_html(model, x, target, loss, title), height)
+
+
+def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") -> list[str]:
+    """One SVG per step of the network stepper (for slides): the page's steps, applied.
+
+    The diagram is laid out once; each frame fills in the step's texts and outlines
+    the step's neurons and edges in orange, as the page does.
+    """
+    import xml.etree.ElementTree as ET
+
+    run = run_network(model, x, target, loss)
+    svg = to_svg(_diagram(run, backward=True))
+    ns = "http://www.w3.org/2000/svg"
+    ET.register_namespace("", ns)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    frames, sets = [], []
+    for step in network_steps(run):
+        sets.extend(step.get("set", []))
+        root = ET.fromstring(svg.encode("utf-8"))
+        by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+        for element_id, index, text in sets:
+            texts = list(by_id[element_id].iter(f"{{{ns}}}text"))
+            texts[index].text = text
+        for element_id in step["focus"]:
+            for shape in by_id[element_id]:
+                if shape.tag in (f"{{{ns}}}ellipse", f"{{{ns}}}polygon", f"{{{ns}}}path"):
+                    shape.set("stroke", "#e65100")
+                    shape.set("stroke-width", "4")
+        frames.append(ET.tostring(root, encoding="unicode"))
+    return frames

@@ -27,7 +27,7 @@ from .dot import visible_text
 
 __all__ = ["page_html", "inline_svg", "StepperPage", "QUIZ_TOLERANCE"]
 
-QUIZ_TOLERANCE = 1e-2  # an answer within 1% (or 0.01 of a small number) is right
+QUIZ_TOLERANCE = 5e-3  # within 0.5% (0.005 for numbers below 1): three digits are right
 
 
 def inline_svg(svg: str) -> str:
@@ -193,13 +193,15 @@ _SCRIPT = r"""
       var ok = isFinite(typed) &&
                Math.abs(typed - q.answer) <= tolerance * Math.max(1, Math.abs(q.answer));
       all = all && ok;
-      verdicts.push((ok ? "right" : "wrong") + ": " + q.prompt + " " + q.answer_text);
+      var typedText = $("quiz-answer-" + i).value.trim() || "nothing";
+      verdicts.push(q.prompt.replace(/ =$/, "") + ": you typed " + typedText + ", " +
+                    (ok ? "right" : "wrong") + " (it is " + q.answer_text + ")");
     });
     score.asked += 1; if (all) { score.right += 1; }
     answered[current] = true;
     render();
     var result = $("quiz-result");
-    result.textContent = (all ? "Right! " : "Not quite. ") + verdicts.join("; ");
+    result.textContent = (all ? "Right! " : "Not quite. ") + verdicts.join(". ");
     result.className = all ? "right" : "wrong";
     setText("score", "score " + score.right + " / " + score.asked);
   }
