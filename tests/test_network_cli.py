@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from test_cli_fuzz import EXAMPLES, check, flag_list
 
 from chainrule.cli import main
 
+README_ROOT = Path(__file__).resolve().parent.parent
 ARGV = ["--sizes", "2,3,1", "--activation", "tanh", "--input", "1,-2", "--target", "1",
         "--loss", "mse", "--seed", "0"]
 
@@ -153,3 +155,18 @@ def test_network_argv(data):
         "--loss": ["mse", "none", "x"], "--seed": ["0", "-3"],
         "--format": ["text", "md", "latex", "csv", "json", "yaml"]}, max_size=6))
     check(["network", *flags])
+
+
+def test_the_readme_section_shows_real_output():
+    import re
+    import shlex
+
+    from readme_text import readme_section
+    text = readme_section("Backprop through a network")
+    block = re.search(r"```console\n\$ (.*?)\n(.*?)```", text, re.S)
+    argv = shlex.split(block.group(1))
+    assert argv[:2] == ["chainrule", "network"]
+    code, out, _ = run(*argv[1:])
+    assert code == 0 and out.rstrip("\n") == block.group(2).rstrip("\n")
+    for picture in re.findall(r"\]\((docs/[^)]+)\)", text):
+        assert (README_ROOT / picture).is_file(), picture

@@ -238,7 +238,8 @@ def network_steps(run: NetworkPass) -> list[dict]:
                   "lines": [f"{v.label} = {format_number(v.data)}" for v in run.inputs]
                   + ["blue edges: positive weights, red: negative; wider = larger |w|"],
                   "focus": [f"in-{i}" for i in range(1, len(run.inputs) + 1)],
-                  "set": blank + [[e, 1, "dL/dw ?"] for e in edges]})
+                  "set": blank + [[e, 1, "dL/dw ?"] for e in edges]
+                  + [["loss", 0, f"L = {run.loss_formula} = ?"], ["loss", 1, "dL/dL = ?"]]})
     for row in run.rows:
         nid = f"n-{row.layer}-{row.neuron}"
         weights = _weights(row)
@@ -259,7 +260,7 @@ def network_steps(run: NetworkPass) -> list[dict]:
             "set": [[nid, 1, f"z = {_short(_z(row).data)}"],
                     [nid, 2, f"a = {_short(row.output)}"]]})
     steps.append({"mode": "forward", "title": "the loss", "lines": [run.loss_text],
-                  "focus": ["loss"], "set": []})
+                  "focus": ["loss"], "set": [["loss", 0, run.loss_text]]})
     for layer in reversed(run.layers):
         for row in layer:
             steps.extend(_backward_steps(run, row))
@@ -287,7 +288,7 @@ def _backward_steps(run: NetworkPass, row) -> list[dict]:
                      f"z = {format_number(z.data)}, a = {format_number(row.output)}"],
         "quiz": [{"prompt": "act'(z) =", "answer": slope, "answer_text": format_number(slope)},
                  {"prompt": "dL/dz =", "answer": z.grad, "answer_text": format_number(z.grad)}],
-        "focus": [nid], "set": [[nid, 3, f"dL/dz = {_short(z.grad)}"]]}
+        "focus": [nid], "set": [[nid, 3, f"dL/dz = {_short(z.grad)}"], ["loss", 1, "dL/dL = 1"]]}
     weights = _weights(row)
     edges = [f"w-{row.layer}-{row.neuron}-{k}" for k in range(1, len(weights) + 1)]
     source = "x" if row.layer == 1 else f"a of L{row.layer - 1}.N"
