@@ -449,12 +449,12 @@ def test_the_tape_refuses_what_the_scalar_engine_refuses_even_when_finite(groupe
 
 def test_the_docstring_examples_run():
     import doctest
+    import importlib
 
-    import autograd.tape
-    import autograd.tape_plan
-    import nn.compiled
-
-    for module in (autograd.tape, autograd.tape_plan, nn.compiled):
+    names = ["autograd.tape", "autograd.tape_plan", "nn.compiled"] + [
+        f"autograd.tape.{room}" for room in ("tracing", "compiler", "replay", "interpreter",
+                                             "plan", "groups", "readers")]
+    for module in map(importlib.import_module, names):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, f"{module.__name__}: {result.failed} doctest(s) failed"
         assert result.attempted > 0
