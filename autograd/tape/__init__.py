@@ -27,8 +27,9 @@ constant.
 **What a trace cannot see.**  Python code that reads ``.data`` of a traced value
 and branches on it (``x if x.data > 0 else 0.01 * x``) takes one path while
 tracing, and the tape would replay that path for every row.  :func:`compile`
-notices such reads and refuses them, naming the file and line; Dropout (or any
-randomness) is caught by tracing twice and comparing.  :meth:`Tape.verify`
+notices such reads and refuses them, naming the file and line; so are draws from
+Python's ``random`` (Dropout in training mode), and a second trace catches other
+randomness.  :meth:`Tape.verify`
 checks a replay against the scalar engine on sample rows.
 
 **Where the speed is.**  The replay groups nodes of the same op at the same depth

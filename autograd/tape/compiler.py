@@ -7,9 +7,11 @@ batch runs:
 * a read of ``.data`` of a value that depends on the inputs or parameters (a
   Python branch on it would be frozen): refused with the file and line, unless
   the caller says the read cannot change the path (``allow_data_reads=True``);
-* randomness or state (Dropout in training mode): ``nn`` refuses that from the
-  module's state before it calls ``compile``; here a second trace of the same
-  example is a backstop for other random code.
+* a draw from Python's ``random`` while tracing (Dropout in training mode draws
+  its mask so): refused with the file and line, every time, whatever was drawn;
+  ``nn`` also refuses a Dropout in training mode from the module's state before
+  it calls ``compile``.  A second trace of the same example is the backstop for
+  other random or stateful code (numpy's generators, a counter).
 """
 
 from __future__ import annotations
@@ -58,7 +60,14 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
     if isinstance(example, (str, bytes)) or not isinstance(example, (list, tuple)):
         raise TypeError("compile: example is the tuple of one example's arguments, "
                         f"e.g. (x, y) for fn(x, y); got {type(example).__name__}")
-    outputs, inputs, reads = trace(fn, example, record_reads=True)
+    outputs, inputs, reads, draws = trace(fn, example, record_reads=True)
+    if draws:
+        places = sorted(set(draws))
+        raise TapeTraceError(
+            f"compile: fn draws random numbers (at {', '.join(places[:3])}"
+            f"{' ...' if len(places) > 3 else ''}); a tape would freeze one draw for every "
+            "row and every batch. Dropout in training mode draws a new mask each call: "
+            "call model.eval() before compiling, or train it with fit(compile=False).")
     graph = TracedGraph(outputs, inputs, params)
 
     cache: dict = {}
@@ -74,7 +83,7 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
             "cannot change the path, pass allow_data_reads=True: the tape then checks "
             "itself against the scalar engine on the first batch.")
 
-    again, again_inputs, _ = trace(fn, example, record_reads=False)
+    again, again_inputs, _, _ = trace(fn, example, record_reads=False)
     if TracedGraph(again, again_inputs, params).signature() != graph.signature():
         raise TapeTraceError(
             "compile: fn built a different graph when traced twice on the same example, so "

@@ -99,7 +99,7 @@ class Tape:
             return np.zeros((0, 1))
         columns, size = [], None
         for a, (arg, n, scalar) in enumerate(zip(batch, self.arg_sizes, self.arg_scalar)):
-            array = np.asarray(arg, dtype=float)
+            array = _real_array(arg, a)
             rows = array.shape[0] if array.ndim else 0
             if size is None:
                 size = rows
@@ -118,7 +118,8 @@ class Tape:
             leaf, row = (int(i[0]) for i in np.nonzero(~np.isfinite(stacked)))
             label = self.input_labels[leaf]
             raise OpDomainError(f"Tape.forward: input {label} is {stacked[leaf, row]} at batch "
-                                f"row {row}; inputs must be finite numbers")
+                                f"row {row}; inputs must be finite numbers (drop or impute "
+                                "that row)")
         return stacked
 
     def _where(self, row: int) -> str:
@@ -250,7 +251,7 @@ class Tape:
                     flat = columns[start:start + n, row].tolist()
                     example.append(unflatten(structure, flat))
                     start += n
-                outputs, inputs, _ = trace(self.fn, example, record_reads=False)
+                outputs, inputs, _, _ = trace(self.fn, example, record_reads=False)
                 graph = TracedGraph(outputs, inputs, self.params)
                 if graph.shape() != self.graph.shape():
                     raise TapeMismatchError(self._mismatch(
@@ -289,3 +290,24 @@ class Tape:
                               "computed from the inputs.")
         return (f"Tape.verify: {what}.{hint} A tape replays the single path that the traced "
                 "example took; express branches with table ops (relu, sigmoid, ...).")
+
+
+def _real_array(arg: Any, position: int) -> np.ndarray:
+    """A batch argument as float64, refusing what a cast would change silently or
+    unclearly: complex numbers (numpy would drop the imaginary part) and text."""
+    array = np.asarray(arg)
+    if array.dtype.kind == "c" or (array.dtype == object and any(
+            isinstance(v, complex) for v in array.ravel().tolist())):
+        raise TypeError(f"Tape.forward: batch argument {position} holds complex numbers "
+                        f"(dtype {array.dtype}); the tape computes with real numbers only -- "
+                        "pass the real part (x.real) or split real and imaginary parts into "
+                        "two inputs")
+    if array.dtype.kind not in "iuf":
+        try:
+            return np.asarray(array, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"Tape.forward: batch argument {position} has entries of dtype "
+                            f"{array.dtype} that are not real numbers; pass numbers "
+                            "(convert text with float(...))") from None
+    return array.astype(float, copy=False)
+

@@ -8,7 +8,7 @@ plain lists: for each node in topological order its kind ("param", "input",
 
 >>> from autograd import Value
 >>> w = Value(2.0, "w")
->>> outputs, inputs, reads = trace(lambda x: w * x + 1.0, (3.0,), record_reads=True)
+>>> outputs, inputs, reads, draws = trace(lambda x: w * x + 1.0, (3.0,), record_reads=True)
 >>> graph = TracedGraph(outputs, inputs, [w])
 >>> [k if isinstance(k, str) else k.name for k in graph.kind]
 ['param', 'input', 'mul', 'const', 'add']
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import numbers
 import os
+import random
 import sys
 import threading
+from contextlib import contextmanager
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -64,6 +66,41 @@ class _DataReadRecorder:
         self.slot.__set__(obj, value)
 
 
+@contextmanager
+def _recording_random_draws(draws: list):
+    """Note each draw from Python's ``random`` made by this thread while tracing:
+    a draw (Dropout's mask, noise) would be frozen into the tape as a constant.
+    Both ``random.Random`` instances and the module's functions are covered;
+    other generators (numpy's) are caught by :func:`compile`'s second trace."""
+    tracer = threading.get_ident()
+    draw = random.Random.random  # the C method, whatever is patched below
+    own_method = random.Random.__dict__.get("random")
+    module_random = random.random
+
+    def note():
+        if threading.get_ident() == tracer and len(draws) < _MAX_RECORDED_READS:
+            code = sys._getframe(2).f_code
+            draws.append(f"{code.co_filename}:{sys._getframe(2).f_lineno} in {code.co_name}()")
+
+    def recorded_method(self):
+        note()
+        return draw(self)
+
+    def recorded_function():
+        note()
+        return module_random()
+
+    random.Random.random, random.random = recorded_method, recorded_function
+    try:
+        yield draws
+    finally:
+        random.random = module_random
+        if own_method is None:
+            del random.Random.random
+        else:
+            random.Random.random = own_method
+
+
 def _lift(arg: Any, path: str, inputs: list) -> Any:
     """The example's numbers as input leaves, in the same nesting."""
     if isinstance(arg, np.ndarray):
@@ -81,16 +118,22 @@ def _lift(arg: Any, path: str, inputs: list) -> Any:
 
 
 def trace(fn: Callable, example: Sequence, record_reads: bool):
-    """Run ``fn`` on Values made from ``example``; return (outputs, inputs, reads)."""
+    """Run ``fn`` on Values made from ``example``; return (outputs, inputs, reads,
+    draws): with ``record_reads``, the reads of ``.data`` outside the engine and the
+    draws from ``random``, each with its place in the code."""
     inputs: list = []
     args = [_lift(arg, f"arg{i}", inputs) for i, arg in enumerate(example)]
-    recorder = None
+    recorder, draws = None, []
     with _trace_lock:
         if record_reads and not isinstance(Value.__dict__["data"], _DataReadRecorder):
             recorder = _DataReadRecorder(Value.__dict__["data"])
             Value.data = recorder
         try:
-            result = fn(*args)
+            if recorder is not None:
+                with _recording_random_draws(draws):
+                    result = fn(*args)
+            else:
+                result = fn(*args)
         finally:
             if recorder is not None:
                 Value.data = recorder.slot
@@ -102,7 +145,7 @@ def trace(fn: Callable, example: Sequence, record_reads: bool):
                             "its inputs or the params with Value operations")
     if not outputs:
         raise TypeError("compile: fn returned no outputs; return a Value (e.g. the loss)")
-    return outputs, inputs, recorder.reads if recorder is not None else []
+    return outputs, inputs, recorder.reads if recorder is not None else [], draws
 
 
 class TracedGraph:
