@@ -602,3 +602,13 @@ def test_a_fifo_named_model_json_is_kept_and_never_read(tmp_path, capsys):
     code, stdout, _ = run(SMALL_RUN + ["--out", str(out)], capsys)
     assert code == 0 and "--overwrite" in stdout
     assert (out / "model.json").is_fifo() and nn.load(out / "model.new.json").nin == 2
+
+
+@pytest.mark.parametrize("module_name", ["chainrule.common", "chainrule.rows",
+                                         "chainrule.run_files", "chainrule.demo"])
+def test_the_docstring_examples_of_the_cli_helpers_hold(module_name):
+    import doctest
+    import importlib
+
+    failures, tries = doctest.testmod(importlib.import_module(module_name))
+    assert tries > 0 and failures == 0
