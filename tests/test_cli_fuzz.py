@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from chainrule.cli import SUBCOMMANDS, build_parser, main
 
+REPO = str(Path(__file__).resolve().parent.parent)
 EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "10"))
 SECONDS = 90  # per run; the cheapest settings take well under a second of CPU
 
@@ -64,7 +66,8 @@ def check(argv, stdin=""):
     with scratch() as cwd:  # a stray output path such as "--out 0" lands in scratch
         result = subprocess.run([sys.executable, "-m", "chainrule", *argv], input=stdin,
                                 capture_output=True, text=True, timeout=SECONDS, cwd=cwd,
-                                env={**os.environ, "PYTHONWARNINGS": "default"})
+                                env={**os.environ, "PYTHONWARNINGS": "default",
+                                     "PYTHONPATH": REPO})  # this checkout, from any cwd
     err = result.stderr
     assert result.returncode in (0, 1, 2), (argv, result.returncode, err)
     assert "Traceback" not in err and "Exception ignored" not in err, (argv, err)
