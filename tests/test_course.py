@@ -13,6 +13,7 @@ Refresh committed outputs:   .venv/bin/python tests/test_course.py [chapter-file
 
 from __future__ import annotations
 
+import base64
 import difflib
 import re
 import sys
@@ -76,20 +77,29 @@ def masked(text: str) -> str:
 def text_outputs(cell) -> list[str]:
     """What a reader sees as text in a code cell's outputs, masked; pictures by kind."""
     shown = []
+    printing = False  # consecutive prints are one text, however the kernel chunked them
     for output in cell.get("outputs", []):
         kind = output["output_type"]
         if kind == "stream" and output["name"] == "stdout":
-            shown.append(masked(output["text"]))
+            if printing:
+                shown[-1] += output["text"]
+            else:
+                shown.append(output["text"])
+            printing = True
+            continue
+        printing = False
+        if kind == "stream":
+            continue  # stderr: warnings whose wording is not the course's
         elif kind in ("execute_result", "display_data"):
             data = output["data"]
             pictures = sorted(m for m in data if m.startswith("image/"))
             if pictures:
                 shown.append(f"<picture: {', '.join(pictures)}>")
             elif "text/plain" in data:
-                shown.append(masked(data["text/plain"]))
+                shown.append(data["text/plain"])
         elif kind == "error":
             shown.append(f"error {output['ename']}: {output['evalue']}")
-    return shown
+    return [masked(text) for text in shown]
 
 
 def code_cells(notebook) -> list:
@@ -98,7 +108,7 @@ def code_cells(notebook) -> list:
 
 def test_the_course_has_its_chapters():
     titles = [path.name for path in NOTEBOOKS]
-    assert titles, f"no chapters in {COURSE}"
+    assert len(titles) >= 9, f"expected chapters 1-9 in {COURSE}, found {titles}"
     numbers = [int(name[:2]) for name in titles]
     assert numbers == list(range(1, len(numbers) + 1)), f"chapters out of order: {titles}"
 
@@ -118,6 +128,22 @@ def test_chapter_tells_a_story_and_ends_with_folded_exercises(path):
         assert cell.execution_count is not None, (
             f"{path.name}: a cell was committed without running; refresh the outputs with "
             f"python tests/test_course.py {path.name}")
+
+
+def test_readme_lists_every_chapter_and_shows_chapter_4s_picture():
+    readme = (COURSE.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Course\n", 1)[1].split("\n## ", 1)[0]
+    for path in NOTEBOOKS:
+        assert f"(docs/course/{path.name})" in section, f"README's Course table lacks {path.name}"
+    picture = COURSE / "images" / "boundary-moving.png"
+    assert f"({picture.relative_to(COURSE.parent.parent)})" in section
+    chapter_4 = nbformat.read(COURSE / "04-an-mlp-and-gradient-descent.ipynb", as_version=4)
+    drawn = [base64.b64decode(output["data"]["image/png"])
+             for cell in code_cells(chapter_4) if "snapshots.items()" in cell.source
+             for output in cell.outputs if "image/png" in output.get("data", {})]
+    assert drawn == [picture.read_bytes()], (
+        "docs/course/images/boundary-moving.png is not the boundary picture that chapter 4 "
+        "draws; copy that cell's output again")
 
 
 @pytest.mark.course
