@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import ContextDecorator
 from decimal import Decimal
 from numbers import Real
 from typing import Optional, Union
@@ -82,6 +83,9 @@ def _is_finite_in_its_own_type(x) -> bool:
 class _GradMode(threading.local):
     enabled = True  # every new thread starts out recording
 
+    def __init__(self):
+        self.saved: list[bool] = []  # what each open no_grad() block will restore
+
 
 _grad_mode = _GradMode()
 # How many no_grad() blocks are open in any thread.  While it is 0 (nearly always)
@@ -91,11 +95,12 @@ _open_no_grad = 0
 _open_no_grad_lock = threading.Lock()
 
 
-class no_grad:
+class no_grad(ContextDecorator):
     """Build no graph inside the block: results are plain leaves (inference, evaluation).
 
     The mode belongs to the thread that enters the block: other threads keep
-    recording, and each block restores what its own thread had before.
+    recording, and each block restores what its own thread had before.  It also
+    works as a decorator, ``@no_grad()``.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -106,14 +111,15 @@ class no_grad:
 
     def __enter__(self) -> None:
         global _open_no_grad
-        self._previous = _grad_mode.enabled
+        # the state is kept per thread, not on self, so one instance can be shared
+        _grad_mode.saved.append(_grad_mode.enabled)
         _grad_mode.enabled = False
         with _open_no_grad_lock:
             _open_no_grad += 1
 
     def __exit__(self, *exc_info) -> None:
         global _open_no_grad
-        _grad_mode.enabled = self._previous
+        _grad_mode.enabled = _grad_mode.saved.pop()
         with _open_no_grad_lock:
             _open_no_grad -= 1
 
