@@ -10,12 +10,15 @@ ends as one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import sys
 from pathlib import Path
 
 from autograd.expr import parse
-from autograd.trace import backward_steps, format_number, forward_table
-from chainrule.cli import CommandError, parse_bindings
+from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
+from chainrule.common import CommandError, check_output, parse_bindings
+from chainrule.table_format import FORMATS, render_tables
 from visualize.stepper import MAX_STEPPER_NODES
 
 __all__ = ["add_arguments", "run", "parse_bindings"]
@@ -36,29 +39,16 @@ def add_arguments(parser) -> None:
                         help="write the step-by-step page (one self-contained HTML file)")
     parser.add_argument("--frames", metavar="DIR",
                         help="write one SVG per backward step into DIR")
+    parser.add_argument("--format", default="text", metavar="FMT",
+                        help=f"how to print the tables: {', '.join(FORMATS)} (default text)")
     plain_error = parser.error
-    plain_parse = parser.parse_known_args
 
     def error(message):
         if "required: EXPR" in message:
             message += _DASH_HINT
         plain_error(message)
 
-    def parse_known_args(args=None, namespace=None):
-        # argparse reads "-log(z)" as an unknown option; a leading space makes it a
-        # positional argument (parse() ignores the space), so the expression just works.
-        if args is not None:
-            args = list(args)
-            for index, arg in enumerate(args):
-                if arg == "--":
-                    break
-                if arg.startswith("-") and not arg.startswith("--") and arg != "-h" \
-                        and len(arg) > 1:
-                    args[index] = " " + arg
-        return plain_parse(args, namespace)
-
     parser.error = error
-    parser.parse_known_args = parse_known_args
 
 
 def _check_outputs(args) -> None:
@@ -67,14 +57,16 @@ def _check_outputs(args) -> None:
     if args.svg and Path(args.svg).suffix.lower() not in FORMATS:
         raise CommandError(f"--svg {args.svg}: end the file name with one of "
                            f"{', '.join(sorted(FORMATS))}")
-    if args.frames and Path(args.frames).exists() and not Path(args.frames).is_dir():
-        raise CommandError(f"--frames {args.frames}: that is a file; give a folder name")
-    for option, value in (("--svg", args.svg), ("--html", args.html)):
-        if value and Path(value).is_dir():
-            raise CommandError(f"{option} {value}: that is a folder; give a file name")
+    for option, value, folder in (("--svg", args.svg, False), ("--html", args.html, False),
+                                  ("--frames", args.frames, True)):
+        if value:
+            check_output(option, value, folder)
 
 
 def run(args) -> int:
+    if args.format not in FORMATS:
+        raise CommandError(f"--format {args.format!r} is not known: use one of "
+                           f"{', '.join(FORMATS)}")
     expression = parse(args.expression.strip())
     values = parse_bindings(args.bindings)
     _check_outputs(args)
@@ -85,6 +77,11 @@ def run(args) -> int:
                            f"picture per node and stop at {MAX_STEPPER_NODES}: "
                            "use a shorter expression")
 
+    if args.format != "text":
+        print(render_tables(_tables(root, trace, expression), args.format))
+        with contextlib.redirect_stdout(sys.stderr):  # stdout holds only the tables
+            _write_pictures(args, root, trace)
+        return 0
     print(f"expression  {expression.text.strip()}")
     if values:
         print("values      " + ", ".join(f"{k} = {format_number(v)}" for k, v in values.items()))
@@ -106,6 +103,17 @@ def run(args) -> int:
 
     _write_pictures(args, root, trace)
     return 0
+
+
+def _tables(root, trace, expression) -> list:
+    """The forward table, every backward step and the gradients, for --format."""
+    forward = [[str(r.index), r.name, r.op, ", ".join(r.inputs) or "-", format_number(r.value)]
+               for r in forward_table(root)]
+    grads = trace.gradients()
+    return [("forward pass", ["#", "node", "op", "inputs", "value"], forward),
+            ("backward pass", list(STEP_HEADER), [row for step in trace for row in step.rows()]),
+            (f"gradients of {root.label}", ["input", "gradient"],
+             [[name, format_number(grads[name])] for name in expression.variables])]
 
 
 def _indent(text: str) -> str:

@@ -10,6 +10,7 @@ import math
 import random
 
 import pytest
+import torch
 
 from autograd import Value
 from nn.optim import (
@@ -23,8 +24,6 @@ from nn.optim import (
     clip_grad_value_,
     make_optimizer,
 )
-
-torch = pytest.importorskip("torch")
 
 N_PARAMS, N_STEPS = 5, 40
 
