@@ -152,7 +152,8 @@ class TracedGraph:
     """The traced graph as numbers: node kinds, operand indexes and outputs."""
 
     def __init__(self, outputs: list, inputs: list, params: list):
-        root = Value(0.0, "", tuple(outputs), "")  # a handle on all outputs; not a node
+        root = Value(0.0)  # a handle on all outputs; not a node
+        root._prev = tuple(outputs)
         nodes = topological_order(root)[:-1]
         position = {id(node): i for i, node in enumerate(nodes)}
         param_position = {id(p): i for i, p in enumerate(params)}
