@@ -157,6 +157,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
         dot.node(f"in-{i}", label=plain_text(f"{v.label or f'x{i}'}\n{format_number(v.data)}"),
                  shape="circle", style="filled", fillcolor="#eceff1", id=f"in-{i}")
     previous = [(id(v), f"in-{i}") for i, v in enumerate(shown_inputs, 1)]
+    _stack_in_order(dot, [node_id for _, node_id in previous])
     if len(shown_inputs) < len(run.inputs):
         dot.node("in-more", label=f"+ {len(run.inputs) - len(shown_inputs)} more",
                  shape="box", style="dashed")
@@ -185,6 +186,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
         if len(drawn) < len(layer):
             dot.node(f"more-{layer[0].layer}", label=f"+ {len(layer) - len(drawn)} more",
                      shape="box", style="dashed")
+        _stack_in_order(dot, [node_id for _, node_id in current])
         previous = current
     grad = "\ndL/dL = 1" if backward else ""
     dot.node("loss", label=plain_text(f"{run.loss_text}{grad}"), shape="box",
@@ -192,6 +194,15 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
     for _, source in previous:
         dot.edge(source, "loss", color="#555555", id=f"to-loss-{source}")
     return dot
+
+
+def _stack_in_order(dot: graphviz.Digraph, ids: list) -> None:
+    """One column, first neuron on top, as lecture notes draw it (Graphviz would reorder
+    the column to save crossings): same rank, chained by invisible edges."""
+    with dot.subgraph() as column:
+        column.attr(rank="same")
+        for upper, lower in zip(ids, ids[1:]):
+            column.edge(upper, lower, style="invis")
 
 
 def _weights(row) -> list:
