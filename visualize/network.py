@@ -25,7 +25,8 @@ from typing import Optional, Sequence
 import graphviz
 
 from autograd import Value, local_derivatives
-from autograd.trace import format_number, neuron_table
+from autograd.notation import format_number
+from autograd.trace import neuron_table
 
 from .dot import new_digraph, plain_text
 from .drawing import to_svg

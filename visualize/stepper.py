@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Union
 
 from autograd import Value
-from autograd.trace import BackwardTrace, backward_steps, format_number, forward_table
+from autograd.notation import format_number
+from autograd.trace import BackwardTrace, backward_steps, forward_table
 
 from .annotated import LAYOUT_BUDGET, draw_step, layout_cost
 from .dot import build_graph
