@@ -30,7 +30,7 @@ from autograd.trace import neuron_table
 
 from .dot import new_digraph, plain_text
 from .drawing import to_svg
-from .page import StepperPage, page_html
+from .page import StepperPage, frames_from_steps, page_html
 from .summary import GraphTooLargeWarning
 
 __all__ = ["draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html",
@@ -346,25 +346,5 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     The diagram is laid out once; each frame fills in the step's texts and outlines
     the step's neurons and edges in orange, as the page does.
     """
-    import xml.etree.ElementTree as ET
-
     run = run_network(model, x, target, loss)
-    svg = to_svg(_diagram(run, backward=True))
-    ns = "http://www.w3.org/2000/svg"
-    ET.register_namespace("", ns)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    frames, sets = [], []
-    for step in network_steps(run):
-        sets.extend(step.get("set", []))
-        root = ET.fromstring(svg.encode("utf-8"))
-        by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
-        for element_id, index, text in sets:
-            texts = list(by_id[element_id].iter(f"{{{ns}}}text"))
-            texts[index].text = text
-        for element_id in step["focus"]:
-            for shape in by_id[element_id]:
-                if shape.tag in (f"{{{ns}}}ellipse", f"{{{ns}}}polygon", f"{{{ns}}}path"):
-                    shape.set("stroke", "#e65100")
-                    shape.set("stroke-width", "4")
-        frames.append(ET.tostring(root, encoding="unicode"))
-    return frames
+    return frames_from_steps(to_svg(_diagram(run, backward=True)), network_steps(run))
