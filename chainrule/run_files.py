@@ -79,7 +79,8 @@ def recorded_score(path: Path, dataset: str) -> float | None:
     """The test accuracy recorded in an existing model file for the same data set, or
     None when the file has none we can trust (unreadable, another data set, no record)."""
     try:
-        if path.stat().st_size > 64 * 2**20:
+        # a FIFO would block the read; above nn.load's own limit it is not a model
+        if not path.is_file() or path.stat().st_size > 16 * 2**20:
             return None
         metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata") or {}
         score = metadata.get("test_accuracy")

@@ -54,7 +54,7 @@ COMMON_DEFAULTS = dict(activation="relu", loss="cross_entropy", optimizer="adam"
 # Bounds on what one run may ask for: beyond them a run is a typo or a resource bomb.
 MAX_EPOCHS = 100_000
 MAX_HIDDEN = 4096
-MAX_PARAMETERS = 1_000_000
+MAX_PARAMETERS = 500_000  # ~27 bytes each in model.json: stays under a 16 MiB file
 MAX_LR = 1000.0
 MAX_NOISE = 100.0
 MAX_PENALTY = 1000.0  # --l1, --l2, --weight-decay: beyond it the penalty is all there is
@@ -227,16 +227,11 @@ def run(args) -> int:
                       clip_norm=args.clip_norm, compile=getattr(args, "compile", False),
                       on_epoch=lambda record: say(_epoch_line(record, epochs)))
     except TrainingDivergedError as error:
-        # The weights are not finite: keep any model.json already there, and keep this
-        # run's record under a name of its own.
-        record = out / "metrics.diverged.json"
-        write_json(record, _metrics(settings, None, [], error.history,
-                                    time.perf_counter() - started,
-                                    time.process_time() - cpu_started, str(error)))
-        kept = (f"kept {out / 'model.json'} as it was" if (out / "model.json").exists()
-                else "wrote no model")
-        raise RunFailed(f"diverged, {kept} and wrote this run's record to {record}: "
-                        f"{str(error).rstrip('.')}") from None
+        # Never in model.json: keep any model there, and put this run's last finite
+        # parameters and its record under names of their own.
+        raise RunFailed(_save_diverged(out, model, error, settings, scaler, loss, n_classes,
+                                       time.perf_counter() - started,
+                                       time.process_time() - cpu_started)) from None
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     if history.stop_reason:
@@ -244,6 +239,27 @@ def run(args) -> int:
     return _report_and_write(args, out, model, history, settings, scaler, loss, n_classes,
                              (X_train, X_val, X_test, y_train, y_val, y_test),
                              seconds, cpu_seconds)
+
+
+def _save_diverged(out, model, error, settings, scaler, loss, n_classes, seconds,
+                   cpu_seconds) -> str:
+    """Write a diverged run's record (and its last finite parameters, when they are);
+    returns the one line that says what was kept and written."""
+    record = out / "metrics.diverged.json"
+    write_json(record, _metrics(settings, None, [], error.history, seconds, cpu_seconds,
+                                str(error)))
+    written = f"the record to {record}"
+    try:
+        model.save(out / "model.diverged.json", metadata={
+            "dataset": settings["dataset"], "loss": loss, "n_classes": n_classes,
+            "scaler": scaler.to_dict() if scaler else None, "settings": settings,
+            "diverged": str(error)})
+        written = f"the last finite parameters to {out / 'model.diverged.json'} and " + written
+    except ValueError:  # parameters that are not finite cannot be saved: the record says why
+        pass
+    kept = (f"{out / 'model.json'} is kept as it was" if (out / "model.json").exists()
+            else "no model.json is written")
+    return f"training diverged, so {kept}; wrote {written}. {error}"
 
 
 def _metrics(settings, results, matrix, history, seconds, cpu_seconds, stopped) -> dict:

@@ -18,7 +18,8 @@ Targets that are class indices (cross_entropy, multi_margin) pick a different
 logit per class, so there is one tape per class, each replayed on its rows.
 Float targets (hinge, mse, regression) are an input of a single tape.  A loss
 that branches on values (bce's stable form takes a branch on the logit's sign)
-or a model with Dropout cannot be traced; :class:`~autograd.tape.TapeTraceError`
+or a model with Dropout in training mode (decided by the modules' state) cannot
+be traced; :class:`~autograd.tape.TapeTraceError`
 says so at the start, before any training.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .losses import Loss
+from .modules import Dropout, Module
 
 __all__ = ["CompiledLoss"]
 
@@ -41,6 +43,7 @@ class CompiledLoss:
 
     def __init__(self, model: Callable, loss: Loss, example_x: Sequence[float],
                  example_target: Any):
+        _refuse_training_dropout(model)
         self.model, self.loss = model, loss
         self.params = model.parameters()
         self.example_x = [float(v) for v in example_x]
@@ -99,3 +102,20 @@ class CompiledLoss:
             weights = np.zeros(len(tape.graph.outputs))
             weights[0] = scale / size  # the loss column; the outputs get no gradient
             tape.backward(weights=weights[None, :])
+
+
+def _refuse_training_dropout(model: Callable) -> None:
+    """Dropout in training mode draws a new mask per call; a tape would freeze one.
+    Decided by the modules' state, so the answer never depends on the draws."""
+    from autograd.tape import TapeTraceError
+
+    stack = [model] if isinstance(model, Module) else []
+    while stack:
+        module = stack.pop()
+        if isinstance(module, Dropout) and module.training and module.p > 0.0:
+            raise TapeTraceError(
+                f"compile=True cannot replay {module!r} in training mode: it draws a new "
+                "mask for every example, and a tape replays one traced graph for every row. "
+                "Train with compile=False, or set dropout=0 for compiled training.")
+        stack.extend(module.children())
+

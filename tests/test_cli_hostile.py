@@ -129,7 +129,7 @@ def test_a_diverged_run_keeps_the_good_model(good_run, tmp_path, capsys):
     code, _, err = run(["train", "--dataset", "xor", "--samples", "80", "--loss", "mse",
                         "--optimizer", "sgd", "--lr", "500", "--epochs", "3",
                         "--no-progress", "--no-plots", "--out", str(out)], capsys)
-    assert_one_line(code, err, 1, "diverged", f"kept {out / 'model.json'} as it was",
+    assert_one_line(code, err, 1, "diverged", f"{out / 'model.json'} is kept as it was",
                     "metrics.diverged.json")
     assert (out / "model.json").read_bytes() == before
     assert json.loads((out / "metrics.diverged.json").read_text())["stopped"]
@@ -593,3 +593,12 @@ def test_a_closed_stdout_is_a_failed_run_in_one_line():
     assert result.returncode == 1
     assert result.stderr == ("chainrule trace: failed: standard output is closed; redirect "
                              "it to a file or /dev/null instead\n")
+
+
+def test_a_fifo_named_model_json_is_kept_and_never_read(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    os.mkfifo(out / "model.json")  # reading it would block forever
+    code, stdout, _ = run(SMALL_RUN + ["--out", str(out)], capsys)
+    assert code == 0 and "--overwrite" in stdout
+    assert (out / "model.json").is_fifo() and nn.load(out / "model.new.json").nin == 2

@@ -115,7 +115,10 @@ def test_diverging_run_exits_1_writes_its_record_and_no_model(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "training stopped at epoch 1, batch" in err
-    assert "wrote no model" in err and "metrics.diverged.json" in err
+    assert "no model.json is written" in err and "metrics.diverged.json" in err
     metrics = json.loads((tmp_path / "metrics.diverged.json").read_text())
     assert metrics["stopped"].startswith("training stopped at epoch 1")
     assert not (tmp_path / "model.json").exists()
+    # the last finite parameters, loadable, and marked as diverged
+    diverged = nn.load(tmp_path / "model.diverged.json")
+    assert diverged.nouts == [16, 16, 2] and diverged.metadata["diverged"] == metrics["stopped"]
