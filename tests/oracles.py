@@ -6,6 +6,18 @@ tests/test_gradients.py check it): adding an op means adding its reference too.
 """
 
 import mpmath
+import torch
+
+
+def _tensor(x):
+    """A constant operand (a plain float) as a float64 tensor, for torch's binary functions."""
+    return x if isinstance(x, torch.Tensor) else torch.tensor(x, dtype=torch.float64)
+
+
+def close(engine: float, reference, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
+    """``engine`` equals the oracle's ``reference`` within ``abs_ + rel * |reference|``."""
+    return abs(engine - float(reference)) <= abs_ + rel * abs(float(reference))
+
 
 # op name -> the op computed in mpmath from its definition
 MP_REFERENCE = {
@@ -43,8 +55,8 @@ TORCH_REFERENCE = {
     "tanh": lambda a: a.tanh(),
     "sigmoid": lambda a: a.sigmoid(),
     "relu": lambda a: a.relu(),
-    "leaky_relu": lambda a: __import__("torch").nn.functional.leaky_relu(a, 0.01),
+    "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
     "abs": lambda a: a.abs(),
-    "softplus": lambda a: __import__("torch").nn.functional.softplus(a),
-    "log_sigmoid": lambda a: __import__("torch").nn.functional.logsigmoid(a),
+    "softplus": lambda a: torch.nn.functional.softplus(a),
+    "log_sigmoid": lambda a: torch.nn.functional.logsigmoid(a),
 }
