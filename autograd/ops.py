@@ -191,6 +191,22 @@ def _check_powv(x, y):
     return None
 
 
+def _check_sqrt(x):
+    if x < 0:
+        return (OpDomainError,
+                f"sqrt() of {_fmt(x)} is undefined: sqrt needs an input >= 0; "
+                "clamp it first, e.g. sqrt(x*x + 1e-12)")
+    return None
+
+
+def _check_clamp(x, low, high):
+    if low > high:
+        return (OpDomainError,
+                f"clamp({_fmt(x)}, {_fmt(low)}, {_fmt(high)}): the lower bound is above the "
+                "upper bound; give clamp(x, low, high) with low <= high")
+    return None
+
+
 # --- the table ----------------------------------------------------------------
 
 OPS: dict[str, Op] = {}
@@ -230,6 +246,11 @@ def _sign(m, x):
 
 
 _SUM, _PRODUCT, _UNARY, _POWER = notation.SUM, notation.PRODUCT, notation.UNARY, notation.POWER
+
+
+def _tie_split(m, first, second):
+    # d min(a, b)/da: 1 where a is the smaller, 0 where larger, 1/2 at a tie (PyTorch's split)
+    return m.where(first < second, 1.0, m.where(first == second, 0.5, 0.0))
 
 
 for _op in (
@@ -289,6 +310,30 @@ for _op in (
     Op("log_sigmoid", "log_sigmoid", 1, lambda m, a: -_softplus(m, -a),
        (lambda m, out, a: _sigmoid(m, -a),),
        ("sigmoid(-a)",), doc="log(sigmoid(a)) = -softplus(-a), computed without overflow"),
+    Op("sqrt", "sqrt", 1, lambda m, a: m.sqrt(a),
+       (lambda m, out, a: 0.5 / out,),
+       ("1/(2*sqrt(a))",), check=_check_sqrt),
+    Op("sin", "sin", 1, lambda m, a: m.sin(a),
+       (lambda m, out, a: m.cos(a),),
+       ("cos(a)",)),
+    Op("cos", "cos", 1, lambda m, a: m.cos(a),
+       (lambda m, out, a: -m.sin(a),),
+       ("-sin(a)",)),
+    Op("minimum", "minimum", 2, lambda m, a, b: m.minimum(a, b),
+       (lambda m, out, a, b: _tie_split(m, a, b), lambda m, out, a, b: _tie_split(m, b, a)),
+       ("1 if a < b else (0.5 if a == b else 0)", "1 if b < a else (0.5 if a == b else 0)"),
+       kinks="a = b", piecewise_linear=True, doc="the smaller of a and b"),
+    Op("maximum", "maximum", 2, lambda m, a, b: m.maximum(a, b),
+       (lambda m, out, a, b: _tie_split(m, b, a), lambda m, out, a, b: _tie_split(m, a, b)),
+       ("1 if a > b else (0.5 if a == b else 0)", "1 if b > a else (0.5 if a == b else 0)"),
+       kinks="a = b", piecewise_linear=True, doc="the larger of a and b"),
+    Op("clamp", "clamp", 3, lambda m, a, lo, hi: m.minimum(m.maximum(a, lo), hi),
+       (lambda m, out, a, lo, hi: m.where((a >= lo) & (a <= hi) & (lo < hi), 1.0, 0.0),
+        lambda m, out, a, lo, hi: m.where(a < lo, 1.0, 0.0),
+        lambda m, out, a, lo, hi: m.where(a > hi, 1.0, 0.0)),
+       ("1 if lo <= a <= hi and lo < hi else 0", "1 if a < lo else 0", "1 if a > hi else 0"),
+       check=_check_clamp, kinks="a = lo or a = hi", piecewise_linear=True,
+       doc="a limited to [lo, hi]: min(max(a, lo), hi)"),
 ):
     register_op(_op)
 del _op

@@ -381,6 +381,28 @@ class Value:
     def log_sigmoid(self) -> "Value":
         """``log(sigmoid(self))``, stable for any input."""
         return self._apply("log_sigmoid", (self,))
+
+    def sqrt(self) -> "Value":
+        return self._apply("sqrt", (self,))
+
+    def sin(self) -> "Value":
+        return self._apply("sin", (self,))
+
+    def cos(self) -> "Value":
+        return self._apply("cos", (self,))
+
+    def minimum(self, other) -> "Value":
+        """The smaller of ``self`` and ``other``; at a tie each gets half the gradient."""
+        return self._apply("minimum", (self, self._coerce(other, "minimum")))
+
+    def maximum(self, other) -> "Value":
+        """The larger of ``self`` and ``other``; at a tie each gets half the gradient."""
+        return self._apply("maximum", (self, self._coerce(other, "maximum")))
+
+    def clamp(self, low, high) -> "Value":
+        """``self`` limited to ``[low, high]``; gradient flows to whichever is the result."""
+        return self._apply("clamp", (self, self._coerce(low, "clamp"),
+                                     self._coerce(high, "clamp")))
     # --- end of the methods of the ops added for the table's new rows ---
 
     # --- gradients --------------------------------------------------------------

@@ -38,6 +38,12 @@ MP_REFERENCE = {
     "abs": lambda a: abs(a),
     "softplus": lambda a: mpmath.log(1 + mpmath.exp(a)),
     "log_sigmoid": lambda a: -mpmath.log(1 + mpmath.exp(-a)),
+    "sqrt": mpmath.sqrt,
+    "sin": mpmath.sin,
+    "cos": mpmath.cos,
+    "minimum": lambda a, b: min(a, b),
+    "maximum": lambda a, b: max(a, b),
+    "clamp": lambda a, lo, hi: min(max(a, lo), hi),
 }
 
 # op name -> (torch function, or None where torch has no equivalent)
@@ -59,4 +65,10 @@ TORCH_REFERENCE = {
     "abs": lambda a: a.abs(),
     "softplus": lambda a: torch.nn.functional.softplus(a),
     "log_sigmoid": lambda a: torch.nn.functional.logsigmoid(a),
+    "sqrt": lambda a: a.sqrt(),
+    "sin": lambda a: a.sin(),
+    "cos": lambda a: a.cos(),
+    "minimum": lambda a, b: torch.minimum(_tensor(a), _tensor(b)),
+    "maximum": lambda a, b: torch.maximum(_tensor(a), _tensor(b)),
+    "clamp": lambda a, lo, hi: torch.clamp(_tensor(a), min=_tensor(lo), max=_tensor(hi)),
 }
