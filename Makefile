@@ -40,6 +40,7 @@ chromium:
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
 	$(PY) benchmarks/tape_step.py
+	$(PY) benchmarks/train_digits.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
