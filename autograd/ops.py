@@ -67,6 +67,9 @@ SCALAR_MATH = SimpleNamespace(
     abs=abs,
     where=_where,
     power=math.pow,
+    log1p=math.log1p,
+    maximum=max,
+    minimum=min,
 )
 
 # leaky_relu's slope for negative inputs (PyTorch's default negative_slope).
@@ -187,6 +190,16 @@ def _sigmoid(m, x):
     return m.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
+def _softplus(m, x):
+    # log(1 + exp(x)) written so that exp never overflows and log1p keeps the tail exact.
+    return m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x)))
+
+
+def _sign(m, x):
+    # sign(0) = 0, PyTorch's choice for abs at its kink (a subgradient).
+    return m.where(x > 0, 1.0, m.where(x < 0, -1.0, 0.0))
+
+
 for _op in (
     Op("add", "+", 2, lambda m, a, b: a + b,
        (lambda m, out, a, b: 1.0, lambda m, out, a, b: 1.0),
@@ -233,6 +246,15 @@ for _op in (
     Op("leaky_relu", "leaky_relu", 1, lambda m, a: m.where(a > 0, a, LEAKY_SLOPE * a),
        (lambda m, out, a: m.where(a > 0, 1.0, LEAKY_SLOPE),),
        ("1 if a > 0 else 0.01",)),
+    Op("abs", "abs", 1, lambda m, a: m.abs(a),
+       (lambda m, out, a: _sign(m, a),),
+       ("sign(a)",), doc="|a|; kink at 0, where the slope taken is 0"),
+    Op("softplus", "softplus", 1, _softplus,
+       (lambda m, out, a: _sigmoid(m, a),),
+       ("sigmoid(a)",), doc="log(1 + exp(a)), computed without overflow"),
+    Op("log_sigmoid", "log_sigmoid", 1, lambda m, a: -_softplus(m, -a),
+       (lambda m, out, a: _sigmoid(m, -a),),
+       ("sigmoid(-a)",), doc="log(sigmoid(a)) = -softplus(-a), computed without overflow"),
 ):
     register_op(_op)
 del _op

@@ -268,6 +268,20 @@ class Value:
     def leaky_relu(self) -> "Value":
         return self._apply("leaky_relu", (self,))
 
+    # --- methods of the ops added for the table's new rows ---
+    def abs(self) -> "Value":
+        """``|self|``; at 0 backward takes slope 0, as PyTorch does."""
+        return self._apply("abs", (self,))
+
+    def softplus(self) -> "Value":
+        """``log(1 + exp(self))``, stable for any input."""
+        return self._apply("softplus", (self,))
+
+    def log_sigmoid(self) -> "Value":
+        """``log(sigmoid(self))``, stable for any input."""
+        return self._apply("log_sigmoid", (self,))
+    # --- end of the methods of the ops added for the table's new rows ---
+
     # --- gradients --------------------------------------------------------------
 
     def backward(self) -> None:

@@ -23,6 +23,9 @@ MP_REFERENCE = {
     "sigmoid": lambda a: 1 / (1 + mpmath.exp(-a)),
     "relu": lambda a: a if a > 0 else mpmath.mpf(0),
     "leaky_relu": lambda a: a if a > 0 else a / 100,
+    "abs": lambda a: abs(a),
+    "softplus": lambda a: mpmath.log(1 + mpmath.exp(a)),
+    "log_sigmoid": lambda a: -mpmath.log(1 + mpmath.exp(-a)),
 }
 
 # op name -> (torch function, or None where torch has no equivalent)
@@ -41,4 +44,7 @@ TORCH_REFERENCE = {
     "sigmoid": lambda a: a.sigmoid(),
     "relu": lambda a: a.relu(),
     "leaky_relu": lambda a: __import__("torch").nn.functional.leaky_relu(a, 0.01),
+    "abs": lambda a: a.abs(),
+    "softplus": lambda a: __import__("torch").nn.functional.softplus(a),
+    "log_sigmoid": lambda a: __import__("torch").nn.functional.logsigmoid(a),
 }

@@ -42,7 +42,7 @@ def _away_from_kink(f):
 
 # The independent mpmath references, with the relus refusing points next to their kink.
 MP_OPS = {**MP_REFERENCE, **{name: _away_from_kink(MP_REFERENCE[name])
-                             for name in ("relu", "leaky_relu")}}
+                             for name in ("relu", "leaky_relu", "abs")}}
 BINARY_NAMES = {name for name, op in OPS.items() if op.arity == 2}
 
 
@@ -76,7 +76,8 @@ REAL_VALUE_OPS = {name: _real_only(f) for name, f in VALUE_OPS.items()}
 EXPONENTS = [2, 3, -1, -2, 0.5, 1.5]
 BASES = [0.5, 2.0, 3.0]
 BINARY = ["add", "sub", "mul", "div", "powv"]
-UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu"]
+UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "abs", "softplus",
+         "log_sigmoid"]
 
 
 def test_every_op_has_an_oracle():
@@ -219,7 +220,8 @@ def test_gradients_match_pytorch_float64(tree, point):
 def test_each_op_alone_matches_mpmath(name):
     """Every op, on a handful of points inside its domain (no luck of the draw)."""
     op = OPS[name]
-    samples = [0.3, 0.7, 1.9, 2.5] if name not in ("relu", "leaky_relu") else [-1.5, 0.4, 2.0]
+    kinked = ("relu", "leaky_relu", "abs")
+    samples = [0.3, 0.7, 1.9, 2.5] if name not in kinked else [-1.5, 0.4, 2.0]
     for x in samples:
         if op.arity == 1:
             tree = (name, ("var", 0))

@@ -10,6 +10,7 @@ import math
 import random
 
 import pytest
+import torch
 
 from autograd import Value
 from nn.optim import (
@@ -25,8 +26,6 @@ from nn.optim import (
     clip_grad_value_array,
     make_optimizer,
 )
-
-torch = pytest.importorskip("torch")
 
 N_PARAMS, N_STEPS = 5, 40
 
