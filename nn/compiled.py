@@ -16,10 +16,12 @@ the scalar engine's (to rounding), only faster.
 
 Targets that are class indices (cross_entropy, multi_margin) pick a different
 logit per class, so there is one tape per class, each replayed on its rows.
-Float targets (hinge, mse, regression) are an input of a single tape.  A loss
-that branches on values (bce's stable form takes a branch on the logit's sign)
-or a model with Dropout in training mode (decided by the modules' state) cannot
-be traced; :class:`~autograd.tape.TapeTraceError`
+Float targets (hinge, mse, bce, regression) are an input of a single tape.  A
+loss that reads ``.data`` only for a constant shift declares it
+(``loss.reads_data_for_shift``, cross entropy's max logit); its tapes accept the
+read and verify themselves against the scalar engine on their first batch.  A
+model with Dropout in training mode (decided by the modules' state) cannot be
+traced; :class:`~autograd.tape.TapeTraceError`
 says so at the start, before any training.
 """
 
@@ -32,10 +34,6 @@ from .modules import Dropout, Module
 
 __all__ = ["CompiledLoss", "ArrayBatchLoss"]
 
-# Losses that read .data without branching: cross_entropy subtracts the max logit,
-# a constant shift that log-sum-exp does not depend on.  Their tapes verify
-# themselves against the scalar engine on their first batch.
-SHIFT_ONLY_READS = frozenset({"cross_entropy"})
 
 
 class CompiledLoss:
@@ -66,7 +64,7 @@ class CompiledLoss:
         from autograd.tape import compile
 
         return compile(fn, example, self.params,
-                       allow_data_reads=self.loss.name in SHIFT_ONLY_READS)
+                       allow_data_reads=getattr(self.loss, "reads_data_for_shift", False))
 
     def _tape_for(self, target: int):
         if target not in self.tapes:

@@ -118,9 +118,9 @@ class ArrayStep:
 
     Returns ``(mean data loss, total loss, outputs (B, n_outputs), gradient)``; the
     L1 and L2 penalties are added in their array forms: ``l2 * sum(theta^2)`` with
-    gradient ``2 * l2 * theta``, and ``l1 * sum|theta|`` with gradient
-    ``l1 * sign`` where ``|p|`` takes the slope of ``-p`` at exactly 0, as
-    :func:`~nn.losses.l1_penalty` does.
+    gradient ``2 * l2 * theta``, and ``l1 * sum|theta|`` with the table's ``abs``
+    rules on the whole vector (so its slope at exactly 0 is the one that
+    :func:`~nn.losses.l1_penalty` uses).
     """
 
     def __init__(self, model: Callable, loss: Loss, l1: float, l2: float,
@@ -136,8 +136,12 @@ class ArrayStep:
         mean, outputs, grad = self.batch_loss(xb, targets, theta)
         total = mean
         if self.l1:
-            total += self.l1 * float(np.abs(theta).sum())
-            grad += np.where(theta > 0.0, self.l1, -self.l1)
+            from autograd import OPS
+
+            absolute = OPS["abs"]
+            size = absolute.forward(np, theta)
+            total += self.l1 * float(size.sum())
+            grad += self.l1 * absolute.derivatives[0](np, size, theta)
         if self.l2:
             total += self.l2 * float(np.dot(theta, theta))
             grad += (2.0 * self.l2) * theta
