@@ -98,3 +98,44 @@ def test_the_docstring_examples_run():
 
     result = doctest.testmod(nn.torch_bridge, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_chainrule_export_writes_a_checkpoint_that_three_lines_rebuild(tmp_path, capsys):
+    from chainrule.cli import main
+    from nn import save
+
+    model = MLP(3, [5, 4, 2], activation=["leaky_relu", "tanh", "linear"], init="he", seed=1)
+    save(model, tmp_path / "model.json", metadata={"loss": "cross_entropy"})
+    assert main(["export", str(tmp_path / "model.json"), "--torch",
+                 str(tmp_path / "out" / "model.pt")]) == 0
+    assert "wrote" in capsys.readouterr().out
+
+    checkpoint = torch.load(tmp_path / "out" / "model.pt")  # weights_only: plain data
+    net = torch.nn.Sequential(*(getattr(torch.nn, name)(*args)
+                                for name, args in checkpoint["modules"])).double()
+    net.load_state_dict(checkpoint["state_dict"])
+
+    X = [[0.3, -1.2, 2.0], [1.0, 0.0, -0.5]]
+    want = torch.tensor([model.forward_data(x) for x in X], dtype=torch.float64)
+    assert torch.allclose(net(torch.tensor(X, dtype=torch.float64)), want, rtol=1e-12)
+    assert checkpoint["metadata"]["loss"] == "cross_entropy"
+
+
+def test_chainrule_export_refuses_bad_input_in_one_line(tmp_path, capsys):
+    from chainrule.cli import main
+    from nn import save
+
+    save(MLP(2, [1], seed=0), tmp_path / "model.json")
+    cases = [(["export", str(tmp_path / "missing.json"), "--torch", str(tmp_path / "m.pt")],
+              "missing.json"),
+             (["export", str(tmp_path / "model.json"), "--torch", str(tmp_path)],
+              "that is a folder"),
+             (["export", str(tmp_path / "model.json")], "--torch")]
+    for argv, named in cases:
+        capsys.readouterr()
+        try:
+            code = main(argv)
+        except SystemExit as stop:  # argparse's own error
+            code = stop.code
+        err = capsys.readouterr().err
+        assert code == 2 and named in err and err.count("\n") == 1, (argv, err)
