@@ -256,6 +256,12 @@ def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> 
     """Refuse NaN or infinite numbers in the data, by row and column, before training
     (they would surface later as a 'diverged' loss, blaming the learning rate)."""
     for i, row in enumerate(X):
+        try:
+            total = sum(row)
+            if total - total == 0.0:  # finite: so is every number in the row
+                continue
+        except TypeError:
+            pass  # not all numbers: the loss will say so; look for NaN among the rest
         for j, v in enumerate(row):
             if isinstance(v, (int, float)) and not math.isfinite(v):
                 raise ValueError(f"fit: the {what} contains {v} at row {i}, column {j}; "
@@ -369,7 +375,7 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
     n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
     run_type = _ArrayRun if compile and optimizer.supports_arrays else _Run
     run = run_type(model, params, step, optimizer, loss, clip_value, clip_norm, classify,
-                   progress, epochs, n_batches)
+                   progress, epochs, n_batches, X_train)
     rng, stopper = random.Random(seed), _EarlyStopping(params, early_stopping, bool(X_val))
     # Training only builds graphs, which hold no cycles: keep the collector out of the
     # way (measured: it made the forward pass about 4x slower) and restore it after.
@@ -378,7 +384,8 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
             started = time.perf_counter()
             loss_sum, correct, layer_norms = 0.0, 0, []
             for batch, (xb, tb) in enumerate(
-                    batches(X_train, list(zip(targets, y_train)), batch_size, rng=rng), 1):
+                    batches(X_train, list(zip(targets, y_train, range(len(X_train)))),
+                            batch_size, rng=rng), 1):
                 mean, hits, norms = run.batch(epoch, batch, xb, tb)
                 loss_sum, correct = loss_sum + mean * len(xb), correct + hits
                 layer_norms.append(norms)
@@ -407,8 +414,9 @@ class _Run:
     parameter it restores the last good parameters and raises TrainingDivergedError."""
 
     def __init__(self, model, params, step, optimizer, loss, clip_value, clip_norm,
-                 classify, progress, epochs, n_batches):
+                 classify, progress, epochs, n_batches, X_train):
         self.model, self.params, self.step, self.optimizer = model, params, step, optimizer
+        self.X_train = X_train
         self.loss, self.clip_value, self.clip_norm = loss, clip_value, clip_norm
         self.classify, self.epochs, self.n_batches = classify, epochs, n_batches
         self.history, self.snapshots = History(), _Snapshots(params)
@@ -426,7 +434,7 @@ class _Run:
         snapshots, params = self.snapshots, self.params
         snapshots.start_batch()
         try:
-            mean, outputs = self.step(xb, [t for t, _ in tb])
+            mean, outputs = self.step(xb, [t for t, _, _ in tb])
         except NonFiniteLoss as error:
             raise self.diverged(epoch, batch, str(error), snapshots.last_good) from None
         except OpError as error:
@@ -446,7 +454,7 @@ class _Run:
             raise self.diverged(epoch, batch, f"the update made a parameter {bad}",
                                 snapshots.before)
         snapshots.batch_done()
-        correct = (sum(self.loss.predict(o) == label for o, (_, label) in zip(outputs, tb))
+        correct = (sum(self.loss.predict(o) == label for o, (_, label, _) in zip(outputs, tb))
                    if self.classify else 0)
         if self.bar is not None:
             self.bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
@@ -490,6 +498,7 @@ class _ArrayRun(_Run):
         self.theta = np.array([p.data for p in params], dtype=float)
         self.grad = np.zeros_like(self.theta)
         self.last_good = self.theta.copy()
+        self.X = np.asarray(self.X_train, dtype=float)  # batches are gathers of its rows
         position = {id(p): i for i, p in enumerate(params)}
         self.layer_index = [np.array([position[id(p)] for p in layer.parameters()],
                                      dtype=np.intp)
@@ -499,7 +508,8 @@ class _ArrayRun(_Run):
         np, theta = self.np, self.theta
         before = theta.copy()
         try:
-            mean, total, outputs, grad = self.step(xb, [t for t, _ in tb], theta)
+            rows = self.X[[i for _, _, i in tb]]
+            mean, total, outputs, grad = self.step(rows, [t for t, _, _ in tb], theta)
         except OpError as error:
             raise self.diverged(epoch, batch, f"the loss could not be computed ({error})",
                                 self.last_good) from None
@@ -522,11 +532,11 @@ class _ArrayRun(_Run):
         correct = 0
         if self.classify:
             predicted = (outputs.argmax(axis=1) if outputs.shape[1] > 1 else None)
-            correct = (int((predicted == np.array([label for _, label in tb])).sum())
+            correct = (int((predicted == np.array([label for _, label, _ in tb])).sum())
                        if predicted is not None and self.loss.name in ("cross_entropy",
                                                                         "multi_margin")
                        else sum(self.loss.predict(o) == label
-                                for o, (_, label) in zip(outputs.tolist(), tb)))
+                                for o, (_, label, _) in zip(outputs.tolist(), tb)))
         if self.bar is not None:
             self.bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
             self.bar.set_postfix(loss=f"{mean:.4f}", refresh=False)
