@@ -456,11 +456,14 @@ class _Run:
         snapshots.batch_done()
         correct = (sum(self.loss.predict(o) == label for o, (_, label, _) in zip(outputs, tb))
                    if self.classify else 0)
+        self.advance_bar(epoch, mean)
+        return mean, correct, norms
+
+    def advance_bar(self, epoch: int, mean: float) -> None:
         if self.bar is not None:
             self.bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
             self.bar.set_postfix(loss=f"{mean:.4f}", refresh=False)
             self.bar.update(1)
-        return mean, correct, norms
 
     def sync(self) -> None:
         """The scalar run keeps its parameters in the Values: nothing to do."""
@@ -537,10 +540,7 @@ class _ArrayRun(_Run):
                                                                         "multi_margin")
                        else sum(self.loss.predict(o) == label
                                 for o, (_, label, _) in zip(outputs.tolist(), tb)))
-        if self.bar is not None:
-            self.bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
-            self.bar.set_postfix(loss=f"{mean:.4f}", refresh=False)
-            self.bar.update(1)
+        self.advance_bar(epoch, mean)
         return mean, correct, norms
 
     def sync(self) -> None:
