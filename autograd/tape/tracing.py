@@ -189,8 +189,9 @@ class TracedGraph:
                 self.operands.append(tuple(position[id(p)] for p in node._prev))
         # does a node depend on an input or a parameter?
         varies = [False] * len(nodes)
-        for i, kind in enumerate(self.kind):
-            varies[i] = kind in ("param", "input") or any(varies[j] for j in self.operands[i])
+        for i, kind in enumerate(self.kind):  # (an Op never equals a str: skip its __eq__)
+            varies[i] = (kind == "param" or kind == "input" if isinstance(kind, str)
+                         else any(varies[j] for j in self.operands[i]))
         self.varies = varies
 
     def shape(self) -> tuple:
