@@ -28,8 +28,6 @@ from .trace import (
     Contribution,
     ForwardRow,
     ForwardTable,
-    NeuronRow,
-    NeuronTable,
     backward_steps,
     forward_table,
     neuron_table,
@@ -64,8 +62,6 @@ __all__ = [
     "BackwardStep",
     "BackwardTrace",
     "Contribution",
-    "NeuronRow",
-    "NeuronTable",
     "gradcheck",
     "GradcheckResult",
     "GradcheckError",
@@ -82,4 +78,8 @@ def __getattr__(name: str):
         from . import tape
 
         return getattr(tape, name)
+    if name in ("NeuronRow", "NeuronTable"):  # moved to nn.tables; registered by nn
+        from . import hooks
+
+        return hooks.provided(name, "nn.tables")
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
