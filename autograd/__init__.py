@@ -9,7 +9,15 @@
 """
 
 from .expr import ExprError, Expression, parse
-from .gradcheck import GradcheckError, GradcheckResult, InputCheck, gradcheck, graph_function
+from .functional import grad, hessian, hvp
+from .gradcheck import (
+    GradcheckError,
+    GradcheckResult,
+    InputCheck,
+    gradcheck,
+    gradgradcheck,
+    graph_function,
+)
 from .graph import nodes_and_edges, topological_order
 from .ops import (
     OPS,
@@ -63,6 +71,10 @@ __all__ = [
     "BackwardTrace",
     "Contribution",
     "gradcheck",
+    "gradgradcheck",
+    "grad",
+    "hessian",
+    "hvp",
     "GradcheckResult",
     "GradcheckError",
     "InputCheck",
