@@ -1,24 +1,40 @@
-"""``chainrule SUBCOMMAND ...``: argument parsing and error reporting for every subcommand.
+"""``chainrule SUBCOMMAND ...``: the registry of subcommands and the one place errors end.
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and
-``run(args) -> int``; :data:`SUBCOMMANDS` lists them.  Any
-:class:`CommandError` (or bad-input error from the engine) ends as one line on
-stderr and exit code 2, never a traceback.
+``run(args) -> int``; adding one is one line in :data:`SUBCOMMANDS`.  Command modules
+import their helpers from :mod:`chainrule.common`, never from here, so imports run one
+way.  Whatever goes wrong ends as one line on stderr, never a traceback:
+
+- exit 2: bad input (:class:`~chainrule.common.CommandError`, a library error about
+  the values or files given, an argparse error);
+- exit 1: a run that failed (:class:`~chainrule.common.RunFailed`, a mismatch, an
+  interrupt, output closed early as in ``chainrule trace ... | head -1``, a bug).
+
+    $ chainrule trace "x*x" x=3 | head -1    # exit 1: "output closed early"
+    $ chainrule train --noise nan           # exit 2: "argument --noise: 'nan' is not ..."
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
-import math
+import os
 import sys
 
-from autograd import OpError
-from autograd.trace import format_number
+from chainrule.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    CommandError,
+    RunFailed,
+    one_line,
+    parse_bindings,
+)
 
-__all__ = ["main", "CommandError", "SUBCOMMANDS", "parse_bindings"]
+__all__ = ["main", "build_parser", "CommandError", "RunFailed", "SUBCOMMANDS",
+           "parse_bindings"]
 
-# name -> (module, one-line help)
+# name -> (module, one-line help).  One line per subcommand.
 SUBCOMMANDS = {
     "demo": ("chainrule.demo", "train micrograd's moons demo and draw a neuron's graph"),
     "trace": ("chainrule.trace_cmd", "backprop through an expression step by step: tables, "
@@ -30,47 +46,13 @@ SUBCOMMANDS = {
 }
 
 
-class CommandError(Exception):
-    """Bad input from the command line; printed as one line, exit code 2."""
-
-
-def parse_bindings(bindings: list[str]) -> dict:
-    """``["x=2", "w=-3"]`` -> ``{"x": 2.0, "w": -3.0}``, or a CommandError saying what is wrong.
-
-    >>> parse_bindings(["x=2", "w=-3e-1"])
-    {'x': 2.0, 'w': -0.3}
-    """
-    values: dict = {}
-    for binding in bindings:
-        name, sep, text = binding.partition("=")
-        name, text = name.strip(), text.strip()
-        if not sep:
-            raise CommandError(f"{binding!r} is not NAME=VALUE; give each variable a number, "
-                               "e.g. x=2")
-        if not name.isidentifier():
-            raise CommandError(f"{binding!r}: {name!r} is not a variable name; "
-                               "use letters, digits and _, e.g. x1=2")
-        try:
-            number = float(text)
-        except ValueError:
-            raise CommandError(f"{binding!r}: {text!r} is not a number; write e.g. "
-                               f"{name}=0.5 or {name}=-3") from None
-        if not math.isfinite(number):
-            raise CommandError(f"{binding!r}: {text} is not a finite number; "
-                               "a variable needs a real value")
-        if name in values:
-            raise CommandError(f"{name} is given twice ({name}={format_number(values[name])} "
-                               f"and {binding}); keep one")
-        values[name] = number
-    return values
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own errors: one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``chainrule`` parser with every registered subcommand."""
     parser = _Parser(prog="chainrule", description="See backpropagation at work.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -82,14 +64,95 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _dashes_as_values(argv: list[str]) -> list[str]:
+    """``--range -1e-3 1``, ``--point -1,2``, ``gradcheck -x*y``: argparse takes a token
+    that starts with one ``-`` for an option.  chainrule's only one-dash option is
+    ``-h``, so such a token is a value; a leading space makes argparse agree, and
+    ``float(" -1e-3")`` and the expression parser ignore the space."""
+    fixed = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return fixed + argv[index:]
+        if arg.startswith("-") and not arg.startswith("--") and arg not in ("-", "-h"):
+            arg = " " + arg
+        fixed.append(arg)
+    return fixed
+
+
+# errno values that mean "the device is full or broken", not "the path is wrong"
+_DEVICE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
+def _bad_input_errors() -> tuple:
+    """Library errors that mean "the input cannot be used" (exit 2)."""
+    from autograd import OpError
+
+    return (CommandError, OpError, ValueError, TypeError, OSError, OverflowError)
+
+
+def _describe(error: Exception) -> str:
+    """``missing.json: No such file or directory`` rather than ``[Errno 2] ...``."""
+    if isinstance(error, OSError) and error.strerror:
+        if error.filename is None:
+            return error.strerror
+        return f"{error.filename}: {error.strerror}"
+    return str(error) or type(error).__name__
+
+
+def _silence_stdout() -> None:
+    # After a broken pipe, Python's final flush of stdout would fail again and print
+    # "Exception ignored ..."; point stdout at /dev/null so the exit stays quiet.
     try:
-        return int(args.run(args) or 0)
-    except (CommandError, OpError, ValueError, TypeError, OSError) as error:
-        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``chainrule`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    argv = _dashes_as_values(list(sys.argv[1:] if argv is None else argv))
+    command = next((a for a in argv if a in SUBCOMMANDS), "")
+    prefix = f"chainrule {command}".rstrip()
+    if sys.stdout is None:  # started with stdout closed (>&-): every print would vanish
+        print(f"{prefix}: failed: standard output is closed; redirect it to a file or "
+              "/dev/null instead", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+        return code
+    except SystemExit as stop:  # argparse: --help (0) or its one-line error (2)
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    except RunFailed as error:
+        print(f"{prefix}: {one_line(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        _silence_stdout()
+        print(f"{prefix}: output closed early (broken pipe); stopped", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
-        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except RecursionError as error:  # a RuntimeError, but about the input's depth
+        print(f"{prefix}: error: input nested too deeply ({one_line(error)})",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print(f"{prefix}: error: out of memory; use smaller inputs", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - the one place every error ends
+        if isinstance(error, OSError) and error.errno in _DEVICE_FULL:
+            # the disk or the terminal failed us, not the input: a failed run
+            _silence_stdout()
+            print(f"{prefix}: failed: cannot write ({one_line(_describe(error))})",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        if isinstance(error, _bad_input_errors()):
+            print(f"{prefix}: error: {one_line(_describe(error))}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"{prefix}: failed: {type(error).__name__}: {one_line(error)} (this is a bug "
+              "in chainrule; please report it with the command line)", file=sys.stderr)
+        return EXIT_FAILED

@@ -13,19 +13,25 @@ import time
 from pathlib import Path
 
 from autograd import Value
+from chainrule.common import check_output, int_between
 from nn import MLP
 from nn.data import make_moons
 from nn.losses import hinge_loss, l2_penalty
 from visualize import RendererNotFound, render
 
-__all__ = ["add_arguments", "run", "train_demo"]
+__all__ = ["add_arguments", "run", "train_demo", "learning_rate", "MAX_STEPS"]
+
+# About 0.2 s a step: 10 000 steps is half an hour, more is a typo.
+MAX_STEPS = 10_000
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="demo-output", help="folder for graph.svg "
                         "(default: demo-output)")
-    parser.add_argument("--steps", type=int, default=100, help="SGD steps (default: 100)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the moons data (default: 1)")
+    parser.add_argument("--steps", type=int_between(1, MAX_STEPS), default=100,
+                        help=f"SGD steps, 1 to {MAX_STEPS} (default: 100)")
+    parser.add_argument("--seed", type=int_between(0, 2**32 - 1), default=1,
+                        help="seed of the moons data (default: 1)")
 
 
 def demo_loss(model, X, y):
@@ -37,11 +43,24 @@ def demo_loss(model, X, y):
     return total, accuracy
 
 
+def learning_rate(step: int, steps: int) -> float:
+    """micrograd's schedule ``1 - 0.9 * k / 100`` for up to 100 steps; longer runs stretch
+    it over ``steps``, so it stays between 1.0 and 0.1 (micrograd's own formula turns
+    negative after step 111, and descent becomes ascent).
+
+    >>> [round(learning_rate(k, 150), 3) for k in (0, 111, 149)]
+    [1.0, 0.334, 0.106]
+    """
+    return 1.0 - 0.9 * step / max(steps, 100)
+
+
 def train_demo(steps: int = 100, seed: int = 1, log=print, on_step=None):
     """Train the demo; returns ``(model, X, y, losses)`` with labels in {-1, +1}.
 
     ``on_step(step, loss, accuracy)``, when given, is called after every step.
     """
+    if not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"train_demo(steps={steps!r}): give an int from 1 to {MAX_STEPS}")
     X, labels = make_moons(100, noise=0.1, seed=seed)
     y = [2 * t - 1 for t in labels]
     random.seed(1337)
@@ -51,9 +70,9 @@ def train_demo(steps: int = 100, seed: int = 1, log=print, on_step=None):
         total, accuracy = demo_loss(model, X, y)
         model.zero_grad()
         total.backward()
-        learning_rate = 1.0 - 0.9 * k / 100
+        rate = learning_rate(k, steps)
         for p in model.parameters():
-            p.data -= learning_rate * p.grad
+            p.data -= rate * p.grad
         losses.append(total.data)
         if on_step is not None:
             on_step(k, total.data, accuracy)
@@ -63,8 +82,7 @@ def train_demo(steps: int = 100, seed: int = 1, log=print, on_step=None):
 
 
 def run(args) -> int:
-    if args.steps < 1:
-        raise ValueError(f"--steps {args.steps}: train for at least one step")
+    check_output("--out", args.out, folder=True)
     print(f"training MLP(2, [16, 16, 1]) on 100 moons points for {args.steps} steps")
     started = time.perf_counter()
     accuracies = []

@@ -15,13 +15,12 @@ from pathlib import Path
 
 from autograd.expr import parse
 from autograd.trace import backward_steps, format_number, forward_table
-from chainrule.cli import CommandError, parse_bindings
+from chainrule.common import CommandError, check_output, parse_bindings
 from visualize.stepper import MAX_STEPPER_NODES
 
 __all__ = ["add_arguments", "run", "parse_bindings"]
 
-_DASH_HINT = ("; an expression that starts with '-' goes after --, "
-              'e.g. chainrule trace -- "-log(z)" z=0.5')
+_EXAMPLE_HINT = '; give one, e.g. chainrule trace "tanh(x*w + b)" x=2 w=-3 b=6.88'
 
 
 def add_arguments(parser) -> None:
@@ -37,28 +36,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--frames", metavar="DIR",
                         help="write one SVG per backward step into DIR")
     plain_error = parser.error
-    plain_parse = parser.parse_known_args
 
     def error(message):
         if "required: EXPR" in message:
-            message += _DASH_HINT
+            message += _EXAMPLE_HINT
         plain_error(message)
 
-    def parse_known_args(args=None, namespace=None):
-        # argparse reads "-log(z)" as an unknown option; a leading space makes it a
-        # positional argument (parse() ignores the space), so the expression just works.
-        if args is not None:
-            args = list(args)
-            for index, arg in enumerate(args):
-                if arg == "--":
-                    break
-                if arg.startswith("-") and not arg.startswith("--") and arg != "-h" \
-                        and len(arg) > 1:
-                    args[index] = " " + arg
-        return plain_parse(args, namespace)
-
     parser.error = error
-    parser.parse_known_args = parse_known_args
 
 
 def _check_outputs(args) -> None:
@@ -67,11 +51,10 @@ def _check_outputs(args) -> None:
     if args.svg and Path(args.svg).suffix.lower() not in FORMATS:
         raise CommandError(f"--svg {args.svg}: end the file name with one of "
                            f"{', '.join(sorted(FORMATS))}")
-    if args.frames and Path(args.frames).exists() and not Path(args.frames).is_dir():
-        raise CommandError(f"--frames {args.frames}: that is a file; give a folder name")
-    for option, value in (("--svg", args.svg), ("--html", args.html)):
-        if value and Path(value).is_dir():
-            raise CommandError(f"{option} {value}: that is a folder; give a file name")
+    for option, value, folder in (("--svg", args.svg, False), ("--html", args.html, False),
+                                  ("--frames", args.frames, True)):
+        if value:
+            check_output(option, value, folder)
 
 
 def run(args) -> int:

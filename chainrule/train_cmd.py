@@ -13,14 +13,22 @@ installed, ``OUT/loss.png``, ``OUT/gradient_flow.png``, ``OUT/decision_boundary.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from chainrule.cli import CommandError
+from chainrule.common import (
+    MAX_SAMPLES,
+    CommandError,
+    RunFailed,
+    float_between,
+    fraction,
+    int_between,
+    load_splits,
+    one_line,
+    positive_float,
+)
+from chainrule.run_files import choose_paths, prepare_out, write_json
 
 __all__ = ["add_arguments", "run", "DATASET_DEFAULTS", "load_splits", "write_json"]
 
@@ -43,44 +51,63 @@ COMMON_DEFAULTS = dict(activation="relu", loss="cross_entropy", optimizer="adam"
                        scale="standard", l1=0.0, l2=0.0)
 
 
+# Bounds on what one run may ask for: beyond them a run is a typo or a resource bomb.
+MAX_EPOCHS = 100_000
+MAX_HIDDEN = 4096
+MAX_PARAMETERS = 500_000  # ~27 bytes each in model.json: stays under a 16 MiB file
+MAX_LR = 1000.0
+MAX_NOISE = 100.0
+MAX_PENALTY = 1000.0  # --l1, --l2, --weight-decay: beyond it the penalty is all there is
+MAX_SEED = 2**32 - 1
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--dataset", choices=sorted(DATASET_DEFAULTS), default="moons",
                         help="data set (default: moons); digits needs the 'digits' extra")
-    parser.add_argument("--samples", type=int, help="points to generate (toy data sets)")
-    parser.add_argument("--noise", type=float, help="noise of the generated points "
-                        "(cluster std for blobs)")
+    parser.add_argument("--samples", type=int_between(10, MAX_SAMPLES),
+                        help="points to generate (toy data sets)")
+    parser.add_argument("--noise", type=float_between(0.0, MAX_NOISE),
+                        help="noise of the generated points (cluster std for blobs)")
     parser.add_argument("--hidden", help="hidden layer sizes, e.g. 32,16")
     parser.add_argument("--activation", choices=["relu", "leaky_relu", "tanh", "sigmoid",
                                                  "linear"], help="hidden activation "
                         "(default: relu)")
-    parser.add_argument("--init", help="weight init: uniform, xavier or he (default: he "
-                        "for relu-like activations, xavier otherwise)")
+    parser.add_argument("--init", choices=["uniform", "xavier", "he"], help="weight init "
+                        "(default: he for relu-like activations, xavier otherwise)")
     parser.add_argument("--loss", choices=["cross_entropy", "bce", "hinge", "multi_margin",
                                            "mse"], help="loss (default: cross_entropy)")
     parser.add_argument("--optimizer", choices=["sgd", "momentum", "nesterov", "adam",
                                                 "adamw"], help="optimizer (default: adam)")
-    parser.add_argument("--lr", type=float, help="learning rate")
-    parser.add_argument("--epochs", type=int, help="passes over the training split")
-    parser.add_argument("--batch-size", type=int, help="examples per step")
-    parser.add_argument("--val-split", type=float, help="validation share (default: 0.2)")
-    parser.add_argument("--test-split", type=float, help="held-out test share (default: 0.2)")
-    parser.add_argument("--early-stopping", type=int, metavar="P", help="stop after P epochs "
-                        "without a better validation loss, keep the best weights "
-                        "(default: 10; 0 turns it off)")
-    parser.add_argument("--dropout", type=float, default=0.0, help="dropout after each "
+    parser.add_argument("--lr", type=float_between(0.0, MAX_LR, low_inclusive=False),
+                        help="learning rate")
+    parser.add_argument("--epochs", type=int_between(1, MAX_EPOCHS),
+                        help="passes over the training split")
+    parser.add_argument("--batch-size", type=int_between(1, MAX_SAMPLES),
+                        help="examples per step")
+    parser.add_argument("--val-split", type=fraction, help="validation share (default: 0.2)")
+    parser.add_argument("--test-split", type=fraction,
+                        help="held-out test share (default: 0.2)")
+    parser.add_argument("--early-stopping", type=int_between(0, MAX_EPOCHS), metavar="P",
+                        help="stop after P epochs without a better validation loss, keep "
+                        "the best weights (default: 10; 0 turns it off)")
+    parser.add_argument("--dropout", type=fraction, default=0.0, help="dropout after each "
                         "hidden layer (default: 0)")
-    parser.add_argument("--weight-decay", type=float, default=0.0, help="optimizer weight "
-                        "decay (decoupled for adamw)")
-    parser.add_argument("--l1", type=float, help="L1 penalty coefficient (default: 0)")
-    parser.add_argument("--l2", type=float, help="L2 penalty coefficient (default: 0; "
-                        "5e-4 for digits)")
-    parser.add_argument("--clip-norm", type=float, help="clip the gradient's L2 norm")
+    parser.add_argument("--weight-decay", type=float_between(0.0, MAX_PENALTY), default=0.0,
+                        help="optimizer weight decay (decoupled for adamw)")
+    parser.add_argument("--l1", type=float_between(0.0, MAX_PENALTY),
+                        help="L1 penalty coefficient (default: 0)")
+    parser.add_argument("--l2", type=float_between(0.0, MAX_PENALTY), help="L2 penalty coefficient "
+                        "(default: 0; 5e-4 for digits)")
+    parser.add_argument("--clip-norm", type=positive_float,
+                        help="clip the gradient's L2 norm")
     parser.add_argument("--scale", choices=["standard", "minmax", "none"],
                         help="input scaling fitted on the training split (default: standard)")
-    parser.add_argument("--seed", type=int, help="seed of data, split, init and batches "
-                        "(default: 0)")
+    parser.add_argument("--seed", type=int_between(0, MAX_SEED), help="seed of data, split, "
+                        "init and batches (default: 0)")
     parser.add_argument("--out", default="train-output", help="output folder "
                         "(default: train-output)")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT/model.json "
+                        "even when it scored better than this run")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--compile", action="store_true", help="replay each batch on the "
                         "compiled tape (needs numpy): same numbers, much faster")
@@ -103,8 +130,18 @@ def resolve(args) -> dict:
     except ValueError:
         raise CommandError(f"--hidden {settings['hidden']!r}: give layer sizes as ints "
                            "separated by commas, e.g. 32,16") from None
-    if any(h < 1 for h in settings["hidden_sizes"]):
-        raise CommandError(f"--hidden {settings['hidden']!r}: every size must be at least 1")
+    if any(not 1 <= h <= MAX_HIDDEN for h in settings["hidden_sizes"]):
+        raise CommandError(f"--hidden {one_line(settings['hidden'], 60)!r}: every size must "
+                           f"be from 1 to {MAX_HIDDEN}")
+    if len(settings["hidden_sizes"]) > 100:
+        raise CommandError(f"--hidden: {len(settings['hidden_sizes'])} layers; give at most "
+                           "100")
+    if settings["val_split"] + settings["test_split"] >= 1:
+        raise CommandError(f"--val-split {settings['val_split']:g} and --test-split "
+                           f"{settings['test_split']:g} leave no data for training; keep "
+                           "their sum below 1, e.g. 0.2 and 0.2")
+    if settings["test_split"] <= 0:
+        raise CommandError("--test-split 0: the test split needs some rows; give e.g. 0.2")
     if not settings.get("init"):
         relu_like = settings["activation"] in ("relu", "leaky_relu")
         settings["init"] = "he" if relu_like else "xavier"
@@ -116,41 +153,6 @@ def resolve(args) -> dict:
         raise CommandError(f"--samples {settings['samples']}: generate at least 10 points")
     settings.pop("hidden")
     return settings
-
-
-def load_splits(settings: dict):
-    """``(X_train, X_val, X_test, y_train, y_val, y_test)`` for the settings, unscaled."""
-    from nn.data import DATASETS, load_digits, train_val_test_split
-
-    name = settings["dataset"]
-    if name == "digits":
-        try:
-            X, y = load_digits()
-        except ImportError as error:
-            raise CommandError(str(error)) from None
-    elif name == "blobs":
-        X, y = DATASETS[name](settings["samples"], cluster_std=settings["noise"],
-                              seed=settings["seed"])
-    else:
-        X, y = DATASETS[name](settings["samples"], noise=settings["noise"],
-                              seed=settings["seed"])
-    return train_val_test_split(X, y, settings["val_split"], settings["test_split"],
-                                seed=settings["seed"])
-
-
-def write_json(path: Path, document) -> None:
-    """Write JSON atomically (temp file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=1, allow_nan=False)
-            out.write("\n")
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
 
 
 def _has_tqdm() -> bool:
@@ -172,13 +174,17 @@ def _printer():
 
 
 def run(args) -> int:
-    from nn import MLP, TrainingDivergedError, confusion_matrix, evaluate, fit, predict
+    from nn import MLP, TrainingDivergedError, fit
     from nn.data import MinMaxScaler, StandardScaler
     from nn.train import _epoch_line
 
     settings = resolve(args)
     out = Path(args.out)
+    prepare_out(out)
     X_train, X_val, X_test, y_train, y_val, y_test = load_splits(settings)
+    if not X_train or not X_test:
+        raise CommandError(f"{len(X_train)} training and {len(X_test)} test rows: use more "
+                           "--samples or smaller --val-split/--test-split")
     scaler = None
     if settings["scale"] != "none":
         scaler = (StandardScaler() if settings["scale"] == "standard" else MinMaxScaler())
@@ -195,6 +201,12 @@ def run(args) -> int:
     else:
         n_outputs = n_classes
     sizes = settings["hidden_sizes"] + [n_outputs]
+    widths = [len(X_train[0])] + sizes
+    n_parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    if n_parameters > MAX_PARAMETERS:
+        raise CommandError(f"--hidden {','.join(map(str, settings['hidden_sizes']))}: "
+                           f"{n_parameters} parameters; the scalar engine takes at most "
+                           f"{MAX_PARAMETERS}, use smaller layers")
     model = MLP(len(X_train[0]), sizes, activation=settings["activation"],
                 init=settings["init"], dropout=args.dropout, seed=settings["seed"])
     print(f"training MLP({len(X_train[0])}, {sizes}) {settings['activation']}/"
@@ -205,7 +217,6 @@ def run(args) -> int:
     say = _printer()
     epochs = settings["epochs"]
     started, cpu_started = time.perf_counter(), time.process_time()
-    diverged = None
     try:
         history = fit(model, X_train, y_train, loss=loss, optimizer=settings["optimizer"],
                       lr=settings["lr"], epochs=epochs, batch_size=settings["batch_size"],
@@ -216,57 +227,96 @@ def run(args) -> int:
                       clip_norm=args.clip_norm, compile=getattr(args, "compile", False),
                       on_epoch=lambda record: say(_epoch_line(record, epochs)))
     except TrainingDivergedError as error:
-        history, diverged = error.history, error
-        print(f"chainrule train: {error}", file=sys.stderr)
+        # Never in model.json: keep any model there, and put this run's last finite
+        # parameters and its record under names of their own.
+        raise RunFailed(_save_diverged(out, model, error, settings, scaler, loss, n_classes,
+                                       time.perf_counter() - started,
+                                       time.process_time() - cpu_started)) from None
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
-    if history.stop_reason and not diverged:
+    if history.stop_reason:
         print(history.stop_reason)
+    return _report_and_write(args, out, model, history, settings, scaler, loss, n_classes,
+                             (X_train, X_val, X_test, y_train, y_val, y_test),
+                             seconds, cpu_seconds)
 
-    parts = {"train": (X_train, y_train), "test": (X_test, y_test)}
-    if X_val:
-        parts["val"] = (X_val, y_val)
+
+def _save_diverged(out, model, error, settings, scaler, loss, n_classes, seconds,
+                   cpu_seconds) -> str:
+    """Write a diverged run's record (and its last finite parameters, when they are);
+    returns the one line that says what was kept and written."""
+    record = out / "metrics.diverged.json"
+    write_json(record, _metrics(settings, None, [], error.history, seconds, cpu_seconds,
+                                str(error)))
+    written = f"the record to {record}"
     try:
-        results = {name: evaluate(model, X, y, loss) for name, (X, y) in parts.items()}
-        matrix = confusion_matrix(y_test, predict(model, X_test, loss), n_classes)
-    except ValueError as error:
-        if not diverged:
-            raise
-        print(f"chainrule train: {error}", file=sys.stderr)  # diverged: nothing to score
-        results = {name: {"loss": None, "accuracy": None} for name in parts}
-        matrix = []
-    metrics = {
-        "settings": {k: v for k, v in settings.items()},
+        model.save(out / "model.diverged.json", metadata={
+            "dataset": settings["dataset"], "loss": loss, "n_classes": n_classes,
+            "scaler": scaler.to_dict() if scaler else None, "settings": settings,
+            "diverged": str(error)})
+        written = f"the last finite parameters to {out / 'model.diverged.json'} and " + written
+    except ValueError:  # parameters that are not finite cannot be saved: the record says why
+        pass
+    kept = (f"{out / 'model.json'} is kept as it was" if (out / "model.json").exists()
+            else "no model.json is written")
+    return f"training diverged, so {kept}; wrote {written}. {error}"
+
+
+def _metrics(settings, results, matrix, history, seconds, cpu_seconds, stopped) -> dict:
+    results = results or {}
+    epochs_run = len(history.epochs) if history else 0
+    return {
+        "settings": dict(settings),
         "accuracy": {k: v["accuracy"] for k, v in results.items()},
         "loss": {k: v["loss"] for k, v in results.items()},
         "confusion_matrix_test": matrix,
         "train_seconds": seconds,
         "train_cpu_seconds": cpu_seconds,
-        "seconds_per_epoch": seconds / max(len(history.epochs), 1),
-        "epochs_run": len(history.epochs),
-        "stopped": str(diverged) if diverged else history.stop_reason,
-        "history": history.to_dict(),
+        "seconds_per_epoch": seconds / max(epochs_run, 1),
+        "epochs_run": epochs_run,
+        "stopped": stopped,
+        "history": history.to_dict() if history else None,
     }
-    write_json(out / "metrics.json", metrics)
+
+
+def _report_and_write(args, out, model, history, settings, scaler, loss, n_classes, splits,
+                      seconds, cpu_seconds) -> int:
+    from nn import confusion_matrix, evaluate, predict
+
+    X_train, X_val, X_test, y_train, y_val, y_test = splits
+    parts = {"train": (X_train, y_train), "test": (X_test, y_test)}
+    if X_val:
+        parts["val"] = (X_val, y_val)
+    results = {name: evaluate(model, X, y, loss) for name, (X, y) in parts.items()}
+    matrix = confusion_matrix(y_test, predict(model, X_test, loss), n_classes)
+    metrics = _metrics(settings, results, matrix, history, seconds, cpu_seconds,
+                       history.stop_reason)
+    score = results["test"]["accuracy"]
     metadata = {"dataset": settings["dataset"], "loss": loss, "n_classes": n_classes,
                 "scaler": scaler.to_dict() if scaler else None, "settings": settings,
-                "test_accuracy": results["test"]["accuracy"]}
-    model.save(out / "model.json", metadata=metadata)
+                "test_accuracy": score}
+
+    model_path, metrics_path, kept_note = choose_paths(out, settings["dataset"], score,
+                                                       args.overwrite)
+    write_json(metrics_path, metrics)
+    model.save(model_path, metadata=metadata)
 
     def percent(value):
         return "n/a" if value is None else f"{value:.1%}"
 
     accuracy_text = ", ".join(f"{k} {percent(v['accuracy'])}" for k, v in results.items()
                               if k != "test")
-    print(f"test accuracy {percent(results['test']['accuracy'])} ({accuracy_text}) after "
+    epochs_run = max(len(history.epochs), 1)
+    print(f"test accuracy {percent(score)} ({accuracy_text}) after "
           f"{len(history.epochs)} epochs in {seconds:.1f} s "
-          f"({seconds / max(len(history.epochs), 1):.1f} s per epoch, "
-          f"{cpu_seconds:.1f} s of CPU)")
-    written = [out / "metrics.json", out / "model.json"]
-    if not args.no_plots:
+          f"({seconds / epochs_run:.1f} s per epoch, {cpu_seconds:.1f} s of CPU)")
+    written = [metrics_path, model_path]
+    if not args.no_plots and kept_note is None:
         written += _plots(out, model, history, settings, scaler, matrix, loss)
     print("wrote " + ", ".join(str(p) for p in written))
-    return 1 if diverged else 0
+    if kept_note:
+        print(kept_note)
+    return 0
 
 
 def _plots(out: Path, model, history, settings, scaler, matrix, loss) -> list:

@@ -70,7 +70,7 @@ def test_predict_reads_csv_with_header(trained, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "--hidden", "8,x"], "--hidden '8,x': give layer sizes as ints"),
-    (["train", "--epochs", "0"], "--epochs 0: must be an int >= 1"),
+    (["train", "--epochs", "0"], "argument --epochs: 0 is out of range"),
     (["train", "--dataset", "spiral", "--loss", "bce"], "--loss bce is for two classes"),
     (["predict", "missing.json", "--point", "1,2"], "missing.json"),
 ])
@@ -108,12 +108,17 @@ def test_demo_without_matplotlib_skips_plots_with_one_note(monkeypatch, capsys, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_diverging_run_exits_1_and_still_writes_its_record(tmp_path, capsys):
+def test_diverging_run_exits_1_writes_its_record_and_no_model(tmp_path, capsys):
     code = main(["train", "--dataset", "moons", "--loss", "mse",
                  "--optimizer", "sgd", "--lr", "100", "--epochs", "2", "--no-progress",
                  "--no-plots", "--out", str(tmp_path)])
     assert code == 1
-    assert "training stopped at epoch 1, batch" in capsys.readouterr().err
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "training stopped at epoch 1, batch" in err
+    assert "no model.json is written" in err and "metrics.diverged.json" in err
+    metrics = json.loads((tmp_path / "metrics.diverged.json").read_text())
     assert metrics["stopped"].startswith("training stopped at epoch 1")
-    assert nn.load(tmp_path / "model.json").nouts == [16, 16, 2]
+    assert not (tmp_path / "model.json").exists()
+    # the last finite parameters, loadable, and marked as diverged
+    diverged = nn.load(tmp_path / "model.diverged.json")
+    assert diverged.nouts == [16, 16, 2] and diverged.metadata["diverged"] == metrics["stopped"]

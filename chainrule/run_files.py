@@ -1,0 +1,111 @@
+"""Where a training run's files go, so that no run loses a better model.
+
+- :func:`prepare_out` refuses an unusable ``--out`` before any training;
+- :func:`write_json` writes atomically (temp file + ``os.replace``), honours the umask,
+  and writes a non-finite number as ``null`` instead of failing at the end of a run;
+- :func:`choose_paths` keeps a ``model.json`` that scored better (or that cannot be
+  compared) and names this run ``model.new.json`` instead.
+
+>>> import tempfile; out = Path(tempfile.mkdtemp())
+>>> choose_paths(out, "moons", 0.9, overwrite=False)[:2] == (out / "model.json",
+...                                                           out / "metrics.json")
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from chainrule.common import CommandError, check_output
+
+__all__ = ["prepare_out", "write_json", "recorded_score", "choose_paths"]
+
+
+def finite_or_none(document):
+    """The document with every NaN or infinity replaced by None (JSON has neither)."""
+    if isinstance(document, float) and not math.isfinite(document):
+        return None
+    if isinstance(document, dict):
+        return {key: finite_or_none(value) for key, value in document.items()}
+    if isinstance(document, (list, tuple)):
+        return [finite_or_none(value) for value in document]
+    return document
+
+
+def write_json(path: Path, document) -> None:
+    """Write JSON atomically (temp file + os.replace)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp's 0600 would ignore the umask
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(finite_or_none(document), out, indent=1, allow_nan=False)
+            out.write("\n")
+        os.replace(temp_name, path)
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def prepare_out(out: Path) -> None:
+    """Refuse an unusable --out before training: a file, a place we cannot write."""
+    check_output("--out", out, folder=True)
+    try:  # the folder is made now, and one file written, so training never runs in vain
+        out.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise CommandError(f"--out {out}: cannot write there ({error.strerror or error}); "
+                           "choose another folder") from None
+    for name in ("model.json", "metrics.json"):
+        if (out / name).is_dir():
+            raise CommandError(f"--out {out}: {out / name} is a folder; move it away or "
+                               "choose another folder")
+
+
+def recorded_score(path: Path, dataset: str) -> float | None:
+    """The test accuracy recorded in an existing model file for the same data set, or
+    None when the file has none we can trust (unreadable, another data set, no record)."""
+    try:
+        # a FIFO would block the read; above nn.load's own limit it is not a model
+        if not path.is_file() or path.stat().st_size > 16 * 2**20:
+            return None
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata") or {}
+        score = metadata.get("test_accuracy")
+        if metadata.get("dataset") != dataset or isinstance(score, bool):
+            return None
+        return float(score) if 0 <= score <= 1 else None
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def choose_paths(out: Path, dataset: str, score: float,
+                 overwrite: bool) -> tuple[Path, Path, str | None]:
+    """``(model_path, metrics_path, note)`` for a finished run with test accuracy
+    ``score``: ``model.json`` unless one is there that scored better on the same data
+    set, or that records no score we can compare with; then ``model.new.json`` and a
+    one-line note saying which file was kept."""
+    model_path, metrics_path = out / "model.json", out / "metrics.json"
+    if overwrite or not model_path.exists():
+        return model_path, metrics_path, None
+    previous = recorded_score(model_path, dataset)
+    if previous is not None and previous <= score:
+        return model_path, metrics_path, None
+    was = (f"no test accuracy on {dataset} recorded" if previous is None
+           else f"test accuracy {previous:.1%}")
+    new_model = out / "model.new.json"
+    return new_model, out / "metrics.new.json", (
+        f"kept {model_path} ({was}) over this run ({score:.1%}); wrote this run as "
+        f"{new_model} (--overwrite replaces it)")
