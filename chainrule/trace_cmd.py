@@ -2,7 +2,8 @@
 
     $ chainrule trace "tanh(x*w + b)" x=2 w=-3 b=6.88
 
-prints the forward table, every backward step and the gradient of every input.
+prints the forward table, every backward step and the gradient of every input;
+``--order 2`` adds the second derivatives (the Hessian table, rows and columns named).
 ``--svg FILE`` writes the graph with derivatives on its edges, ``--html FILE`` the
 stepper page, ``--frames DIR`` one SVG per backward step.  Bad input of any kind
 ends as one line on stderr and exit code 2.
@@ -14,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 from autograd.expr import parse
+from autograd.functional import hessian_table
+from autograd.graph import topological_order
 from autograd.trace import backward_steps, format_number, forward_table
 from chainrule.common import CommandError, check_output, parse_bindings
 from visualize.stepper import MAX_STEPPER_NODES
@@ -33,6 +36,8 @@ def add_arguments(parser) -> None:
                              "its edges (.svg, .png or .dot)")
     parser.add_argument("--html", metavar="FILE",
                         help="write the step-by-step page (one self-contained HTML file)")
+    parser.add_argument("--order", type=int, choices=(1, 2), default=1,
+                        help="2 also prints the second derivatives: the Hessian, with names")
     parser.add_argument("--frames", metavar="DIR",
                         help="write one SVG per backward step into DIR")
     plain_error = parser.error
@@ -87,6 +92,11 @@ def run(args) -> int:
     if not expression.variables:
         print("  (the expression has no variables)")
 
+    if args.order == 2 and expression.variables:
+        leaves = {node.label: node for node in topological_order(root) if not node._prev}
+        print()
+        print(f"second derivatives of {root.label} (the Hessian: d/d(row) of d/d(column))")
+        print(_indent(hessian_table(root, [leaves[name] for name in expression.variables])))
     _write_pictures(args, root, trace)
     return 0
 
