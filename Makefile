@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench lint clean install install-test chromium
+.PHONY: demo test bench lint clean install install-test chromium course
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml setup.cfg | $(PY)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml setup.cfg | $(PY)
-	$(PIP) install -e '.[test,fast,dev,plot,digits,progress]'
+	$(PIP) install -e '.[test,fast,dev,plot,digits,progress,course]'   # course: runs the notebooks
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -37,9 +37,15 @@ chromium:
 		|| sudo -n apt-get install -y chromium \
 		|| echo "make chromium: could not install chromium; the browser test will be skipped"
 
+# The course (docs/course/): JupyterLab from this project's .venv, so the notebooks import
+# the chainrule you have checked out.  `pytest -m course` runs every notebook in a fresh kernel.
+course: $(VENV)/.installed-test
+	$(VENV)/bin/jupyter lab docs/course/
+
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
 	$(PY) benchmarks/tape_step.py
+	$(PY) benchmarks/train_digits.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -40,7 +40,14 @@ from .trace import (
     forward_table,
     neuron_table,
 )
-from .value import Value, gc_paused, is_grad_enabled, local_derivatives, no_grad
+from .value import (
+    Value,
+    gc_paused,
+    is_grad_enabled,
+    local_derivatives,
+    no_grad,
+    register_display_hook,
+)
 
 __all__ = [
     "Value",
@@ -57,6 +64,7 @@ __all__ = [
     "no_grad",
     "is_grad_enabled",
     "gc_paused",
+    "register_display_hook",
     "topological_order",
     "nodes_and_edges",
     "parse",

@@ -85,30 +85,40 @@ def operand_names(op: Op) -> tuple[str, ...]:
 
 
 def node_names(nodes: Sequence[Value], unique: bool = True) -> dict:
-    """A unique, readable name per node: its label, else its short formula, else ``#k``.
+    """A unique, readable name per node: its label, else its formula, never a serial.
 
-    A label shared by several nodes (every neuron has a ``b``) gets ``#k``, the
-    node's 1-based position in ``nodes``, appended (unless ``unique`` is False:
-    a picture that boxes each neuron can leave the plain labels).
+    An unlabelled constant is named by its value; a formula longer than
+    ``MAX_NAME`` shortens its long operands to ``…``.  A name shared by several
+    nodes gets `` (2nd)``, `` (3rd)`` ... on its later uses (unless ``unique`` is
+    False: a picture that boxes each neuron can leave the plain labels).
 
-    >>> a = Value(1.0, "a"); c = a * a
-    >>> list(node_names([a, c]).values())
-    ['a', 'a*a']
+    >>> a = Value(1.0, "a"); c = a * a; d = c + 2.0
+    >>> list(node_names([a, c, d._prev[1], d]).values())
+    ['a', 'a*a', '2.0', 'a*a + 2.0']
     """
     base: dict = {}
-    for index, node in enumerate(nodes, 1):
+    for node in nodes:
         name = node.label
         if not name and node._op in OPS:
-            formula = notation.write(OPS[node._op], [base.get(p, "?") for p in node._prev])
-            name = formula if len(formula) <= MAX_NAME else ""
-        base[node] = name or f"#{index}"
+            parents = [base.get(p, "?") for p in node._prev]
+            name = notation.write(OPS[node._op], parents)
+            if len(name) > MAX_NAME:
+                name = notation.write(OPS[node._op], [n if len(n) <= MAX_NAME // 2 else "…"
+                                                      for n in parents])
+        base[node] = name or format_number(node.data)
     if not unique:
         return base
-    counts: dict = {}
-    for name in base.values():
-        counts[name] = counts.get(name, 0) + 1
-    return {node: (name if counts[name] == 1 or name.startswith("#") else f"{name}#{index}")
-            for index, (node, name) in enumerate(base.items(), 1)}
+    seen: dict = {}
+    names = {}
+    for node, name in base.items():
+        seen[name] = seen.get(name, 0) + 1
+        names[node] = name if seen[name] == 1 else f"{name} ({_ordinal(seen[name])})"
+    return names
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()

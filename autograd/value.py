@@ -13,20 +13,29 @@ A node stores only its data, grad, label, its parents ``_prev`` (an ordered
 tuple) and the name of the op that made it, ``_op``, which is a key of
 :data:`autograd.ops.OPS`.  There are no per-node closures, so a graph holds no
 reference cycles and is freed by reference counting as soon as it is dropped.
+
+Every Value holds a finite float: the constructor refuses NaN, infinities and
+numbers too large for a float, and every op -- the short paths of ``+`` and ``*``
+included -- refuses a result that overflows, so a non-finite number never
+enters a graph silently.
 """
 
 from __future__ import annotations
 
-import gc
 import math
-from contextlib import contextmanager
+import threading
+from contextlib import ContextDecorator
+from decimal import Decimal
 from numbers import Real
-from typing import Union
+from typing import Optional, Union
 
+from .collector import gc_paused
+from .display import display_hook, register_display_hook
 from .graph import topological_order
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
-__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused"]
+__all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused",
+           "register_display_hook"]
 
 Number = Union[int, float]
 
@@ -37,23 +46,61 @@ def _describe(x) -> str:
 
 
 def _as_float(x, where: str) -> float:
-    """A real number as a float, or a TypeError that says what to do."""
-    if isinstance(x, Real) and not isinstance(x, complex):
-        x = float(x)
-        if x != x:
-            raise OpDomainError(f"{where}: the number is NaN; a Value needs a real number, "
-                                "so find where the NaN came from before building the graph")
-        return x
-    raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
-                    "number; use an int, a float or a Value (convert text with float(...))")
+    """A real number as a finite float, or an error that says what to do.
+
+    Accepts what Python calls a real number (int, bool, float, Fraction, numpy's
+    scalars) and Decimal; refuses NaN, the infinities and numbers beyond a float.
+    """
+    if not isinstance(x, (Real, Decimal)):
+        raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
+                        "number; use an int, a float or a Value (convert text with float(...))")
+    try:
+        number = float(x)
+    except ValueError:  # Decimal's signalling NaN
+        number = float("nan")
+    except OverflowError:  # an int or a Fraction beyond a float
+        number = None
+    if number is None or (number in (math.inf, -math.inf) and _is_finite_in_its_own_type(x)):
+        raise OpOverflowError(f"{where}: {_describe(x)} is too large for a float (the largest "
+                              "is about 1.8e308); scale it down")
+    if number - number:  # NaN and the infinities; a finite x - x is 0.0
+        what = "NaN" if number != number else "infinite"
+        raise OpDomainError(f"{where}: the number is {what}; a Value holds a finite number, "
+                            f"so find where the {what} value came from before building the graph")
+    return number
 
 
-_recording = True  # False inside no_grad(): ops then record no parents
+def _is_finite_in_its_own_type(x) -> bool:
+    """Decimal("1e400") or numpy's long double 1e400: finite, yet float() gives inf."""
+    if isinstance(x, Decimal):
+        return x.is_finite()
+    return x * 2 != x  # an infinity is its own double
 
 
-@contextmanager
-def no_grad():
+# --- grad mode, per thread (as in PyTorch) ---------------------------------------
+
+
+class _GradMode(threading.local):
+    enabled = True  # every new thread starts out recording
+
+    def __init__(self):
+        self.saved: list[bool] = []  # what each open no_grad() block will restore
+
+
+_grad_mode = _GradMode()
+# How many no_grad() blocks are open in any thread.  While it is 0 (nearly always)
+# every thread records, and the hot paths read only this one global; otherwise
+# each thread reads its own flag.
+_open_no_grad = 0
+_open_no_grad_lock = threading.Lock()
+
+
+class no_grad(ContextDecorator):
     """Build no graph inside the block: results are plain leaves (inference, evaluation).
+
+    The mode belongs to the thread that enters the block: other threads keep
+    recording, and each block restores what its own thread had before.  It also
+    works as a decorator, ``@no_grad()``.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -61,62 +108,94 @@ def no_grad():
     >>> y.data, y._prev
     (5.0, ())
     """
-    global _recording
-    previous = _recording
-    _recording = False
-    try:
-        yield
-    finally:
-        _recording = previous
 
+    def __enter__(self) -> None:
+        global _open_no_grad
+        # the state is kept per thread, not on self, so one instance can be shared
+        _grad_mode.saved.append(_grad_mode.enabled)
+        _grad_mode.enabled = False
+        with _open_no_grad_lock:
+            _open_no_grad += 1
 
-@contextmanager
-def gc_paused(promote: bool = False):
-    """Keep the cyclic garbage collector out of a library call, then restore it.
-
-    chainrule's graphs hold no reference cycles, so reference counting frees them;
-    scanning them while they are alive only costs time (it is most of micrograd's
-    training step).  Inside the block the collector is off, and on exit its previous
-    state comes back.  With ``promote=True`` the objects made inside are also filed
-    with the collector's long-lived ones (``gc.freeze(); gc.unfreeze()``, a constant-
-    time list splice), so its next young-generation pass does not rescan the graph
-    just built.  Promotion is skipped when the program uses ``gc.freeze()`` itself.
-
-    >>> import gc
-    >>> with gc_paused():
-    ...     gc.isenabled()
-    False
-    >>> gc.isenabled()
-    True
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if promote and not gc.get_freeze_count():
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
+    def __exit__(self, *exc_info) -> None:
+        global _open_no_grad
+        _grad_mode.enabled = _grad_mode.saved.pop()
+        with _open_no_grad_lock:
+            _open_no_grad -= 1
 
 
 def is_grad_enabled() -> bool:
-    """False inside :func:`no_grad`."""
-    return _recording
+    """False inside :func:`no_grad` in this thread.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return _grad_mode.enabled
+
+
+# --- micrograd's constructor: Value(data, _children, _op, label) -------------------
+
+_MICROGRAD_SYMBOLS = {"ReLU": "relu"}  # micrograd's spelling of a table op
+
+
+def _op_for(symbol: str, children: tuple) -> tuple[str, tuple]:
+    """The table op (and operands) that micrograd's ``_op`` text names, or a TypeError."""
+    if not isinstance(symbol, str):
+        raise TypeError(f"Value(..., _op={_describe(symbol)}): _op must be text such as "
+                        "'+', '*', 'tanh' or '' for a leaf")
+    if not children:
+        if symbol:
+            raise TypeError(f"Value(..., _op={symbol!r}) has no _children: an op node needs "
+                            "its operands, e.g. Value(a.data + b.data, (a, b), '+')")
+        return "", ()
+    name = _MICROGRAD_SYMBOLS.get(symbol, symbol)
+    if name in OPS and OPS[name].arity == len(children):
+        return name, children
+    matches = [op.name for op in OPS.values()
+               if op.symbol == symbol and op.arity == len(children)]
+    if symbol == "**" and len(children) == 2:
+        return "powv", children  # both operands are Values: both get a gradient
+    if len(matches) == 1:
+        return matches[0], children
+    if symbol.startswith("**") and len(children) == 1:  # micrograd's f'**{other}'
+        exponent = _as_float(_parse_number(symbol[2:], symbol), f"Value(..., _op={symbol!r})")
+        return "pow", (children[0], Value(exponent, _number_label(exponent)))
+    known = sorted({op.symbol for op in OPS.values()} | set(OPS) | set(_MICROGRAD_SYMBOLS))
+    raise TypeError(f"Value(..., _children of {len(children)}, _op={symbol!r}): no op of the "
+                    f"table is written {symbol!r} with {len(children)} operand(s); known: "
+                    f"{', '.join(known)}")
+
+
+def _parse_number(text: str, symbol: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise TypeError(f"Value(..., _op={symbol!r}): the exponent {text!r} is not a number; "
+                        "write e.g. '**2'") from None
+
+
+def _check_children(children) -> tuple:
+    if not isinstance(children, (tuple, list)):
+        raise TypeError(f"Value(data, _children={_describe(children)}): _children must be a "
+                        "tuple of Values such as (a, b), or a text label (Value(2.0, 'a'))")
+    for child in children:
+        if not isinstance(child, Value):
+            raise TypeError(f"Value(data, _children=...): {_describe(child)} of type "
+                            f"{type(child).__name__} is not a Value; _children holds the "
+                            "Values this one was computed from")
+    return tuple(children)
 
 
 _new = object.__new__
 
 
 def _node(data: float, parents: tuple, op: str) -> "Value":
-    """A result node, without __init__'s argument checks (data is a float already)."""
+    """A result node, without __init__'s argument checks (data is a finite float)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _recording:
+    if not _open_no_grad or _grad_mode.enabled:
         out._prev = parents
         out._op = op
     else:
@@ -126,18 +205,40 @@ def _node(data: float, parents: tuple, op: str) -> "Value":
 
 
 class Value:
-    """A scalar node of a computation graph: ``data``, ``grad`` and how it was made."""
+    """A scalar node of a computation graph: ``data``, ``grad`` and how it was made.
+
+    ``Value(data, label="")`` makes a leaf; ``Value(2.0, "a")`` is short for
+    ``Value(2.0, label="a")``.  micrograd's full constructor works too,
+    ``Value(data, _children=(), _op='', label='')``, where ``_op`` is an op's name or
+    symbol in the table (``'+'``, ``'*'``, ``'tanh'``, micrograd's ``'**2'``):
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = Value(a.data * b.data, (a, b), "*", label="c")
+    >>> c._op, c._prev == (a, b)
+    ('mul', True)
+    """
 
     __slots__ = ("data", "grad", "label", "_prev", "_op")
 
-    def __init__(self, data: Number, label: str = "", _prev: tuple = (), _op: str = ""):
-        if type(data) is not float or data != data:
+    def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = ""):
+        if type(data) is not float or data - data:
             data = _as_float(data, f"Value({_describe(data)})")
+        if type(_children) is str:  # chainrule's shorthand: Value(2.0, "a")
+            if label or _op != "":
+                raise TypeError(f"Value({data!r}, {_children!r}, ...): the second argument is "
+                                "either a label or micrograd's tuple of _children, not both; "
+                                "write Value(data, (a, b), '+', label='c')")
+            label, _children = _children, ()
+        if not isinstance(label, str):
+            raise TypeError(f"Value({data!r}, label={_describe(label)}): the label must be text")
         self.data = data
         self.grad = 0.0
         self.label = label
-        self._prev = _prev
-        self._op = _op
+        if _children != () or _op != "":
+            self._op, self._prev = _op_for(_op, _check_children(_children))
+        else:
+            self._prev = ()
+            self._op = ""
 
     # --- building the graph ---------------------------------------------------
 
@@ -164,9 +265,8 @@ class Value:
             if isinstance(data, complex):
                 raise OpDomainError(f"{name}: {_operands_text(op, datas)} has no real value")
             data = float(data)
-        if data != data:
-            raise OpDomainError(f"{name}: {_operands_text(op, datas)} is not a number (NaN); "
-                                "an operand is infinite -- look for an earlier overflow")
+        if data - data:  # NaN or infinite
+            raise _non_finite_result(name, op, datas, data)
         return _node(data, operands, name)
 
     def _coerce(self, other, name: str) -> "Value":
@@ -176,19 +276,20 @@ class Value:
             return other
         return Value(_as_float(other, f"{name}: {self!r} and {_describe(other)}"))
 
-    # + and * dominate every network, so they take a short path; the rules are the
-    # same as the table's "add" and "mul" entries (tests/test_ops.py checks this).
+    # + and * dominate every network, so they take a short path with the same rules
+    # as the table's "add" and "mul" entries.  A result that is not finite goes to
+    # the table path, which raises its error (tests/test_engine_semantics.py).
     def __add__(self, other) -> "Value":
         if type(other) is not Value:
             other = self._coerce(other, "add")
         data = self.data + other.data
-        if data != data:
+        if data - data:  # NaN or infinite: 0.0 for every finite float
             return self._apply("add", (self, other))
         out = _new(Value)  # _node(), inlined: a call costs as much as the rest
         out.data = data
         out.grad = 0.0
         out.label = ""
-        if _recording:
+        if not _open_no_grad or _grad_mode.enabled:
             out._prev = (self, other)
             out._op = "add"
         else:
@@ -200,13 +301,13 @@ class Value:
         if type(other) is not Value:
             other = self._coerce(other, "mul")
         data = self.data * other.data
-        if data != data:
+        if data - data:
             return self._apply("mul", (self, other))
         out = _new(Value)
         out.data = data
         out.grad = 0.0
         out.label = ""
-        if _recording:
+        if not _open_no_grad or _grad_mode.enabled:
             out._prev = (self, other)
             out._op = "mul"
         else:
@@ -307,21 +408,45 @@ class Value:
     # --- gradients --------------------------------------------------------------
 
     def backward(self) -> None:
-        """Fill ``.grad`` of every node that ``self`` depends on.
+        """Add d self / d leaf into every leaf's ``.grad``; recompute the inner nodes'.
 
-        Seeds ``self.grad = 1.0`` and walks the graph in reverse topological order,
-        adding ``local derivative * upstream`` into each parent with ``+=``, so a node
-        reached by two paths gets both contributions.  Grads accumulate across calls,
-        as in PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
+        The semantics are PyTorch's (with ``retain_graph=True``):
+
+        * a *leaf* -- a Value with no parents: an input, a parameter, a constant, or
+          a result made under :func:`no_grad` -- accumulates: each call adds one more
+          d(self)/d(leaf), so call ``zero_grad()`` (or set ``.grad = 0.0``) between
+          training steps;
+        * an *inner* node -- a Value an op made, with ``_prev`` -- gets its ``.grad``
+          recomputed by each call: it holds d(self)/d(node) of the latest call, which
+          teaching wants to read.  This holds for any Value with parents, even one
+          that was the root of an earlier backward().
+
+        >>> a, b = Value(2.0), Value(-3.0)
+        >>> e = a * b; d = e + a
+        >>> d.backward(); a.grad, e.grad
+        (-2.0, 1.0)
+        >>> d.backward(); a.grad, e.grad    # the leaf adds -2 again; e is recomputed
+        (-4.0, 1.0)
+
+        A gradient that overflows raises :class:`OpOverflowError` naming the op and
+        its values; the leaves' grads are then partial, so zero them before retrying.
         """
         with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
             order = topological_order(self)
-            self.grad = 1.0
+            for node in order:
+                if node._prev:
+                    node.grad = 0.0
+            if self._prev:
+                self.grad = 1.0
+            else:
+                self.grad += 1.0
             for node in reversed(order):
+                upstream = node.grad  # complete: every consumer of node came before it
+                if upstream - upstream:  # NaN or infinite
+                    raise _non_finite_gradient(node, order)
                 parents = node._prev
                 if not parents:
                     continue
-                upstream = node.grad
                 op = node._op
                 if op == "add":
                     a, b = parents
@@ -336,20 +461,50 @@ class Value:
                         if local is not None:
                             parent.grad += local * upstream
 
+    def _backward(self) -> None:
+        """This node's own step of backprop, as micrograd's ``_backward()``.
+
+        Adds ``local derivative * self.grad`` into each parent's ``.grad``, with the
+        local derivatives from the table -- so micrograd's lecture can backpropagate
+        by hand, node by node.  A leaf has no step.
+
+        >>> x, w = Value(2.0, "x"), Value(-3.0, "w")
+        >>> y = x * w
+        >>> y.grad = 1.0
+        >>> y._backward()
+        >>> x.grad, w.grad
+        (-3.0, 2.0)
+        """
+        if self._prev:
+            for parent, local in zip(self._prev, local_derivatives(self)):
+                if local is not None:
+                    parent.grad += local * self.grad
+
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    # Rich display in Jupyter: the annotated graph as SVG, summarized when it is large.
-    # A display hook is the one place autograd reaches for visualize, and only lazily.
-    def _repr_svg_(self):
-        try:
-            from visualize import draw_annotated, to_svg
-        except ImportError:
-            return None
-        try:
-            return to_svg(draw_annotated(self))
-        except Exception:
-            return None
+    # --- display: visualize registers these (register_display_hook) -------------
+
+    def _repr_svg_(self) -> Optional[str]:
+        """Jupyter's picture of the graph, once ``import visualize`` has registered it."""
+        hook = display_hook("svg")
+        return None if hook is None else hook(self)
+
+    def _repr_html_(self) -> Optional[str]:
+        """Jupyter's HTML view (an inline stepper), once ``visualize`` has registered it."""
+        hook = display_hook("html")
+        return None if hook is None else hook(self)
+
+    def stepper(self, **options):
+        """A step-by-step backward stepper for this graph, shown inline in Jupyter.
+
+        Needs ``import visualize`` first, which provides it; ``options`` go to it.
+        """
+        hook = display_hook("stepper")
+        if hook is None:
+            raise RuntimeError("Value.stepper() is provided by the visualize package: run "
+                               "`import visualize` first, then call .stepper() again")
+        return hook(self, **options)
 
 
 def _number_label(x: float) -> str:
@@ -358,6 +513,40 @@ def _number_label(x: float) -> str:
 
 def _operands_text(op, datas) -> str:
     return op.describe(*(repr(d) for d in datas))
+
+
+def _non_finite_result(name: str, op, datas: list, data: float) -> OpError:
+    operands = _operands_text(op, datas)
+    if any(d - d for d in datas):
+        return OpDomainError(f"{name}: {operands} has an operand that is not finite; a Value "
+                             "holds a finite number -- look for an assignment to .data")
+    if data != data:
+        return OpDomainError(f"{name}: {operands} is not a number (NaN)")
+    return OpOverflowError(f"{name}: {operands} is {data}, which overflows a float; "
+                           "scale the inputs down")
+
+
+def _non_finite_gradient(node: Value, order: list) -> OpOverflowError:
+    """The error for a gradient that reached ``node`` as inf or NaN: which op made it."""
+    where = f"{node.label or 'a node'} (data {node.data!r}{', op ' + node._op if node._op else ''})"
+    for child in order:
+        for index, parent in enumerate(child._prev):
+            if parent is not node:
+                continue
+            local = local_derivatives(child)[index]
+            if local is None:
+                continue
+            contribution = local * child.grad
+            if contribution - contribution:
+                op = OPS[child._op]
+                return OpOverflowError(
+                    f"backward: {child._op}: {_operands_text(op, [p.data for p in child._prev])}"
+                    f" sends {where} the gradient {local!r} (local derivative {op.formulas[index]})"
+                    f" * {child.grad!r} (upstream) = {contribution}, which overflows a float; "
+                    "scale the inputs or the loss down")
+    return OpOverflowError(f"backward: the gradient of {where} is {node.grad}: the sum of its "
+                           "contributions overflows a float (or .grad was already not finite); "
+                           "scale the inputs or the loss down and zero the grads")
 
 
 def local_derivatives(node: Value) -> list:

@@ -11,14 +11,17 @@ ends as one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import sys
 from pathlib import Path
 
 from autograd.expr import parse
 from autograd.functional import hessian_table
 from autograd.graph import topological_order
-from autograd.trace import backward_steps, format_number, forward_table
+from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
 from chainrule.common import CommandError, check_output, parse_bindings
+from chainrule.table_format import FORMATS, render_tables
 from visualize.stepper import MAX_STEPPER_NODES
 
 __all__ = ["add_arguments", "run", "parse_bindings"]
@@ -40,6 +43,8 @@ def add_arguments(parser) -> None:
                         help="2 also prints the second derivatives: the Hessian, with names")
     parser.add_argument("--frames", metavar="DIR",
                         help="write one SVG per backward step into DIR")
+    parser.add_argument("--format", default="text", metavar="FMT",
+                        help=f"how to print the tables: {', '.join(FORMATS)} (default text)")
     plain_error = parser.error
 
     def error(message):
@@ -63,6 +68,9 @@ def _check_outputs(args) -> None:
 
 
 def run(args) -> int:
+    if args.format not in FORMATS:
+        raise CommandError(f"--format {args.format!r} is not known: use one of "
+                           f"{', '.join(FORMATS)}")
     expression = parse(args.expression.strip())
     values = parse_bindings(args.bindings)
     _check_outputs(args)
@@ -73,6 +81,11 @@ def run(args) -> int:
                            f"picture per node and stop at {MAX_STEPPER_NODES}: "
                            "use a shorter expression")
 
+    if args.format != "text":
+        print(render_tables(_tables(root, trace, expression), args.format))
+        with contextlib.redirect_stdout(sys.stderr):  # stdout holds only the tables
+            _write_pictures(args, root, trace)
+        return 0
     print(f"expression  {expression.text.strip()}")
     if values:
         print("values      " + ", ".join(f"{k} = {format_number(v)}" for k, v in values.items()))
@@ -99,6 +112,17 @@ def run(args) -> int:
         print(_indent(hessian_table(root, [leaves[name] for name in expression.variables])))
     _write_pictures(args, root, trace)
     return 0
+
+
+def _tables(root, trace, expression) -> list:
+    """The forward table, every backward step and the gradients, for --format."""
+    forward = [[str(r.index), r.name, r.op, ", ".join(r.inputs) or "-", format_number(r.value)]
+               for r in forward_table(root)]
+    grads = trace.gradients()
+    return [("forward pass", ["#", "node", "op", "inputs", "value"], forward),
+            ("backward pass", list(STEP_HEADER), [row for step in trace for row in step.rows()]),
+            (f"gradients of {root.label}", ["input", "gradient"],
+             [[name, format_number(grads[name])] for name in expression.variables])]
 
 
 def _indent(text: str) -> str:

@@ -23,6 +23,7 @@ from autograd.hooks import provide as _provide
 from .modules import ACTIVATIONS, INITIALIZERS, MLP, Dropout, Layer, Module, Neuron
 from .serialize import ModelFileError, load, save
 from .tables import NeuronRow, NeuronTable, neuron_table
+from .torch_bridge import from_torch, to_torch  # torch itself is imported on first call
 from .train import (
     History,
     TrainingDivergedError,
@@ -59,4 +60,6 @@ __all__ = [
     "neuron_table",
     "NeuronRow",
     "NeuronTable",
+    "to_torch",
+    "from_torch",
 ]

@@ -40,8 +40,17 @@ Data = tuple[list[list[float]], list[int]]
 
 
 def _check_n(name: str, n_samples: int, minimum: int = 2) -> None:
-    if not isinstance(n_samples, int) or n_samples < minimum:
+    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < minimum:
         raise ValueError(f"{name}(n_samples={n_samples!r}): need an int of at least {minimum}")
+
+
+def _check_real(name: str, parameter: str, value, low: float = 0.0,
+                high: float = math.inf) -> None:
+    """A finite real number in [low, high]: NaN or inf noise would fill X with NaN silently."""
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not math.isfinite(value) or not low <= value <= high):
+        bounds = f"at least {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+        raise ValueError(f"{name}({parameter}={value!r}): need a finite number {bounds}")
 
 
 def _shuffled(points: list, rng: random.Random) -> Data:
@@ -57,6 +66,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Optional[int] = 0
     for the upper moon and 1 for the lower one.  Points are shuffled.
     """
     _check_n("make_moons", n_samples)
+    _check_real("make_moons", "noise", noise)
     rng = rng or random.Random(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -83,7 +93,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
     [0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0]
     """
     _check_n("make_circles", n_samples)
-    if not 0 < factor < 1:
+    _check_real("make_circles", "noise", noise)
+    if not isinstance(factor, (int, float)) or not 0 < factor < 1:
         raise ValueError(f"make_circles(factor={factor!r}): the inner radius must be in (0, 1)")
     rng = rng or random.Random(seed)
     n_out = n_samples // 2
@@ -108,7 +119,11 @@ def make_spiral(n_samples: int = 300, n_classes: int = 3, noise: float = 0.05,
     >>> [y.count(k) for k in range(3)]
     [10, 10, 10]
     """
+    if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 1:
+        raise ValueError(f"make_spiral(n_classes={n_classes!r}): need a positive int")
     _check_n("make_spiral", n_samples, minimum=n_classes)
+    _check_real("make_spiral", "noise", noise)
+    _check_real("make_spiral", "turns", turns)
     rng = rng or random.Random(seed)
     points = []
     for label in range(n_classes):
@@ -132,6 +147,8 @@ def make_xor(n_samples: int = 200, noise: float = 0.05, margin: float = 0.1,
     True
     """
     _check_n("make_xor", n_samples)
+    _check_real("make_xor", "noise", noise)
+    _check_real("make_xor", "margin", margin, high=1.0)
     rng = rng or random.Random(seed)
     points = []
     for i in range(n_samples):
@@ -151,7 +168,15 @@ def make_blobs(n_samples: int = 150, centers: int = 3, n_features: int = 2,
     >>> len(X[0]), sorted(set(y))
     (4, [0, 1, 2])
     """
+    if not isinstance(centers, int) or isinstance(centers, bool) or centers < 1:
+        raise ValueError(f"make_blobs(centers={centers!r}): need a positive int")
+    if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        raise ValueError(f"make_blobs(n_features={n_features!r}): need a positive int")
     _check_n("make_blobs", n_samples, minimum=centers)
+    _check_real("make_blobs", "cluster_std", cluster_std)
+    low, high = box
+    _check_real("make_blobs", "box[0]", low, low=-math.inf)
+    _check_real("make_blobs", "box[1]", high, low=low)
     rng = rng or random.Random(seed)
     middles = [[rng.uniform(*box) for _ in range(n_features)] for _ in range(centers)]
     points = []
@@ -209,6 +234,10 @@ def _split_indices(y: Sequence, fractions: Sequence[float], stratify: Optional[b
     return parts
 
 
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _check_xy(name: str, X: Sequence, y: Sequence) -> None:
     if len(X) != len(y):
         raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)} labels; "
@@ -222,8 +251,9 @@ def train_test_split(X: Sequence, y: Sequence, test_size: float = 0.2,
     ``stratify`` (default: when labels are ints) keeps each class's share in both parts.
     """
     _check_xy("train_test_split", X, y)
-    if not 0 < test_size < 1:
-        raise ValueError(f"train_test_split(test_size={test_size!r}): must be in (0, 1)")
+    if not _is_real(test_size) or not 0 < test_size < 1:
+        raise ValueError(f"train_test_split(test_size={test_size!r}): the test share must "
+                         "be a number in (0, 1), e.g. 0.2")
     train, test = _split_indices(y, [test_size], stratify, random.Random(seed))
     return ([X[i] for i in train], [X[i] for i in test],
             [y[i] for i in train], [y[i] for i in test])
@@ -240,7 +270,9 @@ def train_val_test_split(X: Sequence, y: Sequence, val_size: float = 0.2,
     [60, 20, 20]
     """
     _check_xy("train_val_test_split", X, y)
-    if val_size < 0 or test_size <= 0 or val_size + test_size >= 1:
+    # written so that NaN fails every comparison and lands in the error
+    if not (_is_real(val_size) and _is_real(test_size) and val_size >= 0 and test_size > 0
+            and val_size + test_size < 1):
         raise ValueError(f"train_val_test_split(val_size={val_size!r}, test_size={test_size!r})"
                          ": need val_size >= 0, test_size > 0 and their sum below 1")
     train, val, test = _split_indices(y, [val_size, test_size], stratify, random.Random(seed))
@@ -319,12 +351,26 @@ class MinMaxScaler(_Scaler):
 def scaler_from_dict(state: dict) -> _Scaler:
     """Rebuild a scaler from ``to_dict()`` (e.g. out of a saved model's metadata)."""
     kinds = {"standard": StandardScaler, "minmax": MinMaxScaler}
-    if not isinstance(state, dict) or state.get("kind") not in kinds:
-        raise ValueError(f"scaler state {state!r} is not a saved scaler; "
+    kind = state.get("kind") if isinstance(state, dict) else None
+    if not isinstance(kind, str) or kind not in kinds:
+        shown = repr(state)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise ValueError(f"scaler state {shown} is not a saved scaler; "
                          f"expected kind one of {sorted(kinds)}")
+    offset, scale = state.get("offset"), state.get("scale")
+    if not (_finite_numbers(offset) and _finite_numbers(scale) and len(offset) == len(scale)
+            and offset and all(s != 0 for s in scale)):
+        raise ValueError(f"scaler state of kind {state['kind']!r}: offset and scale must be "
+                         "two non-empty lists of the same length of finite numbers, with no "
+                         "zero scale (a NaN there would turn every prediction into NaN)")
     scaler = kinds[state["kind"]]()
-    scaler.offset, scaler.scale = list(state["offset"]), list(state["scale"])
+    scaler.offset, scaler.scale = [float(v) for v in offset], [float(v) for v in scale]
     return scaler
+
+
+def _finite_numbers(values) -> bool:
+    return isinstance(values, list) and all(
+        _is_real(v) and math.isfinite(v) for v in values)
 
 
 # --- mini-batches -------------------------------------------------------------------

@@ -86,14 +86,17 @@ def mse_loss(outputs: Sequence, targets: Sequence) -> Value:
 def bce_with_logits_example(logit: Value, target: float) -> Value:
     """``-[y log sigmoid(x) + (1-y) log(1 - sigmoid(x))]`` without overflow.
 
-    The stable form is ``max(x, 0) - x*y + log(1 + exp(-|x|))``; the branch on the
-    sign of ``x`` picks the piece of ``max`` and ``|x|``, so ``exp`` only ever sees a
-    number <= 0.  Both branches agree (value and slope) at ``x = 0``.
+    Since ``-log sigmoid(x) = softplus(-x)`` and ``-log(1 - sigmoid(x)) = softplus(x)``,
+    the loss is ``y softplus(-x) + (1-y) softplus(x)``: two ops of the table that never
+    overflow, and no branch on the logit's value, so the compiled tape, the trace and
+    the pictures see the whole computation.  Each term stays exact in its own tail
+    (``softplus(x) - x*y`` would cancel to 0 for a confident right answer).
+
+    >>> round(bce_with_logits_example(Value(40.0), 1.0).data * 1e18, 4)   # exp(-40)
+    4.2484
     """
     logit = _single("binary_cross_entropy_with_logits", logit)
-    if logit.data >= 0:
-        return logit * (1.0 - target) + ((-logit).exp() + 1.0).log()
-    return logit * (-target) + (logit.exp() + 1.0).log()
+    return target * (-logit).softplus() + (1.0 - target) * logit.softplus()
 
 
 def binary_cross_entropy_with_logits(logits: Sequence, targets: Sequence[float]) -> Value:
@@ -108,17 +111,20 @@ def binary_cross_entropy_with_logits(logits: Sequence, targets: Sequence[float])
 
 
 _LOG_CLAMP = -100.0  # PyTorch's BCELoss clamps each log at -100 so that log(0) is finite
+_CLAMP_FLOOR = math.exp(_LOG_CLAMP)
 
 
 def _clamped_log(p: Value) -> Value:
-    if p.data <= math.exp(_LOG_CLAMP):
-        return Value(_LOG_CLAMP)  # a constant: no gradient, as in PyTorch
-    return p.log()
+    """``log(max(p, e^-100))`` as ops: ``relu(p - e^-100) + e^-100`` is ``p`` above the
+    floor and the floor below it, where relu's slope 0 leaves no gradient, as in PyTorch.
+    (``p - c + c`` is exactly ``p`` for every ``p`` above 1e-28.)"""
+    return ((p - _CLAMP_FLOOR).relu() + _CLAMP_FLOOR).log()
 
 
 def bce_example(probability: Value, target: float) -> Value:
     """BCE of one probability in [0, 1] (a sigmoid output) and a 0/1 target."""
     p = _single("binary_cross_entropy", probability)
+    # a guard, not math: outside [0, 1] the clamped logs would give a wrong number
     if not 0.0 <= p.data <= 1.0:
         raise ValueError(f"binary_cross_entropy: probability {p.data!r} is outside [0, 1]; "
                          "pass sigmoid outputs, or raw scores to "
@@ -173,7 +179,13 @@ def softmax(logits: Sequence[float]) -> list[float]:
 
 
 def cross_entropy_example(logits: Sequence[Value], target: int) -> Value:
-    """``-log softmax(logits)[target]`` for one example, through log-sum-exp."""
+    """``-log softmax(logits)[target]`` for one example, through log-sum-exp.
+
+    The one ``.data`` read in nn: the max logit, subtracted as a constant so that
+    ``exp`` never overflows.  Log-sum-exp's value and gradient do not depend on it,
+    so the read never changes the path; the registry entry declares it
+    (``LOSSES["cross_entropy"].reads_data_for_shift``).
+    """
     logits = _as_list(logits)
     if isinstance(target, float) and target.is_integer():
         target = int(target)
@@ -260,13 +272,13 @@ def l2_penalty(parameters: Sequence[Value], alpha: float) -> Value:
 def l1_penalty(parameters: Sequence[Value], alpha: float) -> Value:
     """``alpha * sum(|p|)``: pushes weights to exactly zero (sparse models).
 
-    ``|p|`` is ``p`` or ``-p`` by the sign of ``p.data`` (slope 0 at exactly 0 is
-    taken as the slope of ``-p``, a subgradient).
+    ``|p|`` is the table's ``abs`` op, whose slope at exactly 0 is 0 (PyTorch's
+    subgradient), so a weight that reached 0 stays there.
 
     >>> l1_penalty([Value(-2.0), Value(1.0)], 0.5).data
     1.5
     """
-    return alpha * sum(p if p.data > 0 else -p for p in parameters)
+    return alpha * sum(p.abs() for p in parameters)
 
 
 def _single(name: str, output) -> Value:
@@ -287,15 +299,22 @@ class Loss:
     ``example(output, target)`` gives the loss of one example (a Value);
     ``predict(output_floats)`` turns a model output into a class;
     ``target(label, n_outputs)`` turns a class label into what ``example`` expects.
+    ``reads_data_for_shift`` is True for a loss that reads ``.data`` only to subtract
+    a constant shift (log-sum-exp's max): the read cannot change the graph's path, so
+    a compiled tape may accept it (and checks itself on its first batch).
+
+    >>> [name for name, loss in LOSSES.items() if loss.reads_data_for_shift]
+    ['cross_entropy']
     """
 
     def __init__(self, name: str, example: Callable, predict: Callable, target: Callable,
-                 multi_output: bool):
+                 multi_output: bool, reads_data_for_shift: bool = False):
         self.name = name
         self.example = example
         self.predict = predict
         self.target = target
         self.multi_output = multi_output  # True: one output per class
+        self.reads_data_for_shift = reads_data_for_shift
 
     def __repr__(self) -> str:
         return f"Loss({self.name!r})"
@@ -313,7 +332,7 @@ def _mse_target(label, n_outputs: int):
 
 LOSSES: dict[str, Loss] = {
     "cross_entropy": Loss("cross_entropy", cross_entropy_example, _argmax,
-                          lambda label, n: int(label), True),
+                          lambda label, n: int(label), True, reads_data_for_shift=True),
     "bce": Loss("bce", bce_with_logits_example, lambda out: int(out[0] > 0),
                 lambda label, n: float(label), False),
     "hinge": Loss("hinge", hinge_example, lambda out: int(out[0] > 0),

@@ -17,6 +17,17 @@ reproducible without touching the global ``random`` state:
 >>> model = MLP(64, [32, 10], activation="relu", init="he", dropout=0.1, seed=0)
 >>> model.eval().training       # train()/eval() switch dropout, as in PyTorch
 False
+
+Every parameter is named by its place, counted from 1 (``L2.N3.w1``: layer 2, neuron 3,
+the weight of its input 1), and a call labels each node it makes by neuron and role,
+so pictures, tables and saved files all speak of the same things:
+
+>>> model = MLP(2, [2, 1], activation="tanh", seed=0)
+>>> [name for name, parameter in model.named_parameters()][:4]
+['L1.N1.w1', 'L1.N1.w2', 'L1.N1.b', 'L1.N2.w1']
+>>> out = model([0.5, -1.0])   # plain numbers become the leaves x1, x2
+>>> out.label, [node.label for node in out._prev]
+('L2.N1 Σ', ['L2.N1 Σ1', 'L2.N1 w2·x2'])
 """
 
 from __future__ import annotations
@@ -27,8 +38,10 @@ from typing import Any, Optional, Sequence, Union
 
 from autograd import OPS, SCALAR_MATH, Value, gc_paused
 
+from .model_file import write_model
+
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "INITIALIZERS",
-           "activate", "activate_data"]
+           "activate", "activate_data", "as_inputs"]
 
 # activation name -> the Value method (an op of the table) that applies it; None: identity
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": None,
@@ -115,6 +128,18 @@ def _init_rule(init: str):
     return INITIALIZERS[init]
 
 
+def as_inputs(x: Sequence[Union[Value, float]]) -> list:
+    """Inputs for a model call: Values pass through, plain numbers become leaves named
+    ``x1 ... xn`` (counted from 1), so a picture of the graph names every input.
+
+    >>> [v.label for v in as_inputs([0.5, Value(2.0, "t")])]
+    ['x1', 't']
+    """
+    if all(type(xi) is Value for xi in x):
+        return x if isinstance(x, list) else list(x)
+    return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x, 1)]
+
+
 def _rng(seed: Optional[int], rng: Optional[RNG]) -> RNG:
     """An explicit RNG, a fresh one from ``seed``, or the global ``random`` module
     (micrograd's behaviour, which ``random.seed`` controls)."""
@@ -139,6 +164,17 @@ class Module:
     def parameters(self) -> list[Value]:
         return []
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, parameter)`` pairs in ``parameters()`` order, as PyTorch's method.
+
+        Neurons, layers and MLPs name each parameter by place, counted from 1:
+        ``L1.N2.w1`` is layer 1, neuron 2, the weight of input 1; ``L1.N2.b`` its bias.
+
+        >>> [name for name, _ in MLP(2, [1], seed=0).named_parameters()]
+        ['L1.N1.w1', 'L1.N1.w2', 'L1.N1.b']
+        """
+        return [(p.label or f"p{i}", p) for i, p in enumerate(self.parameters(), 1)]
+
     def children(self) -> list["Module"]:
         found = []
         for value in vars(self).values():
@@ -161,33 +197,57 @@ class Module:
 
     def save(self, path, metadata: Optional[dict] = None) -> None:
         """Write architecture and parameters as versioned JSON (see :mod:`nn.serialize`)."""
-        from .serialize import save
-
-        save(self, path, metadata)
+        write_model(self, path, metadata)
 
 
 class Neuron(Module):
-    """``activation(w . x + b)``: weights from uniform(-1, 1), bias 0, as in micrograd."""
+    """``activation(w . x + b)``: weights from uniform(-1, 1), bias 0, as in micrograd.
+
+    ``name`` prefixes every label (a Layer passes ``L1.N2``): the parameters are
+    ``L1.N2.w1 ... L1.N2.b``, and a call labels each node it makes by its role.
+
+    >>> out = Neuron(2, activation="tanh", name="L1.N2", seed=0)([1.0, -1.0])
+    >>> out.label, out._prev[0].label, out._prev[0]._prev[0].label
+    ('L1.N2 tanh', 'L1.N2 Σ', 'L1.N2 Σ1')
+    """
 
     def __init__(self, nin: int, nonlin: bool = True, activation: Optional[str] = None,
                  init: str = "uniform", seed: Optional[int] = None,
-                 rng: Optional[RNG] = None, fan_out: int = 1):
-        if not isinstance(nin, int) or nin < 1:
+                 rng: Optional[RNG] = None, fan_out: int = 1, name: str = ""):
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"Neuron(nin={nin!r}): nin must be a positive int")
         rule, rng = _init_rule(init), _rng(seed, rng)
-        self.w = [Value(rule(nin, fan_out, rng), f"w{i}") for i in range(nin)]
-        self.b = Value(0.0, "b")
+        self.name = name
+        dot = f"{name}." if name else ""
+        self.w = [Value(rule(nin, fan_out, rng), f"{dot}w{i}") for i in range(1, nin + 1)]
+        self.b = Value(0.0, f"{dot}b")
         self.activation = _activation_name(nonlin, activation)
         self.nonlin = self.activation != "linear"
+        # A call names its nodes with these strings, made once here: labelling then
+        # costs one attribute store per node (the demo step must stay fast).
+        role = f"{name} " if name else ""
+        self._node_labels = [(f"{role}w{i}·x{i}", f"{role}Σ{i}") for i in range(1, nin + 1)]
+        self._node_labels[-1] = (self._node_labels[-1][0], f"{role}Σ")
+        self._output_label = f"{role}{self.activation}"
 
     def __call__(self, x: Sequence[Union[Value, float]]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} got {len(x)} inputs but has {len(self.w)} weights")
-        # b + w0*x0 + w1*x1 + ...: micrograd's order of additions, so floats match it.
+        return self._forward(as_inputs(x))
+
+    def _forward(self, x: list) -> Value:
+        # b + w1*x1 + w2*x2 + ...: micrograd's order of additions, so floats match it.
         act = self.b
-        for wi, xi in zip(self.w, x):
-            act = act + wi * xi
-        return activate(self.activation, act)
+        for wi, xi, (product_label, sum_label) in zip(self.w, x, self._node_labels):
+            product = wi * xi
+            product.label = product_label
+            act = act + product
+            act.label = sum_label
+        if self.activation == "linear":
+            return act
+        out = getattr(act, ACTIVATIONS[self.activation])()
+        out.label = self._output_label
+        return out
 
     def forward_data(self, x: Sequence[float]) -> float:
         """The output as a plain float, without building a graph (inference)."""
@@ -201,6 +261,10 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        dot = f"{self.name}." if self.name else ""
+        return [(f"{dot}w{i}", w) for i, w in enumerate(self.w, 1)] + [(f"{dot}b", self.b)]
+
     def __repr__(self) -> str:
         name = {"relu": "ReLU", "linear": "Linear", "leaky_relu": "LeakyReLU"}.get(
             self.activation, self.activation.title())
@@ -211,15 +275,21 @@ class Layer(Module):
     """``nout`` neurons that read the same inputs."""
 
     def __init__(self, nin: int, nout: int, seed: Optional[int] = None,
-                 rng: Optional[RNG] = None, **kwargs):
-        if not isinstance(nout, int) or nout < 1:
+                 rng: Optional[RNG] = None, name: str = "L1", **kwargs):
+        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
             raise ValueError(f"Layer(nin={nin!r}, nout={nout!r}): nout must be a positive int")
         rng = _rng(seed, rng)
-        self.neurons = [Neuron(nin, rng=rng, fan_out=nout, **kwargs) for _ in range(nout)]
+        self.name = name
+        self.neurons = [Neuron(nin, rng=rng, fan_out=nout, name=f"{name}.N{j}", **kwargs)
+                        for j in range(1, nout + 1)]
 
     def outputs(self, x) -> list[Value]:
         """All outputs as a list, even when there is one (what the next layer needs)."""
-        return [n(x) for n in self.neurons]
+        nin = len(self.neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"{self.neurons[0]!r} got {len(x)} inputs but has {nin} weights")
+        x = as_inputs(x)
+        return [n._forward(x) for n in self.neurons]
 
     def outputs_data(self, x: Sequence[float]) -> list[float]:
         """All outputs as plain floats (no graph)."""
@@ -232,6 +302,9 @@ class Layer(Module):
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [pair for n in self.neurons for pair in n.named_parameters()]
 
     @property
     def activation(self) -> str:
@@ -263,7 +336,11 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             return list(x)
         scale = 1.0 / (1.0 - self.p)
-        return [xi * (0.0 if self.rng.random() < self.p else scale) for xi in x]
+        out = [xi * (0.0 if self.rng.random() < self.p else scale) for xi in x]
+        for xi, kept in zip(x, out):
+            if isinstance(xi, Value) and xi.label:
+                kept.label = f"{xi.label} dropout"
+        return out
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
@@ -298,7 +375,7 @@ class MLP(Module):
         rng = _rng(seed, rng)
         self.layers = [
             Layer(sizes[i], sizes[i + 1], nonlin=activations[i] != "linear",
-                  activation=activations[i], init=init, rng=rng)
+                  activation=activations[i], init=init, rng=rng, name=f"L{i + 1}")
             for i in range(len(nouts))
         ]
         self.init = init
@@ -332,6 +409,14 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``[("L1.N1.w1", Value), ...]`` in ``parameters()`` order.
+
+        >>> [name for name, _ in MLP(1, [2, 1], seed=0).named_parameters()]
+        ['L1.N1.w1', 'L1.N1.b', 'L1.N2.w1', 'L1.N2.b', 'L2.N1.w1', 'L2.N1.w2', 'L2.N1.b']
+        """
+        return [pair for layer in self.layers for pair in layer.named_parameters()]
 
     @property
     def nin(self) -> int:

@@ -11,127 +11,175 @@ True
 >>> again.metadata["classes"]
 [0, 1]
 
-The file is written to a temporary file in the same folder and moved into place
-with ``os.replace``, so a crash mid-write never leaves a half-written model.json.
-Floats are written with ``repr`` precision, so a loaded model computes exactly the
-same numbers.
+Parameters are stored by the names of ``model.named_parameters()`` (``"L1.N2.w1"``),
+so a reader of model.json finds the weight a picture shows.  Files of version 1
+(per-layer weight and bias arrays) still load.  The file is written to a temporary
+file in the same folder and moved into place with ``os.replace``, so a crash
+mid-write never leaves a half-written model.json.  Floats are written with ``repr``
+precision, so a loaded model computes exactly the same numbers.
+
+Loading checks everything before it builds anything: the declared architecture
+against the parameters present (a small file cannot declare 1e8 inputs and make
+the reader allocate them), every number finite, and the metadata that chainrule
+itself reads (``loss``, ``scaler``, ``settings``, ``n_classes``, ``dataset``,
+``test_accuracy``).  Every problem is a :class:`ModelFileError` naming the file.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
-from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional
 
-from .modules import MLP, Module
+from .data import scaler_from_dict
+from .losses import LOSSES
+from .model_file import (
+    FORMAT,
+    MAX_PARAMETERS,
+    VERSION,
+    ModelFileError,
+    PathLike,
+    fail,
+    read_document,
+    short,
+    write_model,
+)
+from .modules import ACTIVATIONS, INITIALIZERS, MLP, Module
 
 __all__ = ["save", "load", "ModelFileError", "FORMAT", "VERSION"]
-
-FORMAT = "chainrule.model"
-VERSION = 1
-
-PathLike = Union[str, os.PathLike]
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be read: corrupt, truncated, of another version."""
 
 
 def save(model: Module, path: PathLike, metadata: Optional[dict] = None) -> None:
     """Write ``model`` (an MLP) to ``path`` atomically.  ``metadata`` is any JSON-able
     dict kept alongside (a data scaler, class names, training settings)."""
-    if not hasattr(model, "architecture"):
-        raise TypeError(f"save: {type(model).__name__} has no architecture() to save; "
-                        "save an MLP")
-    layers = [{"weights": [[w.data for w in n.w] for n in layer.neurons],
-               "biases": [n.b.data for n in layer.neurons]} for layer in model.layers]
-    document = {"format": FORMAT, "version": VERSION, "architecture": model.architecture(),
-                "parameters": {"layers": layers}, "metadata": metadata or {}}
-    try:
-        text = json.dumps(document, indent=1, allow_nan=False)
-    except ValueError:
-        raise ValueError(f"save: the model has a parameter that is NaN or infinite, so "
-                         f"{path} would not be valid JSON; train with a smaller learning "
-                         "rate or gradient clipping") from None
-    except TypeError as error:
-        raise TypeError(f"save: metadata is not JSON-serializable ({error}); keep it to "
-                        "dicts, lists, strings and numbers") from None
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                         dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        try:
-            os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _fail(path, problem: str) -> ModelFileError:
-    return ModelFileError(f"model file {path}: {problem}; re-create it with model.save() "
-                          "or `chainrule train`")
+    write_model(model, path, metadata)
 
 
 def load(path: PathLike) -> MLP:
     """Rebuild the model saved at ``path``; its metadata is ``model.metadata``."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _fail(path, "is not UTF-8 text (is it a model.json?)") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _fail(path, f"is not valid JSON (truncated or corrupt? {error.msg} at line "
-                          f"{error.lineno}, column {error.colno})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise _fail(path, f"is not a chainrule model (expected \"format\": \"{FORMAT}\")")
-    version = document.get("version")
-    if version != VERSION:
-        raise ModelFileError(f"model file {path} has format version {version!r}, but this "
-                             f"chainrule reads version {VERSION}; re-save the model with "
-                             "the chainrule that trained it, or upgrade chainrule")
-    try:
-        arch = document["architecture"]
-        layers = document["parameters"]["layers"]
-        metadata = document.get("metadata", {})
-        if arch["type"] != "MLP":
-            raise _fail(path, f"has architecture type {arch['type']!r}; only MLP is known")
-        model = MLP(arch["nin"], arch["nouts"], activation=arch["activations"],
-                    init=arch.get("init", "uniform"), dropout=arch.get("dropout", 0.0),
-                    seed=0)
-        if len(layers) != len(model.layers):
-            raise _fail(path, f"lists {len(layers)} layers of parameters but the "
-                              f"architecture has {len(model.layers)}")
-        for index, (stored, layer) in enumerate(zip(layers, model.layers)):
-            weights, biases = stored["weights"], stored["biases"]
-            shape = (len(layer.neurons), len(layer.neurons[0].w))
-            if (len(weights) != shape[0] or len(biases) != shape[0]
-                    or any(len(row) != shape[1] for row in weights)):
-                raise _fail(path, f"layer {index} parameters do not have the shape "
-                                  f"{shape[0]} neurons x {shape[1]} inputs of its architecture")
-            for neuron, row, bias in zip(layer.neurons, weights, biases):
-                for w, number in zip(neuron.w + [neuron.b], list(row) + [bias]):
-                    if (not isinstance(number, (int, float)) or isinstance(number, bool)
-                            or not math.isfinite(number)):
-                        raise _fail(path, f"layer {index} holds {number!r}, not a finite "
-                                          "number")
-                    w.data = float(number)
-    except (KeyError, TypeError, IndexError) as error:
-        raise _fail(path, f"is missing or has a malformed field ({type(error).__name__}: "
-                          f"{error})") from None
-    except ModelFileError:
-        raise
-    except ValueError as error:  # e.g. an unknown activation name
-        raise _fail(path, f"has an invalid architecture ({error})") from None
+    document = read_document(path)
+    arch = _architecture(path, document.get("architecture"))
+    sizes = [arch["nin"]] + arch["nouts"]
+    shapes = [(sizes[i + 1], sizes[i]) for i in range(len(arch["nouts"]))]  # (neurons, inputs)
+    count = sum(neurons * (inputs + 1) for neurons, inputs in shapes)
+    if count > MAX_PARAMETERS:
+        raise fail(path, f"declares {count:,} parameters, above the {MAX_PARAMETERS:,} a "
+                         "model file may hold")
+    stored = document.get("parameters")
+    if document["version"] == 1:
+        numbers = _layer_arrays(path, stored, shapes)
+    elif not isinstance(stored, dict) or len(stored) != count:
+        raise fail(path, f"declares {count} parameters in its architecture but holds "
+                         f"{len(stored) if isinstance(stored, dict) else 'no'} named ones")
+    else:
+        for name, number in stored.items():
+            _check_number(path, f"parameter {short(name)}", number)
+    metadata = _metadata(path, document.get("metadata", {}), arch["nin"])
+    model = MLP(arch["nin"], arch["nouts"], activation=arch["activations"],
+                init=arch["init"], dropout=arch["dropout"], seed=0)
+    if document["version"] == 1:
+        for parameter, number in zip(model.parameters(), numbers):
+            parameter.data = float(number)
+    else:
+        for name, parameter in model.named_parameters():
+            if name not in stored:  # as many names as parameters, so one is misspelt
+                raise fail(path, f"has no parameter {name} (its architecture needs "
+                                 f"{next(iter(model.named_parameters()))[0]} ... by name)")
+            parameter.data = float(stored[name])
     model.metadata = metadata
     return model
+
+
+def _architecture(path, arch: Any) -> dict:
+    """The declared architecture, each field checked, defaults filled in."""
+    if not isinstance(arch, dict):
+        raise fail(path, "has no architecture object")
+    if arch.get("type") != "MLP":
+        raise fail(path, f"has architecture type {short(arch.get('type'))}; only MLP is known")
+    nin, nouts = arch.get("nin"), arch.get("nouts")
+    if not _positive_int(nin):
+        raise fail(path, f"architecture.nin is {short(nin)}, not a positive int")
+    if not isinstance(nouts, list) or not nouts or not all(map(_positive_int, nouts)):
+        raise fail(path, f"architecture.nouts is {short(nouts)}, not a list of positive "
+                         "ints")
+    activations = arch.get("activations")
+    if not isinstance(activations, list) or len(activations) != len(nouts):
+        raise fail(path, f"architecture.activations is {short(activations)}, not a list "
+                         f"of {len(nouts)} names, one per layer")
+    for index, name in enumerate(activations):
+        if not isinstance(name, str) or name not in ACTIVATIONS:
+            raise fail(path, f"architecture.activations[{index}] is {short(name)}, not one "
+                             f"of {', '.join(sorted(ACTIVATIONS))}")
+    init = arch.get("init", "uniform")
+    if not isinstance(init, str) or init not in INITIALIZERS:
+        raise fail(path, f"architecture.init is {short(init)}, not one of "
+                         f"{', '.join(sorted(INITIALIZERS))}")
+    dropout = arch.get("dropout", 0.0)
+    if not _real(dropout) or not 0.0 <= dropout < 1.0:
+        raise fail(path, f"architecture.dropout is {short(dropout)}, not a number in [0, 1)")
+    return {"nin": nin, "nouts": nouts, "activations": activations, "init": init,
+            "dropout": dropout}
+
+
+def _layer_arrays(path, stored: Any, shapes: list) -> list:
+    """Version 1's ``{"layers": [{"weights": [[...]], "biases": [...]}]}``, flattened in
+    ``parameters()`` order (each neuron's weights, then its bias)."""
+    layers = stored.get("layers") if isinstance(stored, dict) else None
+    if not isinstance(layers, list) or len(layers) != len(shapes):
+        raise fail(path, f"lists {len(layers) if isinstance(layers, list) else 'no'} layers "
+                         f"of parameters but the architecture has {len(shapes)}")
+    numbers = []
+    for index, (layer, (neurons, inputs)) in enumerate(zip(layers, shapes), start=1):
+        weights = layer.get("weights") if isinstance(layer, dict) else None
+        biases = layer.get("biases") if isinstance(layer, dict) else None
+        if (not isinstance(weights, list) or not isinstance(biases, list)
+                or len(weights) != neurons or len(biases) != neurons
+                or not all(isinstance(row, list) and len(row) == inputs for row in weights)):
+            raise fail(path, f"layer {index} parameters do not have the shape {neurons} "
+                             f"neurons x {inputs} inputs of its architecture")
+        for row, bias in zip(weights, biases):
+            for number in row + [bias]:
+                _check_number(path, f"layer {index}", number)
+                numbers.append(number)
+    return numbers
+
+
+def _check_number(path, where: str, number: Any) -> None:
+    if not _real(number):
+        raise fail(path, f"{where} holds {short(number)}, not a finite number")
+
+
+def _metadata(path, meta: Any, nin: int) -> dict:
+    """The metadata, with the keys chainrule reads checked (others are the user's)."""
+    if not isinstance(meta, dict):
+        raise fail(path, f"metadata is a {type(meta).__name__}, not an object")
+    loss = meta.get("loss")
+    if loss is not None and not (isinstance(loss, str) and loss in LOSSES):
+        raise fail(path, f"metadata.loss is {short(loss)}, not one of "
+                         f"{', '.join(sorted(LOSSES))}")
+    scaler = meta.get("scaler")
+    if scaler is not None:
+        try:
+            width = len(scaler_from_dict(scaler).offset)
+        except ValueError as error:
+            raise fail(path, f"metadata.scaler is not a saved scaler ({error})") from None
+        if width != nin:
+            raise fail(path, f"metadata.scaler is fitted on {width} features but the model "
+                             f"takes {nin}")
+    for key, kind, test in (("settings", "an object", lambda v: isinstance(v, dict)),
+                            ("dataset", "a string", lambda v: isinstance(v, str)),
+                            ("n_classes", "a positive int", _positive_int),
+                            ("test_accuracy", "a number in [0, 1]",
+                             lambda v: _real(v) and 0 <= v <= 1)):
+        value = meta.get(key)
+        if value is not None and not test(value):
+            raise fail(path, f"metadata.{key} is {short(value)}, not {kind}")
+    return meta
+
+
+def _positive_int(value: Any) -> bool:
+    return type(value) is int and value >= 1
+
+
+def _real(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))

@@ -94,9 +94,9 @@ def files(tmp_path_factory):
     return {key: str(path) for key, path in paths.items()}
 
 
-# Subcommands with a fuzz of their own below; any other registered one (a new
-# network or export command) is fuzzed from its own argparse options.
-DEDICATED = {"demo", "trace", "gradcheck", "train", "predict"}
+# Subcommands with a fuzz of their own (below, and network's in test_network_cli.py); any
+# other registered one (export, say) is fuzzed from its own argparse options.
+DEDICATED = {"demo", "trace", "gradcheck", "train", "predict", "network"}
 GENERIC = sorted(set(SUBCOMMANDS) - DEDICATED)
 POSITIONALS = ["x*x", "tanh(x*w + b)", "x=1", "w=-2", "nan", "", "-1"]
 

@@ -312,7 +312,8 @@ def test_graph_function_treats_other_leaves_as_constants():
 
 def test_graph_function_needs_table_ops():
     x = Value(1.0, "x")
-    odd = Value(2.0, "", (x,), "not_an_op")
+    odd = Value(2.0)
+    odd._prev, odd._op = (x,), "not_an_op"  # built by hand: the constructor refuses it
     with pytest.raises(ValueError, match="not_an_op"):
         graph_function(odd, [x])
 

@@ -143,3 +143,56 @@ def test_load_digits_matches_sklearn_or_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ImportError, match=r"chainrule\[digits\]"):
         load_digits()
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("make,keyword,value", [
+    (make_moons, "noise", NAN), (make_moons, "noise", INF), (make_moons, "noise", -0.1),
+    (make_circles, "noise", NAN), (make_circles, "factor", NAN),
+    (make_spiral, "noise", INF), (make_spiral, "turns", NAN),
+    (make_xor, "noise", -INF), (make_xor, "margin", NAN),
+    (make_blobs, "cluster_std", NAN), (make_blobs, "box", (0.0, NAN)),
+    (make_blobs, "centers", 2.5),
+])
+def test_generators_refuse_non_finite_or_negative_settings_by_name(make, keyword, value):
+    # A NaN noise would otherwise fill every X with NaN, silently.
+    with pytest.raises(ValueError, match=f"{make.__name__}\\({keyword}") as caught:
+        make(40, **{keyword: value}, seed=0)
+    assert "finite" in str(caught.value) or "in (0, 1)" in str(caught.value) \
+        or "positive int" in str(caught.value)
+
+
+@pytest.mark.parametrize("sizes", [
+    dict(val_size=NAN), dict(test_size=NAN), dict(val_size=INF), dict(test_size=-INF),
+    dict(val_size=True), dict(test_size="0.2"),
+])
+def test_three_way_split_refuses_nan_and_non_numbers_with_the_values(sizes):
+    X, y = make_moons(50, seed=0)
+    with pytest.raises(ValueError, match="need val_size >= 0, test_size > 0"):
+        train_val_test_split(X, y, **sizes)
+
+
+@pytest.mark.parametrize("test_size", [NAN, INF, 0.0, True, "0.2"])
+def test_two_way_split_refuses_nan_and_non_numbers(test_size):
+    X, y = make_moons(50, seed=0)
+    with pytest.raises(ValueError, match="the test share must be a number in \\(0, 1\\)"):
+        train_test_split(X, y, test_size=test_size)
+
+
+@pytest.mark.parametrize("state", [
+    {"kind": "standard", "offset": [NAN, 0.0], "scale": [1.0, 1.0]},
+    {"kind": "standard", "offset": [0.0, 0.0], "scale": [INF, 1.0]},
+    {"kind": "minmax", "offset": [0.0], "scale": [0.0]},
+    {"kind": "minmax", "offset": [0.0, 1.0], "scale": [1.0]},
+    {"kind": "minmax", "offset": "0.0", "scale": [1.0]},
+    {"kind": "minmax", "offset": [True], "scale": [1.0]},
+    {"kind": "minmax", "scale": [1.0]},
+    {"kind": ["standard"], "offset": [0.0], "scale": [1.0]},
+    {"kind": "robust", "offset": [0.0], "scale": [1.0]},
+    ["standard"],
+])
+def test_a_tampered_scaler_state_is_refused_not_turned_into_nan_predictions(state):
+    with pytest.raises(ValueError, match="scaler state"):
+        scaler_from_dict(state)

@@ -7,13 +7,16 @@ respect to every output agree with ``torch.nn.functional`` within 1e-9 relative
 
 import math
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from autograd import Value
 from nn.losses import (
     LOSSES,
+    bce_with_logits_example,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -26,7 +29,6 @@ from nn.losses import (
     softmax,
 )
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 finite = st.floats(-20, 20, allow_nan=False)
@@ -121,9 +123,9 @@ def test_hinge_matches_torch_clamped_margin(pairs):
     _check(outs, hinge_loss(outs, [t for _, t in pairs]), (leaf, loss))
 
 
-@given(st.lists(finite, min_size=1, max_size=6))
+@given(st.lists(st.one_of(finite, st.just(0.0)), min_size=1, max_size=6))
 def test_penalties_match_torch_norms(weights):
-    assume(all(w != 0 for w in weights))  # |w| has no derivative at 0
+    # |w| at exactly 0: the abs op's slope is 0 there, torch's subgradient
     params = [Value(w) for w in weights]
     leaf = torch.tensor(weights, dtype=torch.float64, requires_grad=True)
     loss = 0.3 * leaf.abs().sum() + 0.2 * (leaf * leaf).sum()
@@ -154,3 +156,47 @@ def test_registry_predictions_follow_each_loss_convention():
     assert LOSSES["mse"].predict([0.4]) == 0 and LOSSES["mse"].predict([0.1, 0.7]) == 1
     assert LOSSES["cross_entropy"].predict([0.1, 3.0, -2.0]) == 1
     assert LOSSES["hinge"].target(0, 1) == -1.0 and LOSSES["hinge"].target(1, 1) == 1.0
+
+
+# --- no branch on .data: the compiled tape is the oracle ----------------------------
+# compile() refuses a function that reads .data of a traced value (TapeTraceError), so a
+# tape traced at ONE logit that then matches torch at logits of both signs and of
+# +-800 proves the loss is a plain graph of ops, the same for every input.
+
+def _tape(fn, example):
+    from autograd.tape import compile
+
+    return compile(fn, example)  # allow_data_reads=False: a .data read would raise here
+
+
+def test_bce_with_logits_is_one_graph_for_every_logit():
+    tape = _tape(bce_with_logits_example, (2.0, 1.0))
+    logits = [-800.0, -40.0, -1.5, 0.0, 0.25, 3.0, 40.0, 800.0]
+    targets = [1.0, 0.0, 1.0, 0.3, 0.0, 1.0, 1.0, 0.0]
+    expected = F.binary_cross_entropy_with_logits(
+        torch.tensor(logits, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64),
+        reduction="none").tolist()
+    got = tape.forward(np.array(logits), np.array(targets)).tolist()
+    for ours, theirs in zip(got, expected):
+        assert _close(ours, theirs), (got, expected)
+
+
+def test_l1_penalty_is_one_graph_for_every_sign():
+    tape = _tape(lambda w: l1_penalty([w], 0.5), (1.0,))
+    weights = [-3.0, -1e-300, 0.0, 2.5]
+    assert tape.forward(np.array(weights)).tolist() == [0.5 * abs(w) for w in weights]
+
+
+def test_clamped_log_is_one_graph_above_and_below_the_floor():
+    from nn.losses import _clamped_log
+
+    tape = _tape(lambda p: _clamped_log(p), (0.5,))
+    probabilities = [0.0, 1e-50, 1e-30, 0.5, 1.0]
+    expected = torch.clamp(torch.log(torch.tensor(probabilities, dtype=torch.float64)),
+                           min=-100).tolist()
+    assert tape.forward(np.array(probabilities)).tolist() == pytest.approx(expected, rel=1e-12)
+
+
+def test_only_cross_entropy_declares_a_data_read():
+    assert {name for name, loss in LOSSES.items() if loss.reads_data_for_shift} == \
+        {"cross_entropy"}

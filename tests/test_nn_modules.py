@@ -8,14 +8,13 @@ He et al. (sample statistics of large layers).
 import random
 import statistics
 
+import micrograd.nn as micrograd_nn
 import pytest
+import torch
 
 from autograd import Value
 from nn import MLP, Dropout, Layer, Neuron
 from nn.modules import INITIALIZERS, activate, activate_data
-
-torch = pytest.importorskip("torch")
-micrograd_nn = pytest.importorskip("micrograd.nn")
 
 
 def test_default_init_and_forward_are_micrograds():

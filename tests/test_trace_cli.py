@@ -53,7 +53,8 @@ def test_trace_writes_svg_html_and_frames(tmp_path):
     files = sorted(frames.iterdir())
     assert [f.name for f in files] == [f"step-{k:03d}.svg" for k in range(1, 8)]
     assert all(ET.fromstring(f.read_text()).tag.endswith("svg") for f in files)
-    assert html.read_text().count('<div class="frame"') == 7
+    page = html.read_text()  # one picture, restyled per step: 7 backward steps
+    assert page.count("<svg") == 1 and page.count('"mode": "backward"') == 7
     assert f"wrote {svg}" in out and f"wrote {html}" in out
 
 

@@ -21,23 +21,27 @@ neuron, or the part nearest the output) and a :class:`GraphTooLargeWarning` says
 
 from __future__ import annotations
 
-import warnings
 from typing import Optional, Sequence, Union
 
 import graphviz
 
-from autograd import OPS, Value, local_derivatives, topological_order
-from autograd.trace import BackwardTrace, backward_steps, format_number, neuron_table, node_names
+from autograd import Value, local_derivatives, topological_order
+from autograd.notation import format_number
+from autograd.trace import BackwardTrace, backward_steps, neuron_table, node_names
+
+from .dot import build_graph
+from .summary import (
+    DEFAULT_MAX_NODES,
+    LAYOUT_BUDGET,
+    GraphTooLargeWarning,
+    layout_cost,
+    summarize,
+    too_big,
+)
 
 __all__ = ["draw_annotated", "draw_step", "draw_network", "GraphTooLargeWarning",
            "DEFAULT_MAX_NODES", "LAYOUT_BUDGET", "STATE_STYLES", "layout_cost",
            "network_clusters"]
-
-DEFAULT_MAX_NODES = 600  # Value nodes; graphviz-pure lays out ~1000 in well under a second
-# Layout time grows with the long edges too (a leaf feeding every stage of a long
-# chain): layout_cost counts nodes plus the ranks each edge skips.  Measured with
-# graphviz-pure: cost 2,600 lays out in 0.7 s, 5,000 in 4 s, 10,000 in minutes.
-LAYOUT_BUDGET = 3000
 
 STATE_STYLES = {
     "current": {"style": "filled,bold", "fillcolor": "#ffd54f", "penwidth": "3"},
@@ -48,25 +52,6 @@ STATE_STYLES = {
 }
 _LEGEND = ("yellow: this step  |  green: visited, grad final  |  "
            "orange: has received grad, not visited yet  |  grey: not reached yet")
-
-
-class GraphTooLargeWarning(UserWarning):
-    """The graph has more nodes than ``max_nodes``; a summary was drawn instead."""
-
-
-def _escape_record(text: str) -> str:
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
-def _escape(text: str) -> str:
-    """Text for a quoted DOT attribute; a line break becomes DOT's centred ``\\n``."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _record(name: str, data: float, grad: float) -> str:
-    return f"{{ {_escape_record(name)} | data {data:.4f} | grad {grad:.4f} }}"
 
 
 def _edge_text(local: Optional[float], flow: Optional[float]) -> str:
@@ -83,63 +68,6 @@ def _locals(node: Value) -> list:
         return [None] * len(node._prev)
 
 
-def _build(nodes: Sequence[Value], *, grads: Sequence[float], states: Optional[dict],
-           edge_info: dict, clusters: Optional[dict], rankdir: str, title: str = "",
-           names: Optional[dict] = None) -> graphviz.Digraph:
-    """The DOT graph: ``edge_info[(child_index, k)] = (text, style)`` labels operand k."""
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir={rankdir!r}: use 'LR' (left to right) or 'TB' (top to bottom)")
-    names = names or node_names(nodes)
-    ids = {v: f"v{i}" for i, v in enumerate(nodes)}
-    graph_attr = {"rankdir": rankdir}
-    if title:
-        graph_attr.update(label=_escape(title), labelloc="t", fontsize="12",
-                          fontname="Helvetica")
-    dot = graphviz.Digraph(format="svg", graph_attr=graph_attr,
-                           node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                           edge_attr={"fontname": "Helvetica", "fontsize": "9"})
-    bodies: dict = {}  # cluster path -> Digraph
-
-    def home(node):
-        path = clusters.get(node) if clusters else None
-        if not path:
-            return dot
-        for depth in range(1, len(path) + 1):
-            key = tuple(path[:depth])
-            if key not in bodies:
-                sub = graphviz.Digraph(name=f"cluster_{len(bodies)}")
-                sub.attr(label=_escape(key[-1]), style="rounded,filled",
-                         fillcolor="#eef3fb" if depth % 2 else "#fbf7ee", color="#8aa1c1")
-                bodies[key] = sub
-        return bodies[tuple(path)]
-
-    for index, node in enumerate(nodes):
-        where = home(node)
-        attrs = {"shape": "record", "id": f"node-{index + 1}"}
-        if states is not None:
-            state = states[node]
-            attrs.update(STATE_STYLES[state])
-            attrs["class"] = state
-        where.node(ids[node], label=_record(names[node], node.data, grads[index]), **attrs)
-        if node._op:
-            symbol = OPS[node._op].symbol if node._op in OPS else node._op
-            where.node(ids[node] + "_op", label=_escape(symbol), shape="ellipse",
-                       id=f"op-{index + 1}")
-            where.edge(ids[node] + "_op", ids[node])
-    for index, node in enumerate(nodes):
-        for k, parent in enumerate(node._prev):
-            text, style = edge_info.get((index, k), ("", {}))
-            attrs = dict(style)
-            if text:
-                attrs["label"] = _escape(text)
-            dot.edge(ids[parent], ids[node] + "_op", **attrs)
-    # attach clusters innermost first, so each box holds its inner boxes
-    for key in sorted(bodies, key=len, reverse=True):
-        parent = bodies.get(key[:-1]) if len(key) > 1 else dot
-        parent.subgraph(bodies[key])
-    return dot
-
-
 def draw_annotated(root: Union[Value, Sequence[Value]], *, edge_labels: bool = True,
                    clusters: Optional[dict] = None, rankdir: str = "LR",
                    max_nodes: int = DEFAULT_MAX_NODES, title: str = "") -> graphviz.Digraph:
@@ -151,8 +79,9 @@ def draw_annotated(root: Union[Value, Sequence[Value]], *, edge_labels: bool = T
     """
     roots = [root] if isinstance(root, Value) else list(root)
     nodes = _nodes_of(roots)
-    if _too_big(nodes, max_nodes):
-        return _summary(nodes, roots, clusters, max_nodes, rankdir)
+    names = node_names(nodes, unique=not clusters)
+    if too_big(nodes, max_nodes):
+        return summarize(nodes, names, clusters, max_nodes, rankdir)
     position = {v: i for i, v in enumerate(nodes)}
     edge_info = {}
     if edge_labels:
@@ -162,39 +91,8 @@ def draw_annotated(root: Union[Value, Sequence[Value]], *, edge_labels: bool = T
             for k, local in enumerate(_locals(node)):
                 flow = None if local is None else local * node.grad
                 edge_info[(position[node], k)] = (_edge_text(local, flow), {})
-    return _build(nodes, grads=[v.grad for v in nodes], states=None, edge_info=edge_info,
-                  clusters=clusters, rankdir=rankdir, title=title,
-                  names=node_names(nodes, unique=not clusters))
-
-
-def layout_cost(nodes: Sequence[Value], kept: Optional[set] = None) -> int:
-    """Roughly how hard the drawing is to lay out: boxes, op ovals and skipped ranks.
-
-    ``nodes`` is in topological order; with ``kept``, only those nodes are drawn
-    (a parent outside ``kept`` is a stub right beside its child).
-
-    >>> x = Value(1.0, "x"); y = x * x
-    >>> layout_cost([x, y])      # x, the * oval, y; no edge skips a rank
-    3
-    """
-    rank: dict = {}
-    cost = 0
-    for v in nodes:
-        if kept is not None and v not in kept:
-            continue
-        cost += 1
-        inside = [p for p in v._prev if p in rank]
-        if not v._prev:
-            rank[v] = 0
-            continue
-        op_rank = max((rank[p] for p in inside), default=0) + 1
-        cost += 1 + sum(op_rank - rank[p] - 1 for p in inside)
-        rank[v] = op_rank + 1
-    return cost
-
-
-def _too_big(nodes, max_nodes) -> bool:
-    return len(nodes) > max_nodes or layout_cost(nodes) > LAYOUT_BUDGET
+    return build_graph(nodes, names, edge_info=edge_info, clusters=clusters, rankdir=rankdir,
+                       title=title)
 
 
 def _nodes_of(roots: Sequence[Value]) -> list:
@@ -208,18 +106,22 @@ def _nodes_of(roots: Sequence[Value]) -> list:
 
 
 def draw_step(source: Union[Value, BackwardTrace], step: int, *, rankdir: str = "LR",
-              clusters: Optional[dict] = None) -> graphviz.Digraph:
+              clusters: Optional[dict] = None,
+              max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
     """Step ``step`` (1-based) of the backward pass, the visited node highlighted.
 
     ``source`` is the output Value (its backward pass is traced, which resets and
     fills its grads) or a :class:`~autograd.trace.BackwardTrace` you already have.
-    Grads are drawn as they stand right after this step's ``+=``.
+    Grads are drawn as they stand right after this step's ``+=``.  A graph too big
+    to lay out quickly is summarized (with a ``GraphTooLargeWarning``) instead.
     """
     trace = source if isinstance(source, BackwardTrace) else backward_steps(source)
     if not 1 <= step <= len(trace):
         raise ValueError(f"step {step}: the backward pass of this graph has steps 1 to "
                          f"{len(trace)}")
     nodes = list(trace.nodes)
+    if too_big(nodes, max_nodes):
+        return summarize(nodes, trace.names, clusters, max_nodes, rankdir)
     grads = trace.grads_after(step)
     current = trace[step - 1]
     states = {}
@@ -251,8 +153,9 @@ def draw_step(source: Union[Value, BackwardTrace], step: int, *, rankdir: str = 
                                   {"color": "#607d8b", "fontcolor": "#607d8b"})
     title = (f"step {step} of {len(trace)}: {current.node}, upstream grad "
              f"{format_number(current.upstream)}\n{_LEGEND}")
-    return _build(nodes, grads=grads, states=states, edge_info=edge_info, clusters=clusters,
-                  rankdir=rankdir, title=title, names=trace.names)
+    return build_graph(nodes, trace.names, grads=grads, states=states, edge_info=edge_info,
+                       clusters=clusters, rankdir=rankdir, title=title,
+                       state_styles=STATE_STYLES)
 
 
 def network_clusters(model, inputs: Sequence[Union[float, Value]]):
@@ -304,94 +207,6 @@ def draw_network(model, inputs: Sequence[Union[float, Value]], *, rankdir: str =
     else:
         total = sum(outputs[1:], outputs[0])
         total.backward()
-    if _too_big(nodes, max_nodes):
-        return _summary(nodes, outputs, clusters, max_nodes, rankdir)
+    if too_big(nodes, max_nodes):
+        return summarize(nodes, node_names(nodes), clusters, max_nodes, rankdir)
     return draw_annotated(outputs, clusters=clusters, rankdir=rankdir, max_nodes=max_nodes)
-
-
-def _summary(nodes, roots, clusters, max_nodes, rankdir) -> graphviz.Digraph:
-    """Too many nodes to draw one by one: one box per module, or the part near the output."""
-    if clusters:
-        groups = {}
-        for v in nodes:
-            path = clusters.get(v)
-            if path is not None:
-                groups.setdefault(path, []).append(v)
-        depth = 2 if len(groups) <= max_nodes else 1
-        summary = {}
-        for path, members in groups.items():
-            summary.setdefault(tuple(path[:depth]), []).extend(members)
-        if len(summary) <= max_nodes:
-            message = (f"{_why(nodes, max_nodes)}: drawing one box per "
-                       f"{'neuron' if depth == 2 else 'layer'} instead")
-            warnings.warn(message, GraphTooLargeWarning, stacklevel=3)
-            return _module_summary(nodes, roots, clusters, summary, depth, message, rankdir)
-    count = min(max_nodes, len(nodes))
-    while count > 1 and layout_cost(nodes, set(nodes[-count:])) > LAYOUT_BUDGET:
-        count = count * 4 // 5
-    keep = nodes[-count:]
-    message = f"{_why(nodes, max_nodes)}: drawing the {len(keep)} nodes nearest the output"
-    warnings.warn(message, GraphTooLargeWarning, stacklevel=3)
-    kept = set(keep)
-    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": rankdir,
-                                                     "label": _escape(message),
-                                                     "labelloc": "t", "fontsize": "12"})
-    names = node_names(nodes)
-    ids = {v: f"v{i}" for i, v in enumerate(nodes)}
-    dot.attr("node", fontname="Helvetica", fontsize="11")
-    for v in keep:
-        dot.node(ids[v], label=_record(names[v], v.data, v.grad), shape="record")
-        if v._op:
-            dot.node(ids[v] + "_op", label=_escape(OPS[v._op].symbol if v._op in OPS
-                                                   else v._op), shape="ellipse")
-            dot.edge(ids[v] + "_op", ids[v])
-            if any(p not in kept for p in v._prev):
-                # a stub beside each cut edge: one shared "hidden" node would make the
-                # very long edges that slow the layout down
-                stub = ids[v] + "_earlier"
-                dot.node(stub, label="... earlier nodes", shape="plaintext",
-                         fontcolor="#777777")
-                dot.edge(stub, ids[v] + "_op", style="dashed")
-            for p in v._prev:
-                if p in kept:
-                    dot.edge(ids[p], ids[v] + "_op")
-    return dot
-
-
-def _why(nodes, max_nodes) -> str:
-    if len(nodes) > max_nodes:
-        return (f"graph has {len(nodes)} nodes, more than max_nodes={max_nodes} "
-                "(pass a larger max_nodes to draw every node)")
-    return (f"graph has {len(nodes)} nodes with many long edges (layout cost "
-            f"{layout_cost(nodes)} > {LAYOUT_BUDGET}), too tangled to lay out quickly")
-
-
-def _module_summary(nodes, roots, clusters, summary, depth, message, rankdir):
-    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": rankdir,
-                                                     "label": _escape(message),
-                                                     "labelloc": "t", "fontsize": "12"})
-    box_of = {}
-    for k, (path, members) in enumerate(summary.items()):
-        for v in members:
-            box_of[v] = f"m{k}"
-        out = members[-1]  # topological order: a neuron's output comes last
-        params = sum(1 for v in members if not v._prev)
-        activation = out._op if out._op in OPS and OPS[out._op].arity == 1 else "linear"
-        label = (f"{{ {_escape_record(' / '.join(path))} | {len(members)} nodes, "
-                 f"{params} parameters | {activation} | out {out.data:.4f} | "
-                 f"grad {out.grad:.4f} }}")
-        dot.node(f"m{k}", label=label, shape="record", style="rounded,filled",
-                 fillcolor="#eef3fb", id=f"module-{k + 1}")
-    names = node_names(nodes)
-    outside = [v for v in nodes if v not in box_of]
-    for i, v in enumerate(outside):
-        box_of[v] = f"o{i}"
-        dot.node(f"o{i}", label=_record(names[v], v.data, v.grad), shape="record")
-    edges = set()
-    for v in nodes:
-        for p in v._prev:
-            a, b = box_of[p], box_of[v]
-            if a != b and (a, b) not in edges:
-                edges.add((a, b))
-                dot.edge(a, b)
-    return dot

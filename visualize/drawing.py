@@ -4,8 +4,8 @@
 >>> a = Value(2.0, "a"); b = Value(-3.0, "b")
 >>> c = a * b; c.label = "c"; c.backward()
 >>> dot = draw_graph(c)
->>> print(dot.source.splitlines()[2].strip())
-v0 [label="{ a | data 2.0000 | grad -3.0000 }" shape=record]
+>>> print(dot.source.splitlines()[4].strip())
+v0 [label="{ a | data 2.0000 | grad -3.0000 }" id="node-1" shape=record]
 
 ``render(c, "graph.svg")`` writes the picture.  It runs the system ``dot`` when
 there is one, and otherwise the ``graphviz-pure`` program that chainrule installs
@@ -24,9 +24,14 @@ from typing import Optional, Union
 
 import graphviz
 
-from autograd import OPS, Value, nodes_and_edges
+from autograd import Value, topological_order
+from autograd.trace import node_names
 
-__all__ = ["draw_graph", "render", "to_svg", "find_dot", "RendererNotFound", "node_label"]
+from .dot import build_graph, record_label
+from .summary import DEFAULT_MAX_NODES, summarize, too_big
+
+__all__ = ["draw_graph", "render", "to_svg", "find_dot", "RendererNotFound", "LayoutTimeout",
+           "node_label", "LAYOUT_TIMEOUT"]
 
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 
@@ -35,42 +40,34 @@ class RendererNotFound(RuntimeError):
     """Neither a system ``dot`` nor ``graphviz-pure`` could be found."""
 
 
-def _escape_record(text: str) -> str:
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text
+class LayoutTimeout(RuntimeError):
+    """The layout program ran longer than ``LAYOUT_TIMEOUT`` seconds and was stopped."""
+
+
+LAYOUT_TIMEOUT = 60.0  # seconds; the size guard keeps our own drawings far below this
 
 
 def node_label(v: Value, name: str = "") -> str:
     """The record label of a node: ``{ label | data 2.0000 | grad -3.0000 }``."""
-    title = _escape_record(v.label or name)
-    return f"{{ {title} | data {v.data:.4f} | grad {v.grad:.4f} }}"
+    return str(record_label(v.label or name, v.data, v.grad))
 
 
-def draw_graph(root: Value, rankdir: str = "LR", format: str = "svg") -> graphviz.Digraph:
+def draw_graph(root: Value, rankdir: str = "LR", format: str = "svg",
+               max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
     """The graph of everything ``root`` depends on, as a ``graphviz.Digraph``.
 
     Node names come from the topological position, not ``id()``, so the same
-    graph always gives the same DOT text.
+    graph always gives the same DOT text.  A graph too big to lay out in seconds
+    is summarized (the nodes nearest the output) with a ``GraphTooLargeWarning``.
     """
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir={rankdir!r}: use 'LR' (left to right) or 'TB' (top to bottom)")
-    nodes, _ = nodes_and_edges(root)
-    names = {v: f"v{i}" for i, v in enumerate(nodes)}
-    dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
-    for v in nodes:
-        dot.node(names[v], label=node_label(v), shape="record")
-        if v._op:
-            op_name = names[v] + "_op"
-            dot.node(op_name, label=_escape_plain(OPS[v._op].symbol), shape="ellipse")
-            dot.edge(op_name, names[v])
-            for parent in v._prev:
-                dot.edge(names[parent], op_name)
+    nodes = topological_order(root)
+    names = node_names(nodes)
+    if too_big(nodes, max_nodes):
+        dot = summarize(nodes, names, None, max_nodes, rankdir)
+    else:
+        dot = build_graph(nodes, names, rankdir=rankdir)
+    dot.format = format
     return dot
-
-
-def _escape_plain(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def find_dot() -> Optional[str]:
@@ -95,8 +92,14 @@ def _run_dot(source: str, fmt: str) -> bytes:
         raise RendererNotFound(
             "no Graphviz layout program found: install the 'graphviz-pure' wheel "
             "(pip install graphviz-pure) or a system Graphviz that provides 'dot'")
-    result = subprocess.run([program, f"-T{fmt}"], input=source.encode("utf-8"),
-                            capture_output=True, timeout=120)
+    try:
+        result = subprocess.run([program, f"-T{fmt}"], input=source.encode("utf-8"),
+                                capture_output=True, timeout=LAYOUT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise LayoutTimeout(
+            f"{Path(program).name} -T{fmt} was still laying out the graph after "
+            f"{LAYOUT_TIMEOUT:g} s and was stopped: draw a smaller graph (draw_annotated "
+            "summarizes big ones) or raise visualize.drawing.LAYOUT_TIMEOUT") from None
     if result.returncode != 0:
         raise RuntimeError(f"{program} -T{fmt} failed: "
                            f"{result.stderr.decode('utf-8', 'replace').strip()}")

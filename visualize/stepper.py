@@ -1,41 +1,46 @@
-"""The stepper: one self-contained HTML page that walks through the backward pass.
+"""The stepper: one self-contained HTML page that walks through forward and backward.
 
 >>> from autograd.expr import build
 >>> page = stepper_html(build("a*b + a", a=2.0, b=-3.0), title="a*b + a")
->>> page.count('class="frame"'), "http://" in page.split("<svg")[0]
-(4, False)
+>>> page.count("<svg"), "http://" in page.split("<svg")[0]
+(1, False)
 
-Every step is pre-rendered as an inline SVG (the visited node highlighted, see
-:func:`visualize.annotated.draw_step`) and the backward table's rows are embedded as
-JSON; a few lines of inline JavaScript switch between them.  Prev / Next buttons,
-the left and right arrow keys and a Play button move through the steps; the page
-loads nothing from anywhere (its Content-Security-Policy forbids it).
+The graph is laid out once (see :mod:`visualize.page`); each step -- first the
+forward pass node by node, then every backward step of the trace -- restyles that
+one picture: the node being explained is highlighted, values and grads fill in,
+edge labels ``local / flows`` appear as the gradient passes them.  The explanation
+beside it uses the trace's own texts.  :func:`step_frames` still gives one SVG per
+backward step for slides.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import os
-import re
 from pathlib import Path
 from typing import Union
 
 from autograd import Value
+from autograd.notation import format_number
 from autograd.trace import BackwardTrace, backward_steps, forward_table
 
-from .annotated import LAYOUT_BUDGET, draw_step, layout_cost
+from .annotated import LAYOUT_BUDGET, layout_cost
+from .dot import build_graph
 from .drawing import to_svg
+from .page import StepperPage, frames_from_steps, page_html
 
-__all__ = ["stepper_html", "write_stepper", "step_frames", "MAX_STEPPER_NODES"]
+__all__ = ["stepper_html", "write_stepper", "step_frames", "expression_stepper", "expression_steps",
+           "MAX_STEPPER_NODES"]
 
 MAX_STEPPER_NODES = 300  # one picture per node: beyond this the page gets unwieldy
 
 
 def step_frames(source: Union[Value, BackwardTrace]) -> list[str]:
-    """One SVG (text) per backward step, step 1 first."""
+    """One SVG (text) per backward step, step 1 first: the stepper page's picture,
+    laid out once, with that step's node and edges highlighted and the grads and
+    edge labels filled in as far as backprop has come."""
     trace = source if isinstance(source, BackwardTrace) else _trace(source)
-    return [to_svg(draw_step(trace, k)) for k in range(1, len(trace) + 1)]
+    return frames_from_steps(_picture(trace), expression_steps(trace), modes=("backward",))
 
 
 def _trace(root: Value) -> BackwardTrace:
@@ -52,181 +57,100 @@ def _trace(root: Value) -> BackwardTrace:
     return trace
 
 
-def _inline(svg: str) -> str:
-    """An SVG document as an element to put inside HTML (no prolog, doctype or comments)."""
-    svg = re.sub(r"<\?xml.*?\?>", "", svg, flags=re.S)
-    svg = re.sub(r"<!DOCTYPE.*?>", "", svg, flags=re.S)
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
-    return svg.strip()
+def _grad_text(x: float) -> str:
+    return f"grad {x:.4f}"
 
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif;
-       margin: 1.2em; color: #222; }
-h1 { font-size: 1.3em; margin: 0 0 .4em 0; }
-h1 code { background: #f3f3f3; padding: .1em .3em; border-radius: 4px; }
-.controls { display: flex; gap: .5em; align-items: center; margin-bottom: .6em; }
-button { font-size: 1em; padding: .3em .9em; cursor: pointer; }
-#counter { font-weight: 600; margin-left: .6em; }
-main { display: flex; gap: 1.2em; align-items: flex-start; }
-#frames { flex: 1 1 auto; min-width: 0; overflow: auto; border: 1px solid #ddd; border-radius: 6px;
-          padding: .4em; }
-#frames svg { max-width: none; height: auto; }
-.frame { display: none; }
-.frame.shown { display: block; }
-aside { flex: 0 0 380px; line-height: 1.5; }
-aside ol { padding-left: 1.4em; font-size: .92em; }
-aside li { margin: .5em 0; padding-bottom: .4em; border-bottom: 1px solid #e3e3e3; }
-aside li .flow { color: #555; }
-aside li .formula { color: #b23c17; }
-.mono, aside li { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-.big { font-size: 1.2em; font-weight: 600; }
-details pre { background: #fafafa; border: 1px solid #eee; padding: .6em; overflow: auto; }
-.hint { color: #666; font-size: .9em; }
-"""
+def expression_steps(trace: BackwardTrace) -> list[dict]:
+    """The page's steps for an expression: the forward pass node by node, then backward.
 
-_SCRIPT = """
-(function () {
-  var steps = JSON.parse(document.getElementById("steps-data").textContent);
-  var frames = document.querySelectorAll("#frames .frame");
-  var current = 0, timer = null;
-  function text(id, value) { document.getElementById(id).textContent = value; }
-  function show(k) {
-    current = Math.max(0, Math.min(steps.length - 1, k));
-    for (var i = 0; i < frames.length; i++) {
-      frames[i].classList.toggle("shown", i === current);
-    }
-    var s = steps[current];
-    text("counter", "step " + s.step + " / " + steps.length);
-    text("step-number", s.step);
-    text("node-name", s.node);
-    text("node-op", s.op === "input" ? "input (a leaf)" : s.op + ": " + s.formula);
-    text("node-value", s.value_text);
-    text("upstream", s.upstream_text);
-    var body = document.getElementById("contributions");
-    while (body.firstChild) { body.removeChild(body.firstChild); }
-    var rows = s.contributions.length ? s.contributions :
-      [{formula: s.op === "input" ? "a leaf: its grad is final" : "no parents",
-        passed: "", parent: "", update: ""}];
-    rows.forEach(function (c) {
-      var item = document.createElement("li");
-      var lines = [c.formula];
-      if (c.passed) {
-        lines.push("passes back " + c.passed + " to " + c.parent);
-        lines.push(c.parent + ".grad: " + c.update);
-      }
-      lines.forEach(function (line, i) {
-        var div = document.createElement("div");
-        div.textContent = line;
-        div.className = i === 0 ? "formula" : "flow";
-        item.appendChild(div);
-      });
-      body.appendChild(item);
-    });
-    var node = frames[current].querySelector("g.node.current");
-    if (node && node.scrollIntoView) {
-      node.scrollIntoView({block: "nearest", inline: "center"});
-    }
-    document.getElementById("prev").disabled = current === 0;
-    document.getElementById("next").disabled = current === steps.length - 1;
-  }
-  function stop() {
-    if (timer !== null) { clearInterval(timer); timer = null; }
-    text("play", "\\u25B6 Play");
-  }
-  function play() {
-    if (timer !== null) { stop(); return; }
-    if (current === steps.length - 1) { show(0); }
-    text("play", "\\u23F8 Pause");
-    timer = setInterval(function () {
-      if (current >= steps.length - 1) { stop(); } else { show(current + 1); }
-    }, 900);
-  }
-  document.getElementById("prev").addEventListener("click", function () {
-    stop(); show(current - 1); });
-  document.getElementById("next").addEventListener("click", function () {
-    stop(); show(current + 1); });
-  document.getElementById("play").addEventListener("click", play);
-  document.addEventListener("keydown", function (event) {
-    if (event.key === "ArrowRight") { stop(); show(current + 1); event.preventDefault(); }
-    else if (event.key === "ArrowLeft") { stop(); show(current - 1); event.preventDefault(); }
-    else if (event.key === " ") { play(); event.preventDefault(); }
-  });
-  show(0);
-})();
-"""
+    Ids refer to the picture of :func:`_picture`: ``node-i`` / ``op-i`` for the i-th
+    node in topological order, ``edge-i-k`` for the edge into its operand ``k``.
+    """
+    nodes, names = trace.nodes, trace.names
+    leaves = [i for i, v in enumerate(nodes, 1) if not v._op]
+    blank = [[f"node-{i}", -1, "grad ?"] for i in range(1, len(nodes) + 1)]
+    blank += [[f"node-{i}", -2, "data ?"] for i, v in enumerate(nodes, 1) if v._op]
+    steps = [{"mode": "forward", "title": "the inputs",
+              "lines": [f"{names[nodes[i - 1]]} = {format_number(nodes[i - 1].data)}"
+                        for i in leaves] or ["no inputs"],
+              "focus": [f"node-{i}" for i in leaves], "set": blank}]
+    for row in forward_table(trace.nodes[-1]):
+        if row.op == "input":
+            continue
+        node = nodes[row.index - 1]
+        operands = ", ".join(f"{names[p]} = {format_number(p.data)}" for p in node._prev)
+        steps.append({"mode": "forward", "title": f"{row.name} = {format_number(row.value)}",
+                      "lines": [f"{row.name} = {row.formula}", f"with {operands}",
+                                f"= {format_number(row.value)}"],
+                      "focus": [f"node-{row.index}", f"op-{row.index}"]
+                      + [f"edge-{row.index}-{k}" for k in range(len(node._prev))],
+                      "set": [[f"node-{row.index}", -2, f"data {node.data:.4f}"]]})
+    for step, rows in ((s, s.rows()) for s in trace):
+        header = f"gradient arriving at {step.node}: {step.upstream_text()}"
+        lines, question, quiz = [header], [header], []
+        sets = [[f"node-{step.index}", -1, _grad_text(step.upstream)]]
+        edges = []
+        for c, row in zip(step.contributions, rows):
+            edges.append(f"edge-{step.index}-{c.position}")
+            lines.append(c.formula_text())
+            if c.local is None:
+                continue
+            lines.append(f"passes back {row[4]} to {c.parent}")
+            lines.append(f"{c.parent}.grad: {row[6]}")
+            sets.append([f"node-{c.parent_index}", -1, _grad_text(c.total_after)])
+            quiz.append({"prompt": f"{c._derivative()} =", "answer": c.local,
+                         "answer_text": format_number(c.local)})
+            quiz.append({"prompt": f"gradient passed back to {c.parent} =",
+                         "answer": c.amount, "answer_text": format_number(c.amount)})
+        if not step.contributions:
+            lines.append("a leaf: its grad is final" if step.op == "input" else "no parents")
+        question.append("what is the local derivative, and what flows back?")
+        steps.append({"mode": "backward", "title": f"{step.node}  (backward {step.step})",
+                      "quiz_title": f"{step.node}: what flows back?",
+                      "lines": lines, "question": question, "quiz": quiz,
+                      "focus": [f"node-{step.index}", f"op-{step.index}"] + edges,
+                      "set": sets, "reveal": edges})
+    return steps
 
 
-def _row_data(step) -> dict:
-    from autograd.trace import format_number
-    data = step.to_dict()
-    data["value_text"] = format_number(step.value)
-    for c_data, c in zip(data["contributions"], step.contributions):
-        c_data["passed"] = "" if c.local is None else (
-            f"{format_number(c.local)} * {format_number(c.upstream)} = "
-            f"{format_number(c.amount)}")
-        c_data["update"] = "" if c.local is None else (
-            f"{format_number(c.total_before)} + {format_number(c.amount)} = "
-            f"{format_number(c.total_after)}")
-    return data
+def _picture(trace: BackwardTrace) -> str:
+    """One layout of the whole graph, every edge labelled; the page hides and fills in."""
+    nodes = trace.nodes
+    edge_info = {}
+    for step in trace:
+        for c in step.contributions:
+            text = ("constant" if c.local is None else
+                    f"local {format_number(c.local)}\nflows {format_number(c.amount)}")
+            edge_info[(step.index - 1, c.position)] = (
+                text, {"id": f"edge-{step.index}-{c.position}"})
+    return to_svg(build_graph(nodes, trace.names, edge_info=edge_info))
 
 
 def stepper_html(root: Value, title: str = "") -> str:
     """The stepper page for the graph of ``root`` as one HTML string.
 
-    It traces the backward pass (which resets and fills the graph's grads).
+    It traces the backward pass (which resets and fills the graph's grads), lays
+    the graph out once, and lets the page restyle that one picture per step.
     """
     trace = _trace(root)
-    frames = step_frames(trace)
     title = title or trace.steps[0].node
-    # \u003c keeps any "<" in a label from opening or closing a tag inside <script>
-    steps_json = (json.dumps([_row_data(s) for s in trace])
-                  .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    frame_html = "\n".join(
-        f'<div class="frame" data-step="{k}">{_inline(svg)}</div>'
-        for k, svg in enumerate(frames, 1))
-    forward = html.escape(str(forward_table(root)))
-    backward = html.escape(str(trace))
-    escaped_title = html.escape(title)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy"
-      content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Backprop step by step: {escaped_title}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>Backprop step by step: <code>{escaped_title}</code></h1>
-<div class="controls">
-  <button id="prev" type="button">&#9664; Prev</button>
-  <button id="play" type="button">&#9654; Play</button>
-  <button id="next" type="button">Next &#9654;</button>
-  <span id="counter">step 1 / {len(trace)}</span>
-  <span class="hint">(arrow keys step, space plays)</span>
-</div>
-<main>
-<div id="frames">
-{frame_html}
-</div>
-<aside>
-  <div>step <span id="step-number">1</span>:
-       node <span id="node-name" class="big mono"></span></div>
-  <div>computed by <span id="node-op" class="mono"></span>, value
-       <span id="node-value" class="mono"></span></div>
-  <div>upstream gradient arriving here: <span id="upstream" class="big mono"></span></div>
-  <ol id="contributions"></ol>
-</aside>
-</main>
-<details><summary>forward table</summary><pre>{forward}</pre></details>
-<details><summary>backward table (every step)</summary><pre>{backward}</pre></details>
-<script type="application/json" id="steps-data">{steps_json}</script>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-"""
+    tables = (f"<details><summary>forward table</summary><pre>"
+              f"{html.escape(str(forward_table(root)))}</pre></details>"
+              f"<details><summary>backward table</summary><pre>"
+              f"{html.escape(str(trace))}</pre></details>")
+    return page_html(_picture(trace), expression_steps(trace), title, tables)
+
+
+def expression_stepper(root: Value, title: str = "") -> StepperPage:
+    """The stepper of ``root``'s graph as an object Jupyter shows inline.
+
+    >>> from autograd.expr import build
+    >>> page = expression_stepper(build("tanh(x*w)", x=1.0, w=0.5))
+    >>> "<iframe" in page._repr_html_() and "steps-data" in str(page)
+    True
+    """
+    return StepperPage(stepper_html(root, title=title))
 
 
 def write_stepper(root: Value, path: Union[str, os.PathLike], title: str = "") -> Path:

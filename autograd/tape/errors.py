@@ -1,0 +1,81 @@
+"""The tape's errors, and how it names the batch row where an op failed.
+
+The tape refuses exactly what the scalar engine refuses, and says so with the
+table's own message plus the batch row: ``log() of -1.0 is undefined ... (batch
+row 3, inputs [...])``.  Both replays (:mod:`.interpreter`, :mod:`.plan`) build
+their messages here.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..ops import Op, OpDomainError, OpOverflowError
+
+__all__ = ["TapeTraceError", "TapeMismatchError"]
+
+
+class TapeTraceError(ValueError):
+    """The function cannot be compiled into a tape; the message says why and what to do."""
+
+
+class TapeMismatchError(TapeTraceError):
+    """A replay disagrees with the scalar engine (see :meth:`Tape.verify`)."""
+
+
+def describe_row(op: Op, values: Sequence[float]) -> str:
+    return op.describe(*(repr(float(v)) for v in values))
+
+
+def forward_error(op: Op, values: Sequence[float], result: float, row: int, where: str):
+    """The exception for op ``op`` on ``values`` (one batch row) giving ``result``."""
+    problem = op.check(*values) if op.check is not None else None
+    if problem is not None:
+        return problem[0](f"{problem[1]} (batch row {row}{where})")
+    if result != result:
+        return OpDomainError(f"{op.name}: {describe_row(op, values)} is not a number (NaN) "
+                             f"at batch row {row}{where}; an operand is infinite or outside "
+                             "the op's domain")
+    return OpOverflowError(f"{op.name}: {describe_row(op, values)} = {result} overflows a "
+                           f"float at batch row {row}{where}; scale the inputs down")
+
+
+def backward_error(op: Op, operand: int, values, local: float, upstream: float, row: int,
+                   where: str):
+    """The exception for a non-finite ``local * upstream`` on one edge of one row."""
+    problem = op.check(*values) if op.check is not None else None
+    if problem is not None:
+        return problem[0](f"{problem[1]} (batch row {row}{where})")
+    if upstream != upstream or abs(upstream) == float("inf"):
+        return OpOverflowError(f"{op.name}: the gradient flowing into {describe_row(op, values)} "
+                               f"is {upstream} at batch row {row}{where}; the loss is too steep "
+                               "-- scale the inputs or the loss down")
+    return OpDomainError(f"{op.name}: the derivative {op.formulas[operand]} of "
+                         f"{describe_row(op, values)} with respect to operand {operand + 1} is "
+                         f"{local} at batch row {row}{where} -- the op is not differentiable "
+                         "there; move the input away from that point")
+
+
+def screen(op: Op, out: np.ndarray, args: list, where: Callable[[int], str]) -> None:
+    """The op's domain check, run only on the entries where the value or a local
+    derivative is not finite, so that the tape refuses exactly what the scalar engine
+    refuses (``0 ** y`` with both Values is finite, but its derivative needs log 0).
+
+    The table's checks are scalar functions; every domain error they catch shows up
+    as a non-finite value or slope, so screening with numpy first keeps them cheap.
+    """
+    suspicious = ~np.isfinite(out)
+    for rule in op.derivatives:
+        if rule is not None:
+            suspicious |= ~np.isfinite(rule(np, out, *args))
+    if not suspicious.any():
+        return
+    for entry in np.argwhere(suspicious):
+        entry = tuple(int(i) for i in entry)
+        values = [float(np.broadcast_to(a, out.shape)[entry]) for a in args]
+        problem = op.check(*values)
+        if problem is not None:
+            row = entry[-1]
+            raise problem[0](f"{problem[1]} (batch row {row}{where(row)})")

@@ -1,0 +1,242 @@
+"""The three kinds of group a grouped plan runs, each one numpy call (or a few).
+
+A group is a block of nodes at one depth that run together:
+
+* :class:`OpGroup` -- nodes of one table op: the op's forward and derivative rules
+  with ``m = numpy`` on whole rows (the 16 relus of a layer are one ``where``);
+* :class:`SumGroup` -- fused chains of the table's ``add``: one n-ary sum, whose
+  edges all have slope 1 (so they need no gradient rows of their own);
+* :class:`DenseGroup` -- sums of ``coefficient * value`` products plus other terms:
+  a matrix product forward, two matrix products backward.
+
+Each group is wired once (:meth:`wire`: which rows of the gradient buffer its
+operands' gradients are read from), bound to buffers once per batch size
+(:meth:`bind`), then replayed (:meth:`forward`, :meth:`backward`).  The plan
+(:mod:`.plan`) decides the groups and the slots; the groups only run.
+
+>>> from autograd import Value
+>>> from autograd.tape import compile
+>>> w = Value(2.0)
+>>> [g.kind for g in compile(lambda x: (w * x + 1.0).relu(), (1.0,), [w]).engine.groups]
+['dense', 'op']
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Optional
+
+import numpy as np
+
+from ..ops import Op
+from .errors import screen
+from .readers import Reader, SumReader
+
+__all__ = ["GradientRows", "DenseRow", "Slope", "OpGroup", "SumGroup", "DenseGroup"]
+
+
+class GradientRows:
+    """Rows of the gradient buffer: a node's gradient is the sum of the rows that its
+    uses write (an edge's ``local * upstream``, or a consumer's own gradient when the
+    slope is 1).  ``block(n)`` allocates n edge rows; ``sources`` maps node -> rows."""
+
+    def __init__(self, first_row: int):
+        self.n_rows = first_row
+        self.sources: defaultdict = defaultdict(list)
+
+    def block(self, size: int) -> slice:
+        self.n_rows += size
+        return slice(self.n_rows - size, self.n_rows)
+
+    def use_matrix(self, nodes: list, zero_row: int) -> np.ndarray:
+        """Rows to sum per node, padded with ``zero_row`` to a rectangle."""
+        width = max([1] + [len(self.sources[i]) for i in nodes])
+        matrix = np.full((len(nodes), width), zero_row, dtype=np.intp)
+        for k, i in enumerate(nodes):
+            matrix[k, :len(self.sources[i])] = sorted(self.sources[i])
+        return matrix
+
+
+@dataclass
+class DenseRow:
+    """One node ``sum(c * v for c, v in zip(coefficients, values)) + sum(others)``,
+    where each coefficient is a parameter or a constant."""
+
+    coefficients: list
+    values: list
+    others: list
+
+    @property
+    def reads(self) -> list:
+        return self.values + self.others
+
+
+@dataclass
+class Slope:
+    """A derivative rule of an op group whose slope is not the constant 1: its
+    ``local * upstream`` gets rows of its own (``rows``) in the gradient buffer."""
+
+    position: int
+    rule: Callable
+    constant: Optional[float]  # the slope if it ignores the operands (neg's -1), else None
+    rows: slice
+
+
+@dataclass(eq=False)
+class _Group:
+    members: list
+    out: Optional[slice] = None  # the block of value slots (set by the plan's slot pass)
+    grad_reader: Any = None  # sums each member's gradient rows (set by the plan)
+    op: ClassVar[Optional[Op]] = None
+
+    def bind_outputs(self, V: np.ndarray, G: np.ndarray) -> None:
+        self.out_view, self.grad_view = V[self.out], G[self.out]
+        self.grad_reader.bind(G)
+
+    def gather_upstream(self) -> np.ndarray:
+        self.grad_reader.sum_into(self.grad_view)
+        return self.grad_view
+
+
+@dataclass(eq=False)
+class OpGroup(_Group):
+    """Members of one table op; slopes other than 1 get rows of their own."""
+
+    kind: ClassVar[str] = "op"
+    op: Op = None
+    slopes: list = field(default_factory=list)
+
+    def wire(self, slot: dict, terms: dict, rows: GradientRows) -> None:
+        index = [np.array([slot[terms[i][p]] for i in self.members])
+                 for p in range(len(terms[self.members[0]]))]
+        self.operand_readers = [Reader(ix) for ix in index]
+        for position, rule in enumerate(self.op.derivatives):
+            if rule is None:
+                continue
+            constant = constant_slope(rule, self.op.arity)
+            if constant == 1.0:  # the consumer's gradient is the operand's share
+                for i in self.members:
+                    rows.sources[terms[i][position]].append(slot[i])
+                continue
+            block = rows.block(len(self.members))
+            self.slopes.append(Slope(position, rule, constant, block))
+            for k, i in enumerate(self.members):
+                rows.sources[terms[i][position]].append(block.start + k)
+
+    def bind(self, V: np.ndarray, G: np.ndarray) -> None:
+        self.bind_outputs(V, G)
+        for reader in self.operand_readers:
+            reader.bind(V)
+        self.edge_views = [G[slope.rows] for slope in self.slopes]
+
+    def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
+        self.args = [reader.read() for reader in self.operand_readers]
+        self.out_view[...] = self.op.forward(np, *self.args)
+        if self.op.check is not None:
+            screen(self.op, self.out_view, self.args, where)
+
+    def backward(self, leaf_grads: np.ndarray) -> None:
+        upstream = self.gather_upstream()
+        for slope, edge in zip(self.slopes, self.edge_views):
+            if slope.constant is not None:
+                np.multiply(upstream, slope.constant, out=edge)
+            else:
+                np.multiply(slope.rule(np, self.out_view, *self.args), upstream, out=edge)
+
+
+@dataclass(eq=False)
+class SumGroup(_Group):
+    """Fused sums of the same number of terms; every term's slope is 1."""
+
+    kind: ClassVar[str] = "sum"
+
+    def wire(self, slot: dict, terms: dict, rows: GradientRows) -> None:
+        for i in self.members:
+            for j in terms[i]:
+                rows.sources[j].append(slot[i])
+        width = len(terms[self.members[0]])
+        self.term_reader = SumReader(np.array([[slot[terms[i][p]] for p in range(width)]
+                                               for i in self.members]))
+
+    def bind(self, V: np.ndarray, G: np.ndarray) -> None:
+        self.bind_outputs(V, G)
+        self.term_reader.bind(V)
+
+    def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
+        self.term_reader.sum_into(self.out_view)
+
+    def backward(self, leaf_grads: np.ndarray) -> None:
+        self.gather_upstream()
+
+
+@dataclass(eq=False)
+class DenseGroup(_Group):
+    """Rows ``W @ v + others``: one matrix product when every member reads the same
+    values (a layer: ``shared``), else one product per member (an einsum)."""
+
+    kind: ClassVar[str] = "dense"
+
+    def wire(self, slot: dict, dense: dict, rows: GradientRows) -> None:
+        coefs = np.array([[slot[c] for c in dense[i].coefficients] for i in self.members])
+        values = np.array([[slot[v] for v in dense[i].values] for i in self.members])
+        others = [[slot[t] for t in dense[i].others] for i in self.members]
+        self.coef_index = coefs
+        self.coef_unique = len(np.unique(coefs)) == coefs.size
+        self.shared = bool((values == values[:1]).all())
+        self.edges = rows.block(values.shape[1] if self.shared else values.size)
+        for k, i in enumerate(self.members):
+            for position, v in enumerate(dense[i].values):
+                if not self.shared:
+                    rows.sources[v].append(self.edges.start + k * values.shape[1] + position)
+                elif k == 0:  # one row per value holds the whole group's W.T @ upstream
+                    rows.sources[v].append(self.edges.start + position)
+            for t in dense[i].others:
+                rows.sources[t].append(slot[i])
+        self.value_reader = Reader(values[0] if self.shared else values)
+        self.other_reader = SumReader(np.array(others)) if others[0] else None
+
+    def bind(self, V: np.ndarray, G: np.ndarray) -> None:
+        self.bind_outputs(V, G)
+        self.value_reader.bind(V)
+        self.edge_view = G[self.edges]
+        if not self.shared:
+            self.edge_view = self.edge_view.reshape(self.coef_index.shape + (V.shape[1],))
+        if self.other_reader is not None:
+            self.other_reader.bind(V)
+            self.other_scratch = np.empty_like(self.out_view)
+
+    def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
+        self.coefs = leaf_values.take(self.coef_index)
+        self.args = self.value_reader.read()
+        if self.shared:
+            np.matmul(self.coefs, self.args, out=self.out_view)
+        else:
+            np.einsum("kn,knb->kb", self.coefs, self.args, out=self.out_view)
+        if self.other_reader is not None:
+            self.other_reader.sum_into(self.other_scratch)
+            self.out_view += self.other_scratch
+
+    def backward(self, leaf_grads: np.ndarray) -> None:
+        upstream = self.gather_upstream()
+        if self.shared:
+            np.matmul(self.coefs.T, upstream, out=self.edge_view)
+            coef_grads = upstream @ self.args.T
+        else:
+            np.multiply(self.coefs[:, :, None], upstream[:, None, :], out=self.edge_view)
+            coef_grads = np.einsum("kb,knb->kn", upstream, self.args)
+        if self.coef_unique:
+            leaf_grads[self.coef_index] += coef_grads
+        else:
+            np.add.at(leaf_grads, self.coef_index, coef_grads)
+
+
+def constant_slope(rule: Callable, arity: int) -> Optional[float]:
+    """The value of a derivative rule that ignores its operands (add's 1.0), else None."""
+    probe = np.array([0.25, 0.75])
+    with np.errstate(all="ignore"):
+        try:
+            local = rule(np, probe, *[probe] * arity)
+        except (TypeError, ValueError, ArithmeticError):
+            return None
+    return float(local) if np.ndim(local) == 0 else None

@@ -1,0 +1,172 @@
+"""``chainrule network``: backprop through a small network, neuron by neuron.
+
+    $ chainrule network --sizes 2,3,1 --activation tanh --input 1,-2 --target 1 --seed 0
+
+prints the forward table (one row per neuron: inputs, weights, bias, weighted sum,
+activation), the loss, the backward table (``dL/da``, ``act'(z)``, ``dL/dz`` per
+neuron) and every parameter's gradient by name.  ``--svg FILE`` writes the network
+diagram, ``--html FILE`` the network stepper, ``--frames DIR`` one SVG per step, and
+``--format md|latex|csv|json`` prints the tables for lecture notes or programs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from autograd.notation import format_number
+from chainrule.common import CommandError, check_output
+from chainrule.table_format import FORMATS, render_tables
+from nn import ACTIVATIONS, MLP
+
+__all__ = ["add_arguments", "run", "network_tables"]
+
+MAX_SIZE = 64        # neurons per layer: a teaching network, not a training run
+MAX_LAYERS = 8
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--sizes", default="2,3,1", metavar="N,N,...",
+                        help="inputs, then neurons per layer, e.g. 2,3,1 (default)")
+    parser.add_argument("--activation", default="tanh", metavar="NAME",
+                        help=f"activation of every layer: {', '.join(ACTIVATIONS)} "
+                             "(default tanh)")
+    parser.add_argument("--input", required=True, metavar="X,X,...",
+                        help="one number per input, e.g. 1,-2")
+    parser.add_argument("--target", metavar="T,T,...",
+                        help="one number per output; without it the output is backpropagated")
+    parser.add_argument("--loss", default="mse", metavar="NAME",
+                        help="mse (mean of (a - target)**2, the default) or none")
+    parser.add_argument("--seed", default="0", metavar="INT", help="weight seed (default 0)")
+    parser.add_argument("--format", default="text", metavar="FMT",
+                        help=f"how to print the tables: {', '.join(FORMATS)} (default text)")
+    parser.add_argument("--svg", metavar="FILE", help="write the network diagram (.svg/.png/.dot)")
+    parser.add_argument("--html", metavar="FILE", help="write the network stepper page")
+    parser.add_argument("--frames", metavar="DIR", help="write one SVG per stepper step into DIR")
+
+
+def _numbers(option: str, text: str) -> list[float]:
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise CommandError(f"{option} {text!r}: give numbers separated by commas, "
+                           "e.g. 1,-2") from None
+    bad = [p for p, v in zip(parts, values) if v != v or v in (float("inf"), float("-inf"))]
+    if bad:
+        raise CommandError(f"{option} {text!r}: {bad[0]} is not a finite number")
+    return values
+
+
+def _sizes(text: str) -> list[int]:
+    parts = [p.strip() for p in str(text).split(",")]
+    if not all(p.isdigit() for p in parts) or len(parts) < 2:
+        raise CommandError(f"--sizes {text!r}: give the input count and each layer's "
+                           "neuron count as whole numbers, e.g. 2,3,1")
+    sizes = [int(p) for p in parts]
+    if min(sizes) < 1 or max(sizes) > MAX_SIZE or len(sizes) - 1 > MAX_LAYERS:
+        raise CommandError(f"--sizes {text!r}: each size must be 1 to {MAX_SIZE}, with at "
+                           f"most {MAX_LAYERS} layers (a network to read, not to train)")
+    return sizes
+
+
+def _options(args):
+    sizes = _sizes(args.sizes)
+    if args.activation not in ACTIVATIONS:
+        raise CommandError(f"--activation {args.activation!r} is not known: use one of "
+                           f"{', '.join(ACTIVATIONS)}")
+    if args.loss not in ("mse", "none"):
+        raise CommandError(f"--loss {args.loss!r} is not known: use mse or none")
+    if args.format not in FORMATS:
+        raise CommandError(f"--format {args.format!r} is not known: use one of "
+                           f"{', '.join(FORMATS)}")
+    if not str(args.seed).strip().lstrip("-").isdigit():
+        raise CommandError(f"--seed {args.seed!r}: give a whole number")
+    x = _numbers("--input", args.input)
+    if len(x) != sizes[0]:
+        raise CommandError(f"--input has {len(x)} numbers but --sizes {args.sizes} starts "
+                           f"with {sizes[0]} inputs: give one number per input")
+    target = None if args.target is None else _numbers("--target", args.target)
+    if target is not None and len(target) != sizes[-1]:
+        raise CommandError(f"--target has {len(target)} numbers but the network has "
+                           f"{sizes[-1]} outputs: give one per output")
+    return sizes, x, target, int(str(args.seed).strip())
+
+
+def network_tables(run) -> list:
+    """The forward, loss, backward and parameter tables of a :class:`NetworkPass`."""
+    from visualize.network import _slope, _weights, _z
+    n = format_number
+    forward, backward, params = [], [], []
+    for row in run.rows:
+        name = f"L{row.layer}.N{row.neuron}"
+        forward.append([name, ", ".join(n(v) for v in row.inputs),
+                        ", ".join(n(w) for w in row.weights), n(row.bias), n(_z(row).data),
+                        row.activation, n(row.output)])
+        for k, w in enumerate(_weights(row), 1):
+            params.append([f"{name}.w{k}", n(w.data), n(w.grad)])
+        params.append([f"{name}.b", n(row.bias), n(row.neuron_object.b.grad)])
+    for layer in reversed(run.layers):
+        for row in layer:
+            backward.append([f"L{row.layer}.N{row.neuron}", n(row.node.grad), n(_slope(row)),
+                             n(_z(row).grad)])
+    return [
+        ("forward pass: one row per neuron",
+         ["neuron", "inputs", "weights", "bias", "z = w.x + b", "activation", "a"], forward),
+        ("loss", ["loss", "value"], [[f"L = {run.loss_formula}", n(run.loss.data)]]),
+        ("backward pass: one row per neuron, output layer first",
+         ["neuron", "dL/da", "act'(z)", "dL/dz = dL/da * act'(z)"], backward),
+        ("gradient of every parameter", ["parameter", "value", "dL/dparameter"], params),
+    ]
+
+
+def run(args) -> int:
+    sizes, x, target, seed = _options(args)
+    for option, value, folder in (("--svg", args.svg, False), ("--html", args.html, False),
+                                  ("--frames", args.frames, True)):
+        if value:
+            check_output(option, value, folder)
+    from visualize.network import run_network
+
+    def model():
+        return MLP(sizes[0], sizes[1:], activation=[args.activation] * (len(sizes) - 1),
+                   seed=seed)
+
+    loss = "none" if target is None else args.loss
+    result = run_network(model(), x, target, loss)
+    tables = network_tables(result)
+    if args.format == "text":
+        print(f"network     {'-'.join(map(str, sizes))}, {args.activation}, seed {seed}")
+        print("input       " + ", ".join(f"x{i} = {format_number(v)}"
+                                         for i, v in enumerate(x, 1)))
+        print(f"loss        {result.loss_text}")
+        print()
+    print(render_tables(tables, args.format))
+    _write_pictures(args, model, x, target, loss)
+    return 0
+
+
+def _write_pictures(args, model, x, target, loss) -> None:
+    if not (args.svg or args.html or args.frames):
+        return
+    from visualize import RendererNotFound, render
+    from visualize.network import draw_network_diagram, network_frames, network_stepper_html
+    say = print if args.format == "text" else (lambda *a: print(*a, file=sys.stderr))
+    try:
+        if args.svg:
+            path = render(draw_network_diagram(model(), x, target, loss).graph, Path(args.svg))
+            say(f"wrote {path}")
+        if args.html:
+            path = Path(args.html)
+            path.write_text(network_stepper_html(model(), x, target, loss), encoding="utf-8")
+            say(f"wrote {path}")
+        if args.frames:
+            folder = Path(args.frames)
+            folder.mkdir(parents=True, exist_ok=True)
+            frames = network_frames(model(), x, target, loss)
+            for k, svg in enumerate(frames, 1):
+                (folder / f"step-{k:03d}.svg").write_text(svg, encoding="utf-8")
+            say(f"wrote {len(frames)} frames: {folder}/step-001.svg ... step-{len(frames):03d}.svg")
+    except (RendererNotFound, RuntimeError, subprocess.SubprocessError) as error:
+        raise CommandError(f"drawing failed: {error}") from None

@@ -1,0 +1,70 @@
+"""Tables in the formats lecture notes need: text, Markdown, LaTeX, CSV and JSON.
+
+>>> print(render_tables([("gradients", ["name", "grad"], [["x", "-3.0"]])], "md"))
+**gradients**
+<BLANKLINE>
+| name | grad |
+|---|---|
+| x | -3.0 |
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Sequence
+
+__all__ = ["FORMATS", "render_tables", "Table"]
+
+FORMATS = ("text", "md", "latex", "csv", "json")
+Table = tuple  # (title, header, rows): rows are lists of strings, one per header cell
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+          "^": r"\textasciicircum{}"}
+
+
+def _text(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [title]
+    for row in [header, *rows]:
+        lines.append("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _md(title, header, rows) -> str:
+    def cells(row):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
+    return "\n".join([f"**{title}**", "", cells(header), "|" + "---|" * len(header),
+                      *(cells(r) for r in rows)])
+
+
+def _latex_cell(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in str(text))
+
+
+def _latex(title, header, rows) -> str:
+    def cells(row):
+        return " & ".join(_latex_cell(c) for c in row) + r" \\"
+    return "\n".join([f"% {title}", r"\begin{tabular}{" + "l" * len(header) + "}",
+                      r"\hline", cells(header), r"\hline", *(cells(r) for r in rows),
+                      r"\hline", r"\end{tabular}"])
+
+
+def render_tables(tables: Sequence[Table], fmt: str) -> str:
+    """All ``tables`` as one document in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not known: use one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return json.dumps({title: [dict(zip(header, row)) for row in rows]
+                           for title, header, rows in tables}, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for title, header, rows in tables:
+            writer.writerow(["table", *header])
+            writer.writerows([title, *row] for row in rows)
+        return out.getvalue().rstrip("\n")
+    render = {"text": _text, "md": _md, "latex": _latex}[fmt]
+    return "\n\n".join(render(*table) for table in tables)

@@ -1,0 +1,42 @@
+"""visualize registers Value's Jupyter display through autograd's hook (issue 9 §3)."""
+
+from __future__ import annotations
+
+import doctest
+
+import visualize.display
+from autograd.expr import build
+from visualize import register_display_hooks, value_html, value_stepper, value_svg
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(visualize.display).failed == 0
+
+
+def test_import_visualize_fills_autograd_s_three_display_hooks():
+    from autograd.display import display_hook
+    for kind, fn in (("svg", value_svg), ("html", value_html), ("stepper", value_stepper)):
+        assert display_hook(kind) is fn
+    y = build("tanh(x*w + b)", x=1.0, w=0.5, b=0.1)
+    y.backward()
+    assert "<svg" in y._repr_svg_() and "local" in y._repr_svg_()
+    assert y._repr_html_().startswith("<div><svg")
+    page = y.stepper(title="a neuron")
+    assert "a neuron" in str(page) and "<iframe" in page._repr_html_()
+
+
+def test_registering_again_is_harmless():
+    register_display_hooks()
+    assert build("x*x", x=2.0)._repr_svg_().lstrip().startswith("<?xml")
+
+
+def test_displays_never_raise_in_a_notebook(monkeypatch):
+    monkeypatch.setattr(visualize.display, "to_svg", lambda dot: 1 / 0)
+    y = build("x*x", x=2.0)
+    assert value_svg(y) is None and value_html(y) is None
+
+
+def test_stepper_page_is_self_contained_inline():
+    html = value_stepper(build("x*w", x=2.0, w=3.0))._repr_html_()
+    assert html.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in html
+    assert "src=" not in html.replace("srcdoc=", "")

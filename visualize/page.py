@@ -1,0 +1,405 @@
+"""The classroom page both steppers share: one picture, laid out once, restyled per step.
+
+A page is one SVG plus a list of steps (plain dicts, embedded as JSON).  Each step says
+
+* ``mode``: ``"forward"`` or ``"backward"``; ``title`` and ``lines``: the explanation;
+* ``focus``: SVG element ids to highlight (the picture pans to keep them in view);
+* ``set``: ``[id, i, text]`` -- replace the ``i``-th ``<text>`` of element ``id``
+  (negative ``i`` counts from the end), kept for every later step;
+* ``reveal``: element ids hidden until this step (edge labels that fill in);
+* ``quiz``: ``[{"prompt": ..., "answer": number, "answer_text": ...}]`` asked before
+  the answer shows; ``question`` and ``quiz_title`` replace ``lines`` and ``title`` until then.
+
+The page fits the window (no scrolling), zooms and pans (buttons, wheel, drag, pinch,
+keys ``+ - 0``), links to a step as ``page.html#step-5`` and loads nothing from
+anywhere: its Content-Security-Policy forbids it, so it works offline and inline in a
+notebook (JupyterLab, VS Code) through :class:`StepperPage`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Sequence
+
+from .dot import visible_text
+
+__all__ = ["page_html", "inline_svg", "frames_from_steps", "StepperPage", "QUIZ_TOLERANCE"]
+
+QUIZ_TOLERANCE = 5e-3  # within 0.5% (0.005 for numbers below 1): three digits are right
+
+
+def inline_svg(svg: str) -> str:
+    """An SVG document as an element to put inside HTML (no prolog, doctype or comments)."""
+    svg = re.sub(r"<\?xml.*?\?>", "", svg, flags=re.S)
+    svg = re.sub(r"<!DOCTYPE.*?>", "", svg, flags=re.S)
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    return svg.strip()
+
+
+def _json_for_script(data) -> str:
+    # \u003c keeps any "<" in a label from opening or closing a tag inside <script>
+    return (json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
+
+
+_STYLE = """
+html, body { margin: 0; height: 100%; overflow: hidden; }
+body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif;
+       color: #222; display: flex; flex-direction: column; }
+header { padding: .5em 1em .3em 1em; }
+h1 { font-size: 1.25em; margin: 0 0 .35em 0; white-space: nowrap; overflow: hidden;
+     text-overflow: ellipsis; }
+h1 code { background: #f3f3f3; padding: .1em .3em; border-radius: 4px; }
+.controls { display: flex; flex-wrap: wrap; gap: .4em; align-items: center; }
+button { font-size: 1em; padding: .25em .8em; cursor: pointer; }
+#counter { font-weight: 600; margin: 0 .5em; }
+#mode { font-weight: 700; padding: .1em .5em; border-radius: 4px; }
+#mode.forward { background: #e3f2fd; color: #0d47a1; }
+#mode.backward { background: #fbe9e7; color: #bf360c; }
+main { flex: 1 1 auto; display: flex; gap: .8em; min-height: 0; padding: 0 1em .8em 1em; }
+#picture { flex: 1 1 auto; min-width: 0; border: 1px solid #ddd; border-radius: 6px;
+           overflow: hidden; position: relative; touch-action: none; cursor: grab; }
+#picture svg { width: 100%; height: 100%; display: block; }
+aside { flex: 0 0 360px; overflow-y: auto; line-height: 1.45; font-size: 1.05em; }
+#step-title { font-size: 1.3em; font-weight: 700; margin: .2em 0 .4em 0; }
+#lines div { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+             margin: .35em 0; padding-bottom: .3em; border-bottom: 1px solid #eee; }
+.hint { color: #666; font-size: .85em; }
+g.current > polygon, g.current > ellipse, g.current > path {
+  stroke: #e65100 !important; stroke-width: 4px; }
+g.node.current > polygon, g.node.current > ellipse { fill: #ffd54f !important; }
+g.edge.current > path { stroke-width: 3.5px; }
+g.edge.current > text { fill: #bf360c; font-weight: 700; }
+.pending > text { visibility: hidden; }
+#quiz { border: 2px solid #7e57c2; border-radius: 6px; padding: .5em; margin: .5em 0; }
+#quiz label { display: block; margin: .3em 0; }
+#quiz input { width: 8em; font-size: 1em; }
+.right { color: #1b5e20; font-weight: 700; }
+.wrong { color: #b71c1c; font-weight: 700; }
+details pre { font-size: .8em; overflow: auto; background: #fafafa; padding: .4em; }
+"""
+
+_SCRIPT = r"""
+(function () {
+  var root = document.currentScript ? document.currentScript.parentNode : document;
+  function $(id) { return root.querySelector("#" + id); }
+  var steps = JSON.parse($("steps-data").textContent);
+  var tolerance = parseFloat($("steps-data").getAttribute("data-tolerance"));
+  var picture = $("picture"), svg = picture.querySelector("svg");
+  svg.removeAttribute("width"); svg.removeAttribute("height");
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  var base = svg.getAttribute("viewBox").split(/[ ,]+/).map(parseFloat);
+  var view = {scale: 1, cx: base[0] + base[2] / 2, cy: base[1] + base[3] / 2};
+  function applyView() {
+    var w = base[2] / view.scale, h = base[3] / view.scale;
+    svg.setAttribute("viewBox", [view.cx - w / 2, view.cy - h / 2, w, h].join(" "));
+  }
+  function pixelsPerUnit() {
+    var r = svg.getBoundingClientRect(), w = base[2] / view.scale, h = base[3] / view.scale;
+    return Math.min(r.width / w, r.height / h);
+  }
+  function zoom(factor) {
+    view.scale = Math.max(0.5, Math.min(40, view.scale * factor)); applyView();
+  }
+  function fit() { view.scale = 1; view.cx = base[0] + base[2] / 2;
+                   view.cy = base[1] + base[3] / 2; applyView(); }
+  function byId(id) { return svg.querySelector('[id="' + id + '"]'); }
+  var originals = {}, hidden = {};
+  steps.forEach(function (s) {
+    (s.set || []).forEach(function (c) {
+      var el = byId(c[0]);
+      if (el && !(c[0] in originals)) {
+        originals[c[0]] = Array.prototype.map.call(el.querySelectorAll("text"),
+                                                   function (t) { return t.textContent; });
+      }
+    });
+    (s.reveal || []).forEach(function (id) { hidden[id] = true; });
+  });
+  function keepInView(ids) {
+    var pr = picture.getBoundingClientRect(), k = pixelsPerUnit();
+    ids.forEach(function (id) {
+      var el = byId(id); if (!el) { return; }
+      var r = el.getBoundingClientRect();
+      var outside = r.left < pr.left || r.right > pr.right || r.top < pr.top ||
+                    r.bottom > pr.bottom;
+      if (outside) {
+        view.cx += ((r.left + r.right) / 2 - (pr.left + pr.right) / 2) / k;
+        view.cy += ((r.top + r.bottom) / 2 - (pr.top + pr.bottom) / 2) / k;
+        applyView();
+      }
+    });
+  }
+  var current = 0, timer = null, quizOn = false, score = {right: 0, asked: 0}, answered = {};
+  function setText(id, value) { var el = $(id); if (el) { el.textContent = value; } }
+  function render() {
+    var id, i;
+    for (id in originals) {
+      var texts = byId(id).querySelectorAll("text");
+      for (i = 0; i < texts.length; i++) { texts[i].textContent = originals[id][i]; }
+    }
+    for (id in hidden) { var h = byId(id); if (h) { h.classList.add("pending"); } }
+    Array.prototype.forEach.call(svg.querySelectorAll(".current"),
+                                 function (el) { el.classList.remove("current"); });
+    var s = steps[current];
+    var quiz = quizOn && s.quiz && s.quiz.length && !answered[current];
+    // a quiz question must not show its answer in the picture before it is checked
+    for (var k = 0; k <= current - (quiz ? 1 : 0); k++) {
+      (steps[k].set || []).forEach(function (c) {
+        var texts = byId(c[0]).querySelectorAll("text");
+        var at = c[1] < 0 ? texts.length + c[1] : c[1];
+        if (texts[at]) { texts[at].textContent = c[2]; }
+      });
+      (steps[k].reveal || []).forEach(function (rid) {
+        var el = byId(rid); if (el) { el.classList.remove("pending"); } });
+    }
+    (s.focus || []).forEach(function (fid) {
+      var el = byId(fid); if (el) { el.classList.add("current"); } });
+    setText("counter", "step " + (current + 1) + " / " + steps.length);
+    var mode = $("mode"); mode.textContent = s.mode; mode.className = s.mode;
+    setText("step-title", quiz ? (s.quiz_title || s.title) : s.title);
+    var lines = $("lines");
+    while (lines.firstChild) { lines.removeChild(lines.firstChild); }
+    (quiz ? (s.question || []) : s.lines).forEach(function (line) {
+      var div = document.createElement("div"); div.textContent = line; lines.appendChild(div);
+    });
+    showQuiz(quiz ? s.quiz : null);
+    $("prev").disabled = current === 0;
+    $("next").disabled = current === steps.length - 1;
+    keepInView(s.focus || []);
+    if (history.replaceState && location.protocol !== "about:") {
+      try { history.replaceState(null, "", "#step-" + (current + 1)); } catch (e) { }
+    }
+  }
+  function showQuiz(questions) {
+    var box = $("quiz"); box.hidden = !questions;
+    if (!questions) { return; }
+    var form = $("quiz-fields");
+    while (form.firstChild) { form.removeChild(form.firstChild); }
+    questions.forEach(function (q, i) {
+      var label = document.createElement("label");
+      label.textContent = q.prompt + " ";
+      var input = document.createElement("input");
+      input.type = "text"; input.inputMode = "decimal"; input.id = "quiz-answer-" + i;
+      label.appendChild(input); form.appendChild(label);
+    });
+    setText("quiz-result", "");
+  }
+  function check() {
+    var s = steps[current], verdicts = [], all = true;
+    s.quiz.forEach(function (q, i) {
+      var typed = parseFloat($("quiz-answer-" + i).value.replace(",", "."));
+      var ok = isFinite(typed) &&
+               Math.abs(typed - q.answer) <= tolerance * Math.max(1, Math.abs(q.answer));
+      all = all && ok;
+      var typedText = $("quiz-answer-" + i).value.trim() || "nothing";
+      verdicts.push(q.prompt.replace(/ =$/, "") + ": you typed " + typedText + ", " +
+                    (ok ? "right" : "wrong") + " (it is " + q.answer_text + ")");
+    });
+    score.asked += 1; if (all) { score.right += 1; }
+    answered[current] = true;
+    render();
+    var result = $("quiz-result");
+    result.textContent = (all ? "Right! " : "Not quite. ") + verdicts.join(". ");
+    result.className = all ? "right" : "wrong";
+    setText("score", "score " + score.right + " / " + score.asked);
+  }
+  function show(k) { current = Math.max(0, Math.min(steps.length - 1, k));
+                     setText("quiz-result", ""); render(); }
+  function stop() { if (timer !== null) { clearInterval(timer); timer = null; }
+                    setText("play", "\u25B6 Play"); }
+  function play() {
+    if (timer !== null) { stop(); return; }
+    if (current === steps.length - 1) { show(0); }
+    setText("play", "\u23F8 Pause");
+    timer = setInterval(function () {
+      if (current >= steps.length - 1) { stop(); } else { show(current + 1); } }, 1000);
+  }
+  $("prev").addEventListener("click", function () { stop(); show(current - 1); });
+  $("next").addEventListener("click", function () { stop(); show(current + 1); });
+  $("play").addEventListener("click", play);
+  $("zoom-in").addEventListener("click", function () { zoom(1.25); });
+  $("zoom-out").addEventListener("click", function () { zoom(0.8); });
+  $("zoom-fit").addEventListener("click", fit);
+  $("quiz-check").addEventListener("click", check);
+  $("quiz-toggle").addEventListener("change", function (e) {
+    quizOn = e.target.checked; answered = {}; render(); });
+  picture.addEventListener("wheel", function (e) {
+    e.preventDefault(); zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); }, {passive: false});
+  var pointers = {}, pinch = null;
+  picture.addEventListener("pointerdown", function (e) {
+    pointers[e.pointerId] = [e.clientX, e.clientY];
+    if (picture.setPointerCapture) { try { picture.setPointerCapture(e.pointerId); } catch (x) { } }
+  });
+  picture.addEventListener("pointermove", function (e) {
+    var last = pointers[e.pointerId]; if (!last) { return; }
+    var ids = Object.keys(pointers);
+    pointers[e.pointerId] = [e.clientX, e.clientY];
+    if (ids.length === 2) {
+      var a = pointers[ids[0]], b = pointers[ids[1]];
+      var d = Math.hypot(a[0] - b[0], a[1] - b[1]);
+      if (pinch) { zoom(d / pinch); }
+      pinch = d; return;
+    }
+    var k = pixelsPerUnit();
+    view.cx -= (e.clientX - last[0]) / k; view.cy -= (e.clientY - last[1]) / k; applyView();
+  });
+  function release(e) { delete pointers[e.pointerId]; pinch = null; }
+  picture.addEventListener("pointerup", release);
+  picture.addEventListener("pointercancel", release);
+  document.addEventListener("keydown", function (event) {
+    if (event.target && event.target.tagName === "INPUT") {
+      if (event.key === "Enter") { check(); event.preventDefault(); }
+      return;
+    }
+    var key = event.key, handled = true;
+    if (key === "ArrowRight") { stop(); show(current + 1); }
+    else if (key === "ArrowLeft") { stop(); show(current - 1); }
+    else if (key === " ") { play(); }
+    else if (key === "+" || key === "=") { zoom(1.25); }
+    else if (key === "-") { zoom(0.8); }
+    else if (key === "0") { fit(); }
+    else { handled = false; }
+    if (handled) { event.preventDefault(); }
+  });
+  var wanted = /^#step-(\d+)$/.exec(location.hash || "");
+  current = wanted ? Math.max(0, Math.min(steps.length - 1, parseInt(wanted[1], 10) - 1)) : 0;
+  applyView(); render();
+})();
+"""
+
+
+def _body(svg: str, steps: Sequence[dict], title: str, extra_html: str) -> str:
+    return f"""<header>
+<h1>Backprop step by step: <code>{html.escape(title)}</code></h1>
+<div class="controls">
+  <button id="prev" type="button">&#9664; Prev</button>
+  <button id="play" type="button">&#9654; Play</button>
+  <button id="next" type="button">Next &#9654;</button>
+  <span id="counter">step 1 / {len(steps)}</span>
+  <span id="mode"></span>
+  <button id="zoom-out" type="button" title="zoom out (-)">&minus;</button>
+  <button id="zoom-fit" type="button" title="fit the window (0)">fit</button>
+  <button id="zoom-in" type="button" title="zoom in (+)">+</button>
+  <label><input id="quiz-toggle" type="checkbox"> quiz mode</label>
+  <span id="score"></span>
+  <span class="hint">arrows step &middot; space plays &middot; + &minus; 0 zoom
+    &middot; drag pans</span>
+</div>
+</header>
+<main>
+<div id="picture">{inline_svg(svg)}</div>
+<aside>
+  <div id="step-title"></div>
+  <div id="quiz" hidden>
+    <div>Your turn: type the numbers, then check.</div>
+    <div id="quiz-fields"></div>
+    <button id="quiz-check" type="button">Check</button>
+  </div>
+  <div id="quiz-result"></div>
+  <div id="lines"></div>
+  {extra_html}
+</aside>
+</main>
+<script type="application/json" id="steps-data" data-tolerance="{QUIZ_TOLERANCE}">
+{_json_for_script(list(steps))}</script>
+<script>{_SCRIPT}</script>"""
+
+
+def page_html(svg: str, steps: Sequence[dict], title: str, extra_html: str = "") -> str:
+    """The whole self-contained page: the picture ``svg``, stepped through by ``steps``."""
+    if not steps:
+        raise ValueError("page_html: a stepper page needs at least one step")
+    title = visible_text(title)   # refuses a NUL byte, shows control characters
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+      content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Backprop step by step: {html.escape(title)}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+{_body(svg, steps, title, extra_html)}
+</body>
+</html>
+"""
+
+
+def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("forward",
+                      "backward")) -> list[str]:
+    """The page's steps applied to its one picture, as standalone SVGs (for slides).
+
+    One frame per step whose mode is in ``modes``; each holds every earlier step's
+    texts and revealed labels, with this step's focus filled yellow and outlined.
+    Nothing is laid out again, so a frame costs no Graphviz run.
+    """
+    import xml.etree.ElementTree as ET
+
+    ns = "http://www.w3.org/2000/svg"
+    ET.register_namespace("", ns)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ET.fromstring(svg.encode("utf-8"))   # parsed once, edited step by step
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    shapes = {f"{{{ns}}}{tag}" for tag in ("ellipse", "polygon", "path")}
+    hidden: dict = {}   # edge id -> its label texts, blanked until a step reveals them
+    for step in steps:
+        for element_id in step.get("reveal", []):
+            texts = by_id[element_id].findall(f"{{{ns}}}text")
+            hidden.setdefault(element_id, [(t, t.text) for t in texts])
+    for texts in hidden.values():
+        for text, _ in texts:
+            text.text = ""
+    frames = []
+    for step in steps:
+        for element_id, index, text in step.get("set", []):
+            list(by_id[element_id].iter(f"{{{ns}}}text"))[index].text = text
+        for element_id in step.get("reveal", []):
+            for text, original in hidden.pop(element_id, []):
+                text.text = original
+        if step["mode"] not in modes:
+            continue
+        restore = []
+        for element_id in step.get("focus", []):
+            for shape in by_id.get(element_id, ()):  # a leaf has no op oval
+                if shape.tag in shapes:
+                    restore.append((shape, dict(shape.attrib)))
+                    shape.set("stroke", "#e65100")
+                    shape.set("stroke-width", "4")
+                    if element_id.startswith("node-") and shape.tag != f"{{{ns}}}path":
+                        shape.set("fill", "#ffd54f")
+        frames.append(ET.tostring(root, encoding="unicode"))
+        for shape, attrib in restore:
+            shape.attrib.clear()
+            shape.attrib.update(attrib)
+    return frames
+
+
+class StepperPage:
+    """A stepper page that shows itself inline in Jupyter (JupyterLab, VS Code).
+
+    The notebook gets the page in a sandboxed ``<iframe srcdoc=...>``: self-contained,
+    no external script, and its styles and keys cannot leak into the notebook.
+    ``str(page)`` or :meth:`save` give the standalone file.
+    """
+
+    def __init__(self, page: str, height: int = 640):
+        self.html = page
+        self.height = height
+
+    def __str__(self) -> str:
+        return self.html
+
+    def save(self, path) -> "StepperPage":
+        """Write the page to ``path`` (UTF-8)."""
+        from pathlib import Path
+        Path(path).write_text(self.html, encoding="utf-8")
+        return self
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+                f'sandbox="allow-scripts" style="width:100%;height:{self.height}px;'
+                'border:1px solid #ddd"></iframe>')
