@@ -32,7 +32,7 @@ from typing import Callable, Sequence, Union
 
 from .graph import topological_order
 from .notation import format_number
-from .ops import OPS, SCALAR_MATH, OpError
+from .ops import OPS, SCALAR_MATH, OpError, OpOverflowError
 from .trace import table_text
 from .value import Value, gc_paused, is_grad_enabled, local_derivatives
 
@@ -158,6 +158,12 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False,
                                  f"({x.label or repr(x)}); pass allow_unused=True to get 0 "
                                  "for it")
             g = 0.0
+        number = g.data if isinstance(g, Value) else g
+        if not math.isfinite(number):  # as backward() does: never hand back inf or NaN
+            raise OpOverflowError(f"grad: d({output.label or 'output'})/d("
+                                  f"{x.label or f'inputs[{i}]'}) is {number}: a gradient "
+                                  "overflowed a float on the way back; scale the output or "
+                                  "the inputs down")
         results.append(g if isinstance(g, Value) else Value(g))
     return results
 

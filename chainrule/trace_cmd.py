@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from autograd.expr import parse
-from autograd.functional import hessian_table
+from autograd.functional import hessian_of, hessian_table
 from autograd.graph import topological_order
 from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
 from chainrule.common import CommandError, check_output, parse_bindings
@@ -82,7 +82,13 @@ def run(args) -> int:
                            "use a shorter expression")
 
     if args.format != "text":
-        print(render_tables(_tables(root, trace, expression), args.format))
+        tables = _tables(root, trace, expression)
+        if args.order == 2 and expression.variables:
+            names = [f"d/d{name}" for name in expression.variables]
+            tables.append((f"second derivatives of {root.label}", ["derivative"] + names,
+                           [[name] + [format_number(h) for h in row]
+                            for name, row in zip(names, _hessian(root, expression))]))
+        print(render_tables(tables, args.format))
         with contextlib.redirect_stdout(sys.stderr):  # stdout holds only the tables
             _write_pictures(args, root, trace)
         return 0
@@ -106,12 +112,20 @@ def run(args) -> int:
         print("  (the expression has no variables)")
 
     if args.order == 2 and expression.variables:
-        leaves = {node.label: node for node in topological_order(root) if not node._prev}
         print()
         print(f"second derivatives of {root.label} (the Hessian: d/d(row) of d/d(column))")
-        print(_indent(hessian_table(root, [leaves[name] for name in expression.variables])))
+        print(_indent(hessian_table(root, _variable_leaves(root, expression))))
     _write_pictures(args, root, trace)
     return 0
+
+
+def _variable_leaves(root, expression) -> list:
+    leaves = {node.label: node for node in topological_order(root) if not node._prev}
+    return [leaves[name] for name in expression.variables]
+
+
+def _hessian(root, expression) -> list:
+    return hessian_of(root, _variable_leaves(root, expression))
 
 
 def _tables(root, trace, expression) -> list:
