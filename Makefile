@@ -46,6 +46,7 @@ course: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
 	$(PY) benchmarks/tape_step.py
+	$(PY) benchmarks/train_digits.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -25,7 +25,7 @@ Traceback (most recent call last):
 ...
 autograd.expr.ExprError: attribute access 'x.__class__' at column 1 is not allowed in \
 'x.__class__'; allowed: numbers, variable names, + - * / **, unary minus, parentheses and \
-calls abs(), exp(), ...
+calls abs(), ...
 
 Each variable becomes ONE leaf labelled by its name (a variable used twice is one
 node reached by two paths); each intermediate node is labelled with its own
@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Mapping, Optional, Union
 
+from . import notation
+from .notation import cap_list, number_literal
 from .ops import OPS, OpError
 from .value import Value
 
@@ -54,9 +56,8 @@ MAX_LABEL = 20     # longer sub-expressions are labelled n1, n2, ...
 MAX_ROOT_LABEL = 40  # the output keeps its text up to this length, else it is "out"
 MAX_DEPTH = 200    # nesting levels of the syntax tree
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-# Python's precedence: a child binds tighter than its parent or needs parentheses.
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4, "atom": 5}
+# Each Python operator and the table's op that it builds (how it is written is op data).
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 
 _DESCRIPTIONS = {
     ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
@@ -130,7 +131,7 @@ class _Node:
     number: float = 0.0
     name: str = ""       # variable name or op name
     text: str = ""       # canonical text, used as the node's label
-    precedence: int = 5
+    precedence: int = notation.ATOM  # how tightly the text binds (notation's levels)
     constant: bool = False  # no variables below
 
 
@@ -168,13 +169,13 @@ class Expression:
         given.update(named)
         missing = [v for v in self.variables if v not in given]
         if missing:
-            example = " ".join(f"{v}=1.0" for v in missing)
-            raise ExprError(f"no value for {', '.join(missing)} in {_short(self.text)!r}; "
+            example = " ".join(f"{v}=1.0" for v in missing[:3])
+            raise ExprError(f"no value for {cap_list(missing)} in {_short(self.text)!r}; "
                             f"give every variable a number, e.g. {example}", self.text)
         unknown = [k for k in given if k not in self.variables]
         if unknown:
-            uses = ", ".join(self.variables) if self.variables else "no variables"
-            raise ExprError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
+            uses = cap_list(self.variables) if self.variables else "no variables"
+            raise ExprError(f"{cap_list(unknown)} {'is' if len(unknown) == 1 else 'are'} "
                             f"not in {_short(self.text)!r}, which uses {uses}; "
                             "check the spelling", self.text)
         leaves = {}
@@ -214,6 +215,11 @@ def parse(text: str) -> Expression:
             raise ExprError(f"character {ch!r} at column {index + 1} is not allowed: write the "
                             "expression on one line with printable characters", text,
                             index, index + 1)
+    if "#" in text:  # Python would drop a comment silently; here it is not part of the text
+        index = text.index("#")
+        raise ExprError(f"'#' at column {index + 1} of {_short(text)!r}: comments are not part "
+                        "of the expression language; remove the '#' and what follows it",
+                        text, index, len(text))
     stripped = text.lstrip(" \t")
     shift = len(text) - len(stripped)
     if not stripped.strip():
@@ -293,26 +299,19 @@ class _Checker:
                                 "only unary minus is allowed before a term")
             operand = self.check(node.operand, depth + 1)
             if operand.kind == "num":  # -3 is the number -3, not neg(3)
-                return _Node("num", start, end, number=-operand.number,
-                             text=_number_text(-operand.number), constant=True,
-                             precedence=_PRECEDENCE["neg"] if operand.number > 0 else 5)
-            text = "-" + _wrap(operand, _PRECEDENCE["neg"], right=True)
-            return _Node("neg", start, end, (operand,), text=text,
-                         precedence=_PRECEDENCE["neg"], constant=operand.constant)
+                return _number_node(-operand.number, start, end)
+            op = OPS["neg"]
+            return _Node("neg", start, end, (operand,), text=_write(op, operand),
+                         precedence=op.precedence, constant=operand.constant)
         if isinstance(node, ast.BinOp):
-            symbol = _BINARY.get(type(node.op))
-            if symbol is None:
+            name = _BINARY.get(type(node.op))
+            if name is None:
                 raise self.fail(node, "operator", "use + - * / or **")
             left = self.check(node.left, depth + 1)
             right = self.check(node.right, depth + 1)
-            level = _PRECEDENCE[symbol]
-            spaced = f" {symbol} " if symbol in "+-" else symbol
-            if symbol == "**":  # right-associative, and binds tighter than unary minus
-                text = _wrap(left, level + 1) + "**" + _wrap(right, level, right=True)
-            else:
-                text = _wrap(left, level) + spaced + _wrap(right, level + 1)
-            return _Node(symbol, start, end, (left, right), text=text, precedence=level,
-                         constant=left.constant and right.constant)
+            op = OPS[name]
+            return _Node(op.symbol, start, end, (left, right), text=_write(op, left, right),
+                         precedence=op.precedence, constant=left.constant and right.constant)
         if isinstance(node, ast.Call):
             return self.call(node, start, end, depth)
         what = _DESCRIPTIONS.get(type(node), type(node).__name__)
@@ -329,8 +328,7 @@ class _Checker:
             number = math.inf
         if not math.isfinite(number):
             raise self.fail(node, "the number", "it is too large for a float")
-        return _Node("num", start, end, number=number, text=_number_text(number),
-                     constant=True)
+        return _number_node(number, start, end)
 
     def name(self, node: ast.Name, start: int, end: int) -> _Node:
         name = node.id
@@ -357,23 +355,19 @@ class _Checker:
             raise self.fail(node, f"a call with {len(node.args)} argument(s)",
                             f"{name} takes {op.arity}")
         args = tuple(self.check(arg, depth + 1) for arg in node.args)
-        text = f"{name}({', '.join(arg.text for arg in args)})"
-        return _Node("call", start, end, args, name=name, text=text,
-                     constant=all(arg.constant for arg in args))
+        return _Node("call", start, end, args, name=name, text=_write(op, *args),
+                     precedence=op.precedence, constant=all(arg.constant for arg in args))
 
 
-def _number_text(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+def _number_node(number: float, start: int, end: int) -> _Node:
+    text = number_literal(number)
+    level = notation.UNARY if text.startswith("-") else notation.ATOM
+    return _Node("num", start, end, number=number, text=text, constant=True, precedence=level)
 
 
-def _wrap(node: _Node, level: int, right: bool = False) -> str:
-    """A child's text, in parentheses when it binds more loosely than ``level``."""
-    if node.kind == "num" and node.number < 0 and level >= _PRECEDENCE["neg"]:
-        return f"({node.text})"
-    tighter = node.precedence > level or (node.precedence == level and not right)
-    if node.kind in ("num", "var", "call") or tighter:
-        return node.text
-    return f"({node.text})"
+def _write(op, *children: _Node) -> str:
+    """The canonical text of ``op`` over checked children (parenthesized by the table)."""
+    return notation.write(op, [c.text for c in children], [c.precedence for c in children])
 
 
 class _Builder:

@@ -17,6 +17,17 @@ A derivative rule receives ``(m, out, *operands)``: having ``out`` lets
 ``tanh``, ``exp`` and ``sigmoid`` reuse the forward value, as a hand derivation does.
 A rule of ``None`` marks an operand that is a constant (the ``2`` in ``x**2``):
 no gradient flows to it.
+
+A row also says how the op is written (``symbol``, ``infix``/``prefix``/call,
+``precedence``, ``right_assoc``; :mod:`autograd.notation` does the writing), the
+text of each derivative (``formulas``; tests/test_ops_oracles.py checks each text
+against its rule), where it has ``kinks``, whether networks use it as an
+``activation``, and whether it is ``piecewise_linear`` (slopes constant between
+kinks, so the slope's own derivative is 0: :func:`autograd.grad` with
+``create_graph=True`` uses such a slope as a constant).
+
+>>> OPS["relu"].kinks, OPS["relu"].activation, OPS["relu"].piecewise_linear
+('a = 0', True, True)
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Callable, Optional
+
+from . import notation
 
 __all__ = [
     "Op",
@@ -70,6 +83,9 @@ SCALAR_MATH = SimpleNamespace(
     log1p=math.log1p,
     maximum=max,
     minimum=min,
+    sqrt=math.sqrt,
+    sin=math.sin,
+    cos=math.cos,
 )
 
 # leaky_relu's slope for negative inputs (PyTorch's default negative_slope).
@@ -81,10 +97,12 @@ EXP_LIMIT = math.log(1.7976931348623157e308)
 
 @dataclass(frozen=True)
 class Op:
-    """One primitive operation.
+    """One primitive operation: its math, how it is written, and where it is smooth.
 
     ``check(*operands)`` returns ``None`` when the operands are fine, or an
-    ``(error_class, message)`` pair that the caller raises.
+    ``(error_class, message)`` pair that the caller raises.  ``precedence`` is one of
+    :mod:`autograd.notation`'s levels (default: ATOM for a call, UNARY for a prefix
+    op, SUM -- the loosest, so always parenthesized -- for an infix op).
     """
 
     name: str
@@ -96,18 +114,25 @@ class Op:
     check: Optional[Callable] = None
     infix: bool = False
     doc: str = ""
+    prefix: bool = False
+    precedence: Optional[int] = None
+    right_assoc: bool = False
+    kinks: str = ""
+    activation: bool = False
+    piecewise_linear: bool = False
+
+    def __post_init__(self):
+        if self.precedence is None:
+            level = (notation.SUM if self.infix else
+                     notation.UNARY if self.prefix else notation.ATOM)
+            object.__setattr__(self, "precedence", level)
 
     def describe(self, *operands: str) -> str:
-        """How the op is written: ``describe('a', 'b')`` gives ``'a * b'``."""
-        if self.infix:
-            return f" {self.symbol} ".join(operands)
-        if self.name == "neg":
-            return f"-{operands[0]}"
-        return f"{self.symbol}({', '.join(operands)})"
+        """How the op is written: ``describe('a', 'b')`` gives ``'a*b'``."""
+        return notation.write(self, operands)
 
 
-def _fmt(x: float) -> str:
-    return repr(float(x))
+_fmt = notation.exact_number
 
 
 # --- domain checks: each returns None or (error class, message) ---------------
@@ -166,6 +191,22 @@ def _check_powv(x, y):
     return None
 
 
+def _check_sqrt(x):
+    if x < 0:
+        return (OpDomainError,
+                f"sqrt() of {_fmt(x)} is undefined: sqrt needs an input >= 0; "
+                "clamp it first, e.g. sqrt(x*x + 1e-12)")
+    return None
+
+
+def _check_clamp(x, low, high):
+    if low > high:
+        return (OpDomainError,
+                f"clamp({_fmt(x)}, {_fmt(low)}, {_fmt(high)}): the lower bound is above the "
+                "upper bound; give clamp(x, low, high) with low <= high")
+    return None
+
+
 # --- the table ----------------------------------------------------------------
 
 OPS: dict[str, Op] = {}
@@ -185,6 +226,10 @@ def unregister_op(name: str) -> None:
 
 
 def _sigmoid(m, x):
+    # A namespace that builds graphs (autograd.functional.VALUE_MATH) has the op
+    # itself, so the derivative of softplus stays differentiable.
+    if hasattr(m, "sigmoid"):
+        return m.sigmoid(x)
     # exp(-|x|) never overflows, and each branch avoids cancellation.
     z = m.exp(-m.abs(x))
     return m.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
@@ -200,34 +245,42 @@ def _sign(m, x):
     return m.where(x > 0, 1.0, m.where(x < 0, -1.0, 0.0))
 
 
+_SUM, _PRODUCT, _UNARY, _POWER = notation.SUM, notation.PRODUCT, notation.UNARY, notation.POWER
+
+
+def _tie_split(m, first, second):
+    # d min(a, b)/da: 1 where a is the smaller, 0 where larger, 1/2 at a tie (PyTorch's split)
+    return m.where(first < second, 1.0, m.where(first == second, 0.5, 0.0))
+
+
 for _op in (
     Op("add", "+", 2, lambda m, a, b: a + b,
        (lambda m, out, a, b: 1.0, lambda m, out, a, b: 1.0),
-       ("1", "1"), infix=True, doc="a + b"),
+       ("1", "1"), infix=True, precedence=_SUM, doc="a + b"),
     Op("sub", "-", 2, lambda m, a, b: a - b,
        (lambda m, out, a, b: 1.0, lambda m, out, a, b: -1.0),
-       ("1", "-1"), infix=True, doc="a - b"),
+       ("1", "-1"), infix=True, precedence=_SUM, doc="a - b"),
     Op("mul", "*", 2, lambda m, a, b: a * b,
        (lambda m, out, a, b: b, lambda m, out, a, b: a),
-       ("b", "a"), infix=True, doc="a * b"),
+       ("b", "a"), infix=True, precedence=_PRODUCT, doc="a * b"),
     Op("div", "/", 2, lambda m, a, b: a / b,
        (lambda m, out, a, b: 1.0 / b, lambda m, out, a, b: -a / (b * b)),
-       ("1/b", "-a/b**2"), check=_check_div, infix=True, doc="a / b"),
+       ("1/b", "-a/b**2"), check=_check_div, infix=True, precedence=_PRODUCT, doc="a / b"),
     Op("neg", "-", 1, lambda m, a: -a,
        (lambda m, out, a: -1.0,),
-       ("-1",), doc="-a"),
+       ("-1",), prefix=True, precedence=_UNARY, doc="-a"),
     Op("pow", "**", 2, lambda m, a, n: m.power(a, n),
        (lambda m, out, a, n: n * m.power(a, n - 1), None),
-       ("n * a**(n-1)", None), check=_check_pow, infix=True,
-       doc="a ** n, n a constant number"),
+       ("n * a**(n-1)", None), check=_check_pow, infix=True, precedence=_POWER,
+       right_assoc=True, doc="a ** n, n a constant number"),
     Op("rpow", "**", 2, lambda m, c, a: m.power(c, a),
        (None, lambda m, out, c, a: out * m.log(c)),
-       (None, "c**a * log(c)"), check=_check_rpow, infix=True,
-       doc="c ** a, c a constant number"),
+       (None, "c**a * log(c)"), check=_check_rpow, infix=True, precedence=_POWER,
+       right_assoc=True, doc="c ** a, c a constant number"),
     Op("powv", "**", 2, lambda m, a, b: m.power(a, b),
        (lambda m, out, a, b: b * m.power(a, b - 1), lambda m, out, a, b: out * m.log(a)),
-       ("b * a**(b-1)", "a**b * log(a)"), check=_check_powv, infix=True,
-       doc="a ** b, both Values"),
+       ("b * a**(b-1)", "a**b * log(a)"), check=_check_powv, infix=True, precedence=_POWER,
+       right_assoc=True, doc="a ** b, both Values"),
     Op("exp", "exp", 1, lambda m, a: m.exp(a),
        (lambda m, out, a: out,),
        ("exp(a)",), check=_check_exp),
@@ -236,25 +289,51 @@ for _op in (
        ("1/a",), check=_check_log),
     Op("tanh", "tanh", 1, lambda m, a: m.tanh(a),
        (lambda m, out, a: 1.0 - out * out,),
-       ("1 - tanh(a)**2",)),
+       ("1 - tanh(a)**2",), activation=True),
     Op("sigmoid", "sigmoid", 1, _sigmoid,
        (lambda m, out, a: out * (1.0 - out),),
-       ("sigmoid(a) * (1 - sigmoid(a))",)),
+       ("sigmoid(a) * (1 - sigmoid(a))",), activation=True),
     Op("relu", "relu", 1, lambda m, a: m.where(a > 0, a, 0.0 * a),
        (lambda m, out, a: m.where(a > 0, 1.0, 0.0),),
-       ("1 if a > 0 else 0",)),
+       ("1 if a > 0 else 0",), kinks="a = 0", activation=True, piecewise_linear=True),
     Op("leaky_relu", "leaky_relu", 1, lambda m, a: m.where(a > 0, a, LEAKY_SLOPE * a),
        (lambda m, out, a: m.where(a > 0, 1.0, LEAKY_SLOPE),),
-       ("1 if a > 0 else 0.01",)),
+       (f"1 if a > 0 else {LEAKY_SLOPE!r}",), kinks="a = 0", activation=True,
+       piecewise_linear=True),
     Op("abs", "abs", 1, lambda m, a: m.abs(a),
        (lambda m, out, a: _sign(m, a),),
-       ("sign(a)",), doc="|a|; kink at 0, where the slope taken is 0"),
+       ("sign(a)",), kinks="a = 0", piecewise_linear=True,
+       doc="|a|; at the kink backward takes slope 0, as PyTorch does"),
     Op("softplus", "softplus", 1, _softplus,
        (lambda m, out, a: _sigmoid(m, a),),
-       ("sigmoid(a)",), doc="log(1 + exp(a)), computed without overflow"),
+       ("sigmoid(a)",), activation=True, doc="log(1 + exp(a)), computed without overflow"),
     Op("log_sigmoid", "log_sigmoid", 1, lambda m, a: -_softplus(m, -a),
        (lambda m, out, a: _sigmoid(m, -a),),
        ("sigmoid(-a)",), doc="log(sigmoid(a)) = -softplus(-a), computed without overflow"),
+    Op("sqrt", "sqrt", 1, lambda m, a: m.sqrt(a),
+       (lambda m, out, a: 0.5 / out,),
+       ("1/(2*sqrt(a))",), check=_check_sqrt),
+    Op("sin", "sin", 1, lambda m, a: m.sin(a),
+       (lambda m, out, a: m.cos(a),),
+       ("cos(a)",)),
+    Op("cos", "cos", 1, lambda m, a: m.cos(a),
+       (lambda m, out, a: -m.sin(a),),
+       ("-sin(a)",)),
+    Op("minimum", "minimum", 2, lambda m, a, b: m.minimum(a, b),
+       (lambda m, out, a, b: _tie_split(m, a, b), lambda m, out, a, b: _tie_split(m, b, a)),
+       ("1 if a < b else (0.5 if a == b else 0)", "1 if b < a else (0.5 if a == b else 0)"),
+       kinks="a = b", piecewise_linear=True, doc="the smaller of a and b"),
+    Op("maximum", "maximum", 2, lambda m, a, b: m.maximum(a, b),
+       (lambda m, out, a, b: _tie_split(m, b, a), lambda m, out, a, b: _tie_split(m, a, b)),
+       ("1 if a > b else (0.5 if a == b else 0)", "1 if b > a else (0.5 if a == b else 0)"),
+       kinks="a = b", piecewise_linear=True, doc="the larger of a and b"),
+    Op("clamp", "clamp", 3, lambda m, a, lo, hi: m.minimum(m.maximum(a, lo), hi),
+       (lambda m, out, a, lo, hi: m.where((a >= lo) & (a <= hi) & (lo < hi), 1.0, 0.0),
+        lambda m, out, a, lo, hi: m.where(a < lo, 1.0, 0.0),
+        lambda m, out, a, lo, hi: m.where(a > hi, 1.0, 0.0)),
+       ("1 if lo <= a <= hi and lo < hi else 0", "1 if a < lo else 0", "1 if a > hi else 0"),
+       check=_check_clamp, kinks="a = lo or a = hi", piecewise_linear=True,
+       doc="a limited to [lo, hi]: min(max(a, lo), hi)"),
 ):
     register_op(_op)
 del _op

@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 
 from .gradcheck import graph_function
 from .graph import topological_order
+from .notation import number_literal
 from .ops import OPS, SCALAR_MATH, Op
 from .value import Value
 
@@ -180,20 +181,6 @@ def op_inputs(op: Union[str, Op], *, min_value: float = -3.0, max_value: float =
 
 # --- random expression graphs ------------------------------------------------------
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
-_ATOM = 5
-
-
-def _precedence(op: Optional[Op]) -> int:
-    """How tightly ``op`` binds as Python reads it: a call binds like an atom."""
-    if op is None:
-        return _ATOM
-    if op.name == "neg":
-        return _PRECEDENCE["neg"]
-    if op.infix:
-        return _PRECEDENCE.get(op.symbol, 0)
-    return _ATOM
-
 _VARIABLE_NAMES = ("x", "y", "z", "u", "v", "w")
 
 
@@ -208,10 +195,10 @@ class ExpressionGraph:
 
     >>> e = ExpressionGraph(("x",), (("mul", (("var", 0), ("var", 0))), ("tanh", (("node", 0),))))
     >>> print(e)
-    t0 = x * x
+    t0 = x*x
     t1 = tanh(t0)
     >>> e.formula()
-    'tanh(x * x)'
+    'tanh(x*x)'
     >>> round(e(Value(0.5)).data, 6)
     0.244919
     """
@@ -270,7 +257,7 @@ class ExpressionGraph:
             return self.variables[ref]
         if kind == "node":
             return names[ref]
-        return repr(float(ref))
+        return number_literal(ref)
 
     def __str__(self) -> str:
         names = [f"t{k}" for k in range(len(self.steps))]
@@ -283,32 +270,15 @@ class ExpressionGraph:
     def formula(self) -> str:
         """The output as one formula (shared subexpressions written out each time).
 
-        Python's precedence decides the parentheses, so :func:`autograd.parse` reads
-        the formula back as the same graph.
+        :mod:`autograd.notation` writes it, from the table's precedences, so
+        :func:`autograd.parse` reads the formula back as the same graph.
         """
         texts: list[str] = []
-        levels: list[int] = []
         for name, operands in self.steps:
+            parts = [self._text(kind, ref, texts) for kind, ref in operands]
             op = OPS.get(name)
-            level = _precedence(op)
-            parts = []
-            for position, (kind, ref) in enumerate(operands):
-                text = self._text(kind, ref, texts)
-                if kind == "node":
-                    inner = levels[ref]
-                elif kind == "const" and float(ref) < 0:
-                    inner = _PRECEDENCE["neg"]
-                else:
-                    inner = _ATOM
-                # a left operand of ** and every right operand (a - (b - c)) must bind
-                # strictly tighter; other left operands may bind equally (a - b - c)
-                strict = position > 0 or (op is not None and op.symbol == "**")
-                if op is not None and op.name == "neg":
-                    strict = True
-                wrap = level < _ATOM and (inner < level or (strict and inner == level))
-                parts.append(f"({text})" if wrap else text)
-            texts.append(op.describe(*parts) if op is not None else f"{name}({', '.join(parts)})")
-            levels.append(level)
+            texts.append(op.describe(*parts) if op is not None
+                         else f"{name}({', '.join(parts)})")
         return texts[-1]
 
     def __repr__(self) -> str:

@@ -33,11 +33,12 @@ table, so the ``.grad`` of every node afterwards equals what ``backward()`` give
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence, Union
 
+from . import notation
 from .graph import topological_order
+from .notation import format_number, substitute
 from .ops import OPS, Op
 from .value import Value, local_derivatives
 
@@ -58,20 +59,6 @@ __all__ = [
 ]
 
 MAX_NAME = 20  # an unlabelled node is named by its formula when that is this short
-
-
-def format_number(x: Optional[float]) -> str:
-    """A number as a person writes it: ``-3.0``, ``0.419974``, ``1.5e-08``.
-
-    >>> format_number(-3), format_number(0.41997434161402614), format_number(None)
-    ('-3.0', '0.419974', '-')
-    """
-    if x is None:
-        return "-"
-    x = float(x)
-    if x.is_integer() and abs(x) < 1e15:
-        return f"{x:.1f}"
-    return f"{x:.6g}"
 
 
 def operand_names(op: Op) -> tuple[str, ...]:
@@ -98,65 +85,6 @@ def operand_names(op: Op) -> tuple[str, ...]:
     return tuple("abcdefgh"[:op.arity])
 
 
-def _substitute(formula: str, letters: Sequence[str], names: Sequence[str]) -> str:
-    """Write ``formula`` with node names for the op's letters, adding parentheses as needed."""
-    mapping = dict(zip(letters, names))
-    if not mapping:
-        return formula
-
-    def replace(match):
-        name = mapping[match.group(0)]
-        before = formula[match.start() - 1] if match.start() > 0 else ""
-        after = formula[match.end()] if match.end() < len(formula) else ""
-        if _precedence(name) == 5 or (before == "(" and after in (")", ",")):
-            return name
-        return f"({name})"
-
-    pattern = r"(?<![\w.])(" + "|".join(re.escape(k) for k in mapping) + r")(?![\w(])"
-    return re.sub(pattern, replace, formula)
-
-
-_LEVELS = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
-
-
-def _precedence(text: str) -> int:
-    """How tightly a written name binds: 1 for ``a + b`` ... 5 for ``x`` or ``tanh(x)``."""
-    depth, found = 0, 5
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and i > 0 and ch in "+-" and text[i - 1] == " ":
-            return 1
-        elif depth == 0 and ch in "*/":
-            if text[i:i + 2] == "**" or text[i - 1:i + 1] == "**":
-                found = min(found, 4)
-            else:
-                found = min(found, 2)
-    if text.startswith("-") and found > 3:
-        return 3
-    return found
-
-
-def _describe(op: Op, names: Sequence[str]) -> str:
-    """How the node is written with its parents' names: ``a*b``, ``tanh(n)``."""
-    if op.infix and len(names) == 2 and op.symbol in _LEVELS:
-        level = _LEVELS[op.symbol]
-        left, right = names
-        if _precedence(left) < level or (op.symbol == "**" and _precedence(left) <= level):
-            left = f"({left})"
-        if _precedence(right) < level or (_precedence(right) == level and op.symbol != "**"):
-            right = f"({right})"
-        symbol = op.symbol if level > 1 else f" {op.symbol} "
-        return f"{left}{symbol}{right}"
-    if op.infix and len(names) == 2:
-        return f" {op.symbol} ".join(n if _precedence(n) == 5 else f"({n})" for n in names)
-    if op.name == "neg" and names:
-        return f"-{names[0]}" if _precedence(names[0]) > 3 else f"-({names[0]})"
-    return f"{op.symbol}({', '.join(names)})"
-
-
 def node_names(nodes: Sequence[Value], unique: bool = True) -> dict:
     """A unique, readable name per node: its label, else its formula, never a serial.
 
@@ -174,10 +102,10 @@ def node_names(nodes: Sequence[Value], unique: bool = True) -> dict:
         name = node.label
         if not name and node._op in OPS:
             parents = [base.get(p, "?") for p in node._prev]
-            name = _describe(OPS[node._op], parents)
+            name = notation.write(OPS[node._op], parents)
             if len(name) > MAX_NAME:
-                name = _describe(OPS[node._op], [n if len(n) <= MAX_NAME // 2 else "…"
-                                                 for n in parents])
+                name = notation.write(OPS[node._op], [n if len(n) <= MAX_NAME // 2 else "…"
+                                                      for n in parents])
         base[node] = name or format_number(node.data)
     if not unique:
         return base
@@ -255,7 +183,7 @@ def forward_table(root: Value) -> ForwardTable:
     for index, node in enumerate(nodes, 1):
         parents = tuple(names[p] for p in node._prev)
         if node._op in OPS:
-            formula = _describe(OPS[node._op], parents)
+            formula = notation.write(OPS[node._op], parents)
         else:
             formula = names[node]
         rows.append(ForwardRow(index, names[node], node._op or "input", parents, node.data,
@@ -294,7 +222,8 @@ class Contribution:
         return f"{self._derivative()} = {self.formula} = {format_number(self.local)}"
 
     def _derivative(self) -> str:
-        return f"d({self.node_formula})/d{self.parent}" if _precedence(self.parent) == 5 \
+        return f"d({self.node_formula})/d{self.parent}" \
+            if notation.binding(self.parent) == notation.ATOM \
             else f"d({self.node_formula})/d({self.parent})"
 
     def update_text(self) -> str:
@@ -458,8 +387,8 @@ def backward_steps(root: Value) -> BackwardTrace:
         if node._op in OPS and node._prev:
             op = OPS[node._op]
             letters = operand_names(op)
-            generic_node = _describe(op, letters)
-            node_formula = _describe(op, parent_names)
+            generic_node = notation.write(op, letters)
+            node_formula = notation.write(op, parent_names)
             locals_ = local_derivatives(node)
             for k, (parent, local) in enumerate(zip(node._prev, locals_)):
                 before = parent.grad
@@ -472,13 +401,13 @@ def backward_steps(root: Value) -> BackwardTrace:
                 contribution = Contribution(
                     node=names[node], node_formula=node_formula, parent=names[parent],
                     parent_index=position[parent], position=k,
-                    formula=_substitute(formula, letters, parent_names) if formula else "",
+                    formula=substitute(formula, letters, parent_names) if formula else "",
                     generic=generic, local=local, upstream=upstream, amount=amount,
                     total_before=before, total_after=parent.grad)
                 contributions.append(contribution)
                 if local is not None:
                     received[parent].append(contribution)
-        formula = (_describe(OPS[node._op], parent_names) if node._op in OPS
+        formula = (notation.write(OPS[node._op], parent_names) if node._op in OPS
                    else names[node])
         steps.append(BackwardStep(
             step=step_number, index=position[node], node=names[node],
@@ -573,7 +502,7 @@ def neuron_table(model, inputs: Sequence[Union[float, Value]]) -> NeuronTable:
                                  "pass one input per weight of the first layer")
             out = neuron(x)
             op = OPS.get(out._op)
-            if op is not None and op.arity == 1 and out._op != "neg":
+            if op is not None and op.activation:  # the table says which ops activate
                 activation, weighted = out._op, out._prev[0].data
             else:
                 activation, weighted = "linear", out.data

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import ContextDecorator
 from decimal import Decimal
 from numbers import Real
 from typing import Optional, Union
@@ -82,6 +83,9 @@ def _is_finite_in_its_own_type(x) -> bool:
 class _GradMode(threading.local):
     enabled = True  # every new thread starts out recording
 
+    def __init__(self):
+        self.saved: list[bool] = []  # what each open no_grad() block will restore
+
 
 _grad_mode = _GradMode()
 # How many no_grad() blocks are open in any thread.  While it is 0 (nearly always)
@@ -91,11 +95,12 @@ _open_no_grad = 0
 _open_no_grad_lock = threading.Lock()
 
 
-class no_grad:
+class no_grad(ContextDecorator):
     """Build no graph inside the block: results are plain leaves (inference, evaluation).
 
     The mode belongs to the thread that enters the block: other threads keep
-    recording, and each block restores what its own thread had before.
+    recording, and each block restores what its own thread had before.  It also
+    works as a decorator, ``@no_grad()``.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -106,14 +111,15 @@ class no_grad:
 
     def __enter__(self) -> None:
         global _open_no_grad
-        self._previous = _grad_mode.enabled
+        # the state is kept per thread, not on self, so one instance can be shared
+        _grad_mode.saved.append(_grad_mode.enabled)
         _grad_mode.enabled = False
         with _open_no_grad_lock:
             _open_no_grad += 1
 
     def __exit__(self, *exc_info) -> None:
         global _open_no_grad
-        _grad_mode.enabled = self._previous
+        _grad_mode.enabled = _grad_mode.saved.pop()
         with _open_no_grad_lock:
             _open_no_grad -= 1
 
@@ -127,11 +133,64 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
+# --- micrograd's constructor: Value(data, _children, _op, label) -------------------
+
+_MICROGRAD_SYMBOLS = {"ReLU": "relu"}  # micrograd's spelling of a table op
+
+
+def _op_for(symbol: str, children: tuple) -> tuple[str, tuple]:
+    """The table op (and operands) that micrograd's ``_op`` text names, or a TypeError."""
+    if not isinstance(symbol, str):
+        raise TypeError(f"Value(..., _op={_describe(symbol)}): _op must be text such as "
+                        "'+', '*', 'tanh' or '' for a leaf")
+    if not children:
+        if symbol:
+            raise TypeError(f"Value(..., _op={symbol!r}) has no _children: an op node needs "
+                            "its operands, e.g. Value(a.data + b.data, (a, b), '+')")
+        return "", ()
+    name = _MICROGRAD_SYMBOLS.get(symbol, symbol)
+    if name in OPS and OPS[name].arity == len(children):
+        return name, children
+    matches = [op.name for op in OPS.values()
+               if op.symbol == symbol and op.arity == len(children)]
+    if symbol == "**" and len(children) == 2:
+        return "powv", children  # both operands are Values: both get a gradient
+    if len(matches) == 1:
+        return matches[0], children
+    if symbol.startswith("**") and len(children) == 1:  # micrograd's f'**{other}'
+        exponent = _as_float(_parse_number(symbol[2:], symbol), f"Value(..., _op={symbol!r})")
+        return "pow", (children[0], Value(exponent, _number_label(exponent)))
+    known = sorted({op.symbol for op in OPS.values()} | set(OPS) | set(_MICROGRAD_SYMBOLS))
+    raise TypeError(f"Value(..., _children of {len(children)}, _op={symbol!r}): no op of the "
+                    f"table is written {symbol!r} with {len(children)} operand(s); known: "
+                    f"{', '.join(known)}")
+
+
+def _parse_number(text: str, symbol: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise TypeError(f"Value(..., _op={symbol!r}): the exponent {text!r} is not a number; "
+                        "write e.g. '**2'") from None
+
+
+def _check_children(children) -> tuple:
+    if not isinstance(children, (tuple, list)):
+        raise TypeError(f"Value(data, _children={_describe(children)}): _children must be a "
+                        "tuple of Values such as (a, b), or a text label (Value(2.0, 'a'))")
+    for child in children:
+        if not isinstance(child, Value):
+            raise TypeError(f"Value(data, _children=...): {_describe(child)} of type "
+                            f"{type(child).__name__} is not a Value; _children holds the "
+                            "Values this one was computed from")
+    return tuple(children)
+
+
 _new = object.__new__
 
 
 def _node(data: float, parents: tuple, op: str) -> "Value":
-    """A result node, without __init__'s argument checks (data is a float already)."""
+    """A result node, without __init__'s argument checks (data is a finite float)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -146,18 +205,40 @@ def _node(data: float, parents: tuple, op: str) -> "Value":
 
 
 class Value:
-    """A scalar node of a computation graph: ``data``, ``grad`` and how it was made."""
+    """A scalar node of a computation graph: ``data``, ``grad`` and how it was made.
+
+    ``Value(data, label="")`` makes a leaf; ``Value(2.0, "a")`` is short for
+    ``Value(2.0, label="a")``.  micrograd's full constructor works too,
+    ``Value(data, _children=(), _op='', label='')``, where ``_op`` is an op's name or
+    symbol in the table (``'+'``, ``'*'``, ``'tanh'``, micrograd's ``'**2'``):
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = Value(a.data * b.data, (a, b), "*", label="c")
+    >>> c._op, c._prev == (a, b)
+    ('mul', True)
+    """
 
     __slots__ = ("data", "grad", "label", "_prev", "_op")
 
-    def __init__(self, data: Number, label: str = "", _prev: tuple = (), _op: str = ""):
+    def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = ""):
         if type(data) is not float or data - data:
             data = _as_float(data, f"Value({_describe(data)})")
+        if type(_children) is str:  # chainrule's shorthand: Value(2.0, "a")
+            if label or _op != "":
+                raise TypeError(f"Value({data!r}, {_children!r}, ...): the second argument is "
+                                "either a label or micrograd's tuple of _children, not both; "
+                                "write Value(data, (a, b), '+', label='c')")
+            label, _children = _children, ()
+        if not isinstance(label, str):
+            raise TypeError(f"Value({data!r}, label={_describe(label)}): the label must be text")
         self.data = data
         self.grad = 0.0
         self.label = label
-        self._prev = _prev
-        self._op = _op
+        if _children != () or _op != "":
+            self._op, self._prev = _op_for(_op, _check_children(_children))
+        else:
+            self._prev = ()
+            self._op = ""
 
     # --- building the graph ---------------------------------------------------
 
@@ -300,6 +381,28 @@ class Value:
     def log_sigmoid(self) -> "Value":
         """``log(sigmoid(self))``, stable for any input."""
         return self._apply("log_sigmoid", (self,))
+
+    def sqrt(self) -> "Value":
+        return self._apply("sqrt", (self,))
+
+    def sin(self) -> "Value":
+        return self._apply("sin", (self,))
+
+    def cos(self) -> "Value":
+        return self._apply("cos", (self,))
+
+    def minimum(self, other) -> "Value":
+        """The smaller of ``self`` and ``other``; at a tie each gets half the gradient."""
+        return self._apply("minimum", (self, self._coerce(other, "minimum")))
+
+    def maximum(self, other) -> "Value":
+        """The larger of ``self`` and ``other``; at a tie each gets half the gradient."""
+        return self._apply("maximum", (self, self._coerce(other, "maximum")))
+
+    def clamp(self, low, high) -> "Value":
+        """``self`` limited to ``[low, high]``; gradient flows to whichever is the result."""
+        return self._apply("clamp", (self, self._coerce(low, "clamp"),
+                                     self._coerce(high, "clamp")))
     # --- end of the methods of the ops added for the table's new rows ---
 
     # --- gradients --------------------------------------------------------------
@@ -357,6 +460,25 @@ class Value:
                     for parent, local in zip(parents, local_derivatives(node)):
                         if local is not None:
                             parent.grad += local * upstream
+
+    def _backward(self) -> None:
+        """This node's own step of backprop, as micrograd's ``_backward()``.
+
+        Adds ``local derivative * self.grad`` into each parent's ``.grad``, with the
+        local derivatives from the table -- so micrograd's lecture can backpropagate
+        by hand, node by node.  A leaf has no step.
+
+        >>> x, w = Value(2.0, "x"), Value(-3.0, "w")
+        >>> y = x * w
+        >>> y.grad = 1.0
+        >>> y._backward()
+        >>> x.grad, w.grad
+        (-3.0, 2.0)
+        """
+        if self._prev:
+            for parent, local in zip(self._prev, local_derivatives(self)):
+                if local is not None:
+                    parent.grad += local * self.grad
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

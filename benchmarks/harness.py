@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,11 +26,12 @@ def available(module: str) -> bool:
                           capture_output=True).returncode == 0
 
 
-def run_worker(script: str, engine: str, steps: int) -> dict:
-    """Run ``script --worker ENGINE --steps N`` in a fresh interpreter; its last line is JSON."""
+def run_worker(script: str, engine: str, steps: int, extra: Sequence[str] = ()) -> dict:
+    """Run ``script --worker ENGINE --steps N [extra...]`` in a fresh interpreter; its last
+    line is JSON."""
     env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, script, "--worker", engine, "--steps", str(steps)],
-                            capture_output=True, text=True, cwd=ROOT, env=env)
+    result = subprocess.run([sys.executable, script, "--worker", engine, "--steps", str(steps),
+                             *extra], capture_output=True, text=True, cwd=ROOT, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"{engine} worker failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])

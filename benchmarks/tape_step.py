@@ -11,7 +11,9 @@ backward, SGD update, accuracy).  The tape runs it as
 * a tape of the per-example part ``[hinge(model(x), y), score]``, replayed over the
   batch; ``backward(weights=[[1/N, 0]])`` seeds the mean of the hinge column only;
 * a tape of the parameter-only part ``1e-4 * sum(p * p)`` (one row);
-* the SGD update on the model's Values, as in the notebook.
+* the SGD update on a vector of the parameters, as ``fit(compile=True)`` trains: both
+  tapes read the vector (``forward(..., params=theta)``) and return gradient arrays,
+  and no parameter Value is touched per step.
 
 Tracing happens once, before the timed steps (its cost is printed).  Every engine
 runs in a fresh interpreter with OPENBLAS/OMP/MKL_NUM_THREADS=1 and
@@ -39,8 +41,13 @@ from harness import alternating, available, run_worker  # noqa: E402
 
 from nn.data import make_moons  # noqa: E402
 
-WIDTHS = (8, 16, 32, 64)
+WIDTHS = (8, 16, 32, 64, 128, 256)
 BATCHES = (10, 100, 1000)
+
+
+def cells():
+    """(width, batch) of the scaling table; widths 128 and 256 at batch 100 and 1000."""
+    return [(w, b) for w in WIDTHS for b in BATCHES if w <= 64 or b >= 100]
 
 
 def demo_data(n: int = 100):
@@ -73,20 +80,18 @@ def build_tape_step(X, y, width: int = 16, grouped: bool = True):
     reg = compile(lambda: l2_penalty(params, 1e-4), (), params, grouped=grouped)
     trace_seconds = time.perf_counter() - started
     seed = np.array([[1.0 / len(X), 0.0]])  # mean of the hinge column, nothing from scores
+    theta = np.array([p.data for p in params])
 
     def step(k: int):
-        out = tape.forward(Xa, ya)
-        total_loss = out[:, 0].mean() + reg.forward()[0]
+        out = tape.forward(Xa, ya, params=theta)
+        total_loss = out[:, 0].mean() + reg.forward(params=theta)[0]
         accuracy = ((ya > 0) == (out[:, 1] > 0)).mean()
-        model.zero_grad()
-        tape.backward(weights=seed)
-        reg.backward()
+        grads = tape.gradients(weights=seed) + reg.gradients()
         learning_rate = 1.0 - 0.9 * k / 100
-        for p in params:
-            p.data -= learning_rate * p.grad
+        theta[:] -= learning_rate * grads  # in place: the tapes read this vector
         return total_loss, accuracy
 
-    return step, (tape, reg, Xa, ya, seed), trace_seconds
+    return step, (tape, reg, Xa, ya, seed, theta), trace_seconds
 
 
 def tape_loop(X, y, steps: int, grouped: bool = True, width: int = 16):
@@ -134,16 +139,16 @@ def scalar_phases(Value, MLP, X, y, repeats: int = 3):
 
 
 def tape_phases(X, y, grouped: bool, repeats: int):
-    step, (tape, reg, Xa, ya, seed), _ = build_tape_step(X, y, 16, grouped)
+    step, (tape, reg, Xa, ya, seed, theta), _ = build_tape_step(X, y, 16, grouped)
     step(0)
     forward, backward = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        tape.forward(Xa, ya)
-        reg.forward()
+        tape.forward(Xa, ya, params=theta)
+        reg.forward(params=theta)
         middle = time.perf_counter()
-        tape.backward(weights=seed)
-        reg.backward()
+        tape.gradients(weights=seed)
+        reg.gradients()
         forward.append(middle - start)
         backward.append(time.perf_counter() - middle)
     return statistics.median(forward), statistics.median(backward)
@@ -206,22 +211,21 @@ def worker(engine: str, steps: int) -> dict:
     if engine.startswith("scale-"):
         kind = engine.split("-", 1)[1]
         table = {}
-        for width in WIDTHS:
-            for batch in BATCHES:
-                Xs, ys = make_moons(batch, noise=0.1, seed=1)
-                ys = [2 * t - 1 for t in ys]
-                reps = max(10, min(100, 50_000 // (batch * width)))
-                if kind == "tape":
-                    seconds = tape_loop(Xs, ys, reps, True, width)[0]
-                elif kind == "torch":
-                    seconds = torch_scaled_loop(Xs, ys, width, reps)
-                else:
-                    if batch * width * width > 30_000:
-                        continue  # minutes per step; the smaller cells show the trend
-                    from autograd import Value
-                    from nn import MLP
-                    seconds = scaled_scalar_loop(Value, MLP, Xs, ys, width)
-                table[f"{width}x{batch}"] = seconds
+        for width, batch in cells():
+            Xs, ys = make_moons(batch, noise=0.1, seed=1)
+            ys = [2 * t - 1 for t in ys]
+            reps = max(10, min(100, 50_000 // (batch * width)))
+            if kind == "tape":
+                seconds = tape_loop(Xs, ys, reps, True, width)[0]
+            elif kind == "torch":
+                seconds = torch_scaled_loop(Xs, ys, width, reps)
+            else:
+                if batch * width * width > 30_000:
+                    continue  # minutes per step; the smaller cells show the trend
+                from autograd import Value
+                from nn import MLP
+                seconds = scaled_scalar_loop(Value, MLP, Xs, ys, width)
+            table[f"{width}x{batch}"] = seconds
         return {"table": table}
     raise SystemExit(f"unknown engine {engine!r}")
 
@@ -305,14 +309,13 @@ def main() -> None:
           "(median of 3 alternating processes)")
     header = f"{'width':>6}{'batch':>7}" + "".join(f"{k:>11}" for k in kinds)
     print(header + (f"{'tape/torch':>12}" if "torch" in kinds else ""))
-    for width in WIDTHS:
-        for batch in BATCHES:
-            key = f"{width}x{batch}"
-            cells = "".join(f"{1000 * tables[k][key]:>11.3f}" if key in tables[k]
-                            else f"{'-':>11}" for k in kinds)
-            ratio = (f"{tables['tape'][key] / tables['torch'][key]:>11.2f}x"
-                     if "torch" in kinds else "")
-            print(f"{width:>6}{batch:>7}{cells}{ratio}")
+    for width, batch in cells():
+        key = f"{width}x{batch}"
+        row = "".join(f"{1000 * tables[k][key]:>11.3f}" if key in tables[k]
+                      else f"{'-':>11}" for k in kinds)
+        ratio = (f"{tables['tape'][key] / tables['torch'][key]:>11.2f}x"
+                 if "torch" in kinds else "")
+        print(f"{width:>6}{batch:>7}{row}{ratio}")
     print("('-': the scalar engine would take minutes per step there)")
 
 

@@ -1,4 +1,4 @@
-"""chainrule's command line: ``chainrule demo``, and more subcommands as they land."""
+"""chainrule's command line; ``chainrule --help`` lists the subcommands registered in cli.py."""
 
 __all__ = ["main"]
 

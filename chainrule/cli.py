@@ -45,6 +45,7 @@ SUBCOMMANDS = {
     "predict": ("chainrule.predict_cmd", "run a saved model.json on new inputs"),
     "network": ("chainrule.network_cmd", "backprop through a small network neuron by neuron: "
                 "tables, the network diagram, a stepper with a quiz"),
+    "export": ("chainrule.export_cmd", "write a saved model.json as a PyTorch checkpoint"),
 }
 
 

@@ -182,15 +182,17 @@ def fraction(text: str) -> float:
 def int_between(low: int, high: int):
     """An argparse type for an int in ``[low, high]``; the bounds are in the message.
 
-    >>> int_between(1, 10)("3")
-    3
+    >>> int_between(1, 10)("3"), int_between(1, 2000)("1e3")
+    (3, 1000)
     """
     def parse(text: str) -> int:
         try:
             number = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{one_line(text, 40)!r} is not a whole "
-                                             f"number; give one from {low} to {high}") from None
+            number = _integral_float(text)  # "1e3" and "2.0" are whole numbers too
+        if number is None:
+            raise argparse.ArgumentTypeError(f"{one_line(text, 40).strip()!r} is not a "
+                                             f"whole number; give one from {low} to {high}")
         if not low <= number <= high:
             raise argparse.ArgumentTypeError(f"{one_line(text, 40)} is out of range; give a "
                                              f"whole number from {low} to {high}")
@@ -198,6 +200,14 @@ def int_between(low: int, high: int):
 
     parse.__name__ = f"int from {low} to {high}"
     return parse
+
+
+def _integral_float(text: str) -> int | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def load_splits(settings: dict):

@@ -42,8 +42,7 @@ MAX_POINTS = 100_000
 def add_arguments(parser) -> None:
     parser.epilog = ("exit status: 0 when backward() matches finite differences (inputs "
                      "on a kink are reported, not failed), 1 on a mismatch, 2 on bad input. "
-                     'Put -- before an expression that starts with "-": '
-                     'chainrule gradcheck -- "-x*y" x=1 y=2')
+                     'An expression may start with "-": chainrule gradcheck "-x*y" x=1 y=2')
     parser.add_argument("expression", metavar="EXPR",
                         help='an expression such as "tanh(x*w + b)" (quote it for the shell)')
     parser.add_argument("assignments", metavar="NAME=VALUE", nargs="*",

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograd.trace import format_number
+from autograd.notation import format_number
 from chainrule.common import CommandError, check_output
 from chainrule.table_format import FORMATS, render_tables
 from nn import ACTIVATIONS, MLP

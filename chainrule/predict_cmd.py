@@ -18,7 +18,7 @@ import math
 from chainrule.common import MAX_SAMPLES, CommandError, load_splits, one_line
 from chainrule.rows import parse_row, read_csv
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "read_metadata"]
 
 
 def add_arguments(parser) -> None:
@@ -50,7 +50,7 @@ def _finite_list(value, width: int) -> bool:
                     and math.isfinite(v) for v in value))
 
 
-def read_metadata(path, model):
+def read_metadata(path: str, model) -> tuple:
     """``(loss, scaler)`` from a loaded model's metadata, each checked: a NaN offset in a
     scaler or an unknown loss never reaches a prediction."""
     from nn.data import scaler_from_dict

@@ -91,7 +91,8 @@ def recorded_score(path: Path, dataset: str) -> float | None:
         return None
 
 
-def choose_paths(out: Path, dataset: str, score: float, overwrite: bool):
+def choose_paths(out: Path, dataset: str, score: float,
+                 overwrite: bool) -> tuple[Path, Path, str | None]:
     """``(model_path, metrics_path, note)`` for a finished run with test accuracy
     ``score``: ``model.json`` unless one is there that scored better on the same data
     set, or that records no score we can compare with; then ``model.new.json`` and a

@@ -23,8 +23,7 @@ from visualize.stepper import MAX_STEPPER_NODES
 
 __all__ = ["add_arguments", "run", "parse_bindings"]
 
-_DASH_HINT = ("; an expression that starts with '-' goes after --, "
-              'e.g. chainrule trace -- "-log(z)" z=0.5')
+_EXAMPLE_HINT = '; give one, e.g. chainrule trace "tanh(x*w + b)" x=2 w=-3 b=6.88'
 
 
 def add_arguments(parser) -> None:
@@ -45,7 +44,7 @@ def add_arguments(parser) -> None:
 
     def error(message):
         if "required: EXPR" in message:
-            message += _DASH_HINT
+            message += _EXAMPLE_HINT
         plain_error(message)
 
     parser.error = error

@@ -18,6 +18,7 @@ is :func:`nn.fit`:
 
 from .modules import ACTIVATIONS, INITIALIZERS, MLP, Dropout, Layer, Module, Neuron
 from .serialize import ModelFileError, load, save
+from .torch_bridge import from_torch, to_torch  # torch itself is imported on first call
 from .train import (
     History,
     TrainingDivergedError,
@@ -46,4 +47,6 @@ __all__ = [
     "confusion_matrix",
     "History",
     "TrainingDivergedError",
+    "to_torch",
+    "from_torch",
 ]

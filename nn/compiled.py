@@ -16,10 +16,12 @@ the scalar engine's (to rounding), only faster.
 
 Targets that are class indices (cross_entropy, multi_margin) pick a different
 logit per class, so there is one tape per class, each replayed on its rows.
-Float targets (hinge, mse, regression) are an input of a single tape.  A loss
-that branches on values (bce's stable form takes a branch on the logit's sign)
-or a model with Dropout in training mode (decided by the modules' state) cannot
-be traced; :class:`~autograd.tape.TapeTraceError`
+Float targets (hinge, mse, bce, regression) are an input of a single tape.  A
+loss that reads ``.data`` only for a constant shift declares it
+(``loss.reads_data_for_shift``, cross entropy's max logit); its tapes accept the
+read and verify themselves against the scalar engine on their first batch.  A
+model with Dropout in training mode (decided by the modules' state) cannot be
+traced; :class:`~autograd.tape.TapeTraceError`
 says so at the start, before any training.
 """
 
@@ -30,12 +32,8 @@ from typing import Any, Callable, Sequence
 from .losses import Loss
 from .modules import Dropout, Module
 
-__all__ = ["CompiledLoss"]
+__all__ = ["CompiledLoss", "ArrayBatchLoss"]
 
-# Losses that read .data without branching: cross_entropy subtracts the max logit,
-# a constant shift that log-sum-exp does not depend on.  Their tapes verify
-# themselves against the scalar engine on their first batch.
-SHIFT_ONLY_READS = frozenset({"cross_entropy"})
 
 
 class CompiledLoss:
@@ -66,7 +64,7 @@ class CompiledLoss:
         from autograd.tape import compile
 
         return compile(fn, example, self.params,
-                       allow_data_reads=self.loss.name in SHIFT_ONLY_READS)
+                       allow_data_reads=getattr(self.loss, "reads_data_for_shift", False))
 
     def _tape_for(self, target: int):
         if target not in self.tapes:
@@ -74,15 +72,17 @@ class CompiledLoss:
                                                (self.example_x,))
         return self.tapes[target]
 
-    def forward(self, xb: Sequence[Sequence[float]], targets: Sequence) -> tuple:
-        """``(mean loss as a float, model outputs of shape (B, n_outputs))``."""
+    def forward(self, xb: Sequence[Sequence[float]], targets: Sequence,
+                params: Any = None) -> tuple:
+        """``(mean loss as a float, model outputs of shape (B, n_outputs))``; ``params``:
+        an array of parameter values to use instead of the Values' ``.data``."""
         import numpy as np
 
         X = np.asarray(xb, dtype=float)
         size = len(X)
         self.last = []
         if not self.by_class:
-            out = self.tapes[None].forward(X, np.asarray(targets, dtype=float))
+            out = self.tapes[None].forward(X, np.asarray(targets, dtype=float), params=params)
             self.last.append((self.tapes[None], size))
         else:
             labels = np.asarray(targets)
@@ -90,18 +90,83 @@ class CompiledLoss:
             for label in np.unique(labels).tolist():
                 rows = np.flatnonzero(labels == label)
                 tape = self._tape_for(int(label))
-                out[rows] = tape.forward(X[rows]).reshape(len(rows), -1)
+                out[rows] = tape.forward(X[rows], params=params).reshape(len(rows), -1)
                 self.last.append((tape, size))
         return float(out[:, 0].mean()), out[:, 1:]
 
     def backward(self, scale: float = 1.0) -> None:
         """Add ``scale * d(mean loss)/dp`` into each parameter's ``.grad``."""
+        for p, g in zip(self.params, self.gradients(scale).tolist()):
+            p.grad += g
+
+    def gradients(self, scale: float = 1.0):
+        """``scale * d(mean loss)/dp`` of the last forward, as an array."""
         import numpy as np
 
+        total = np.zeros(len(self.params))
         for tape, size in self.last:
             weights = np.zeros(len(tape.graph.outputs))
             weights[0] = scale / size  # the loss column; the outputs get no gradient
-            tape.backward(weights=weights[None, :])
+            total += tape.gradients(weights=weights[None, :])
+        return total
+
+
+class ArrayBatchLoss:
+    """The mean loss of a batch and its gradient as arrays, from a parameter vector.
+
+    Cross entropy is fused: one tape of the model's logits (the same for every
+    class, planned once), then log-sum-exp and its gradient ``softmax - onehot`` in
+    numpy, which seeds the tape's backward.  Every other loss runs its traced
+    per-example graph (:class:`CompiledLoss`).  The numbers are the scalar engine's
+    to rounding (tests/test_tape.py).
+
+    >>> import numpy as np
+    >>> from nn import MLP
+    >>> from nn.losses import LOSSES
+    >>> model = MLP(2, [4, 3], seed=0)
+    >>> batch_loss = ArrayBatchLoss(model, LOSSES["cross_entropy"], [0.5, -0.2], 2)
+    >>> theta = np.array([p.data for p in model.parameters()])
+    >>> mean, outputs, grad = batch_loss([[0.5, -0.2], [1.0, 2.0]], [2, 0], theta)
+    >>> outputs.shape, grad.shape
+    ((2, 3), (27,))
+    """
+
+    def __init__(self, model: Callable, loss: Loss, example_x: Sequence[float],
+                 example_target: Any):
+        self.params = model.parameters()
+        self.fused = loss.name == "cross_entropy"
+        if self.fused:
+            from autograd.tape import compile
+
+            _refuse_training_dropout(model)
+            self.tape = compile(lambda x: _outputs(model(x)), ([float(v) for v in example_x],),
+                                self.params)
+        else:
+            self.compiled = CompiledLoss(model, loss, example_x, example_target)
+
+    def __call__(self, xb: Sequence[Sequence[float]], targets: Sequence, theta) -> tuple:
+        """``(mean loss, outputs of shape (B, n_outputs), d(mean loss)/d theta)``."""
+        import numpy as np
+
+        if not self.fused:
+            mean, outputs = self.compiled.forward(xb, targets, params=theta)
+            return mean, outputs, self.compiled.gradients()
+        logits = self.tape.forward(np.asarray(xb, dtype=float), params=theta)
+        logits = logits.reshape(len(xb), -1)
+        labels = np.asarray(targets, dtype=np.intp)
+        rows = np.arange(len(labels))
+        shift = logits.max(axis=1)
+        exps = np.exp(logits - shift[:, None])
+        totals = exps.sum(axis=1)
+        losses = np.log(totals) + (shift - logits[rows, labels])
+        seeds = exps / totals[:, None]
+        seeds[rows, labels] -= 1.0
+        seeds /= len(labels)
+        return float(losses.mean()), logits, self.tape.gradients(weights=seeds)
+
+
+def _outputs(out) -> list:
+    return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
 def _refuse_training_dropout(model: Callable) -> None:

@@ -189,7 +189,7 @@ def read_document(path: PathLike) -> dict:
     version = document.get("version")
     if type(version) is not int or version not in READABLE_VERSIONS:
         raise ModelFileError(
-            f"model file {path} has format version {_short(version)}, but this chainrule "
+            f"model file {path} has format version {short(version)}, but this chainrule "
             f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; re-save the model with "
             "the chainrule that trained it, or upgrade chainrule")
     return document
@@ -229,10 +229,12 @@ def _path(entry: tuple, key: Any) -> str:
         if part is None:
             continue
         text += f"[{part}]" if isinstance(part, int) else \
-            (f".{_short(part, 30)[1:-1]}" if text else _short(part, 30)[1:-1])
+            (f".{short(part, 30)[1:-1]}" if text else short(part, 30)[1:-1])
     return text or "the top"
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+def short(value: Any, limit: int = 60) -> str:
+    """A value as an error message shows it: containers by size, long text cut."""
+    text = repr(value) if not isinstance(value, (dict, list)) else \
+        f"a {type(value).__name__} of {len(value)}"
     return text if len(text) <= limit else text[:limit - 3] + "..."

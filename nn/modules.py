@@ -17,6 +17,17 @@ reproducible without touching the global ``random`` state:
 >>> model = MLP(64, [32, 10], activation="relu", init="he", dropout=0.1, seed=0)
 >>> model.eval().training       # train()/eval() switch dropout, as in PyTorch
 False
+
+Every parameter is named by its place, counted from 1 (``L2.N3.w1``: layer 2, neuron 3,
+the weight of its input 1), and a call labels each node it makes by neuron and role,
+so pictures, tables and saved files all speak of the same things:
+
+>>> model = MLP(2, [2, 1], activation="tanh", seed=0)
+>>> [name for name, parameter in model.named_parameters()][:4]
+['L1.N1.w1', 'L1.N1.w2', 'L1.N1.b', 'L1.N2.w1']
+>>> out = model([0.5, -1.0])   # plain numbers become the leaves x1, x2
+>>> out.label, [node.label for node in out._prev]
+('L2.N1 Σ', ['L2.N1 Σ1', 'L2.N1 w2·x2'])
 """
 
 from __future__ import annotations

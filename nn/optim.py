@@ -33,6 +33,8 @@ __all__ = [
     "clip_grad_value_",
     "clip_grad_norm",
     "clip_grad_value",
+    "clip_grad_norm_array",
+    "clip_grad_value_array",
     "LRScheduler",
     "StepLR",
     "ExponentialLR",
@@ -71,6 +73,16 @@ class Optimizer:
 
     def step(self) -> None:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
+
+    # Array form: the same rule on a float64 vector of every parameter (in the order of
+    # ``params``) and its gradient, updated in place.  Compiled training keeps the
+    # parameters in such a vector; the state (momentum buffers, moments) is shared with
+    # ``step()``, so the two forms continue each other's trajectory.
+    supports_arrays = False
+
+    def step_arrays(self, theta, grad) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no array form; compiled "
+                                  "training uses the scalar step() for it")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr}, {len(self.params)} parameters)"
@@ -112,6 +124,30 @@ class SGD(Optimizer):
                 self.buffers[i] = buf
                 g = g + momentum * buf if self.nesterov else buf
             p.data -= lr * g
+        self.steps += 1
+
+    supports_arrays = True
+
+    def step_arrays(self, theta, grad) -> None:
+        """:meth:`step` on arrays: ``theta`` (updated in place) and its gradient.
+
+        >>> import numpy as np
+        >>> theta = np.array([2.0]); SGD([Value(2.0)], lr=0.5).step_arrays(theta, np.ones(1))
+        >>> theta
+        array([1.5])
+        """
+        import numpy as np
+
+        lr, momentum, wd = self.lr, self.momentum, self.weight_decay
+        g = grad + wd * theta if wd else grad
+        if momentum:
+            buffers = self.buffers
+            if not isinstance(buffers, np.ndarray) and any(b is None for b in buffers):
+                self.buffers = np.array(g, dtype=float)  # the first step: buf = g
+            else:
+                self.buffers = momentum * np.asarray(buffers) + (1.0 - self.dampening) * g
+            g = g + momentum * self.buffers if self.nesterov else self.buffers
+        theta -= lr * g
         self.steps += 1
 
 
@@ -159,6 +195,37 @@ class Adam(Optimizer):
             if self.amsgrad:
                 v = self.max_exp_avg_sq[i] = max(self.max_exp_avg_sq[i], v)
             p.data -= step_size * m / (math.sqrt(v) / bias_correction2_sqrt + eps)
+
+    supports_arrays = True
+
+    def step_arrays(self, theta, grad) -> None:
+        """:meth:`step` on arrays: ``theta`` (updated in place) and its gradient.
+
+        >>> import numpy as np
+        >>> theta = np.array([1.0]); Adam([Value(1.0)], lr=0.1).step_arrays(theta, np.array([3.0]))
+        >>> theta.round(6)
+        array([0.9])
+        """
+        import numpy as np
+
+        self.steps += 1
+        lr, beta1, beta2, eps, wd = self.lr, self.beta1, self.beta2, self.eps, self.weight_decay
+        step_size = lr / (1.0 - beta1 ** self.steps)
+        bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** self.steps)
+        g = grad
+        if wd:
+            if self.decoupled:
+                theta *= 1.0 - lr * wd
+            else:
+                g = g + wd * theta
+        m = np.asarray(self.exp_avg, dtype=float)
+        self.exp_avg = m = m + (g - m) * (1.0 - beta1)
+        v = np.asarray(self.exp_avg_sq, dtype=float)
+        self.exp_avg_sq = v = v * beta2 + (1.0 - beta2) * g * g
+        if self.amsgrad:
+            most = np.asarray(self.max_exp_avg_sq, dtype=float)
+            self.max_exp_avg_sq = v = np.maximum(most, v)
+        theta -= step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps)
 
 
 class AdamW(Adam):
@@ -236,6 +303,34 @@ def clip_grad_value_(params: Iterable[Value], clip_value: float) -> None:
 
 clip_grad_norm = clip_grad_norm_
 clip_grad_value = clip_grad_value_
+
+
+def clip_grad_norm_array(grad, max_norm: float) -> float:
+    """:func:`clip_grad_norm_` on a gradient array (scaled in place); returns the norm.
+
+    >>> import numpy as np
+    >>> g = np.array([3.0, 4.0]); clip_grad_norm_array(g, 1.0), g.round(4).tolist()
+    (5.0, [0.6, 0.8])
+    """
+    _check_positive("max_norm", max_norm)
+    total = math.sqrt(math.fsum((grad * grad).tolist()))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        grad *= coef
+    return total
+
+
+def clip_grad_value_array(grad, clip_value: float) -> None:
+    """:func:`clip_grad_value_` on a gradient array, in place.
+
+    >>> import numpy as np
+    >>> g = np.array([-7.0, 1.0]); clip_grad_value_array(g, 2.0); g.tolist()
+    [-2.0, 1.0]
+    """
+    _check_positive("clip_value", clip_value)
+    import numpy as np
+
+    np.clip(grad, -clip_value, clip_value, out=grad)
 
 
 # --- learning-rate schedules ------------------------------------------------------------

@@ -40,6 +40,7 @@ from .model_file import (
     PathLike,
     fail,
     read_document,
+    short,
     write_model,
 )
 from .modules import ACTIVATIONS, INITIALIZERS, MLP, Module
@@ -71,7 +72,7 @@ def load(path: PathLike) -> MLP:
                          f"{len(stored) if isinstance(stored, dict) else 'no'} named ones")
     else:
         for name, number in stored.items():
-            _check_number(path, f"parameter {_short(name)}", number)
+            _check_number(path, f"parameter {short(name)}", number)
     metadata = _metadata(path, document.get("metadata", {}), arch["nin"])
     model = MLP(arch["nin"], arch["nouts"], activation=arch["activations"],
                 init=arch["init"], dropout=arch["dropout"], seed=0)
@@ -93,28 +94,28 @@ def _architecture(path, arch: Any) -> dict:
     if not isinstance(arch, dict):
         raise fail(path, "has no architecture object")
     if arch.get("type") != "MLP":
-        raise fail(path, f"has architecture type {_short(arch.get('type'))}; only MLP is known")
+        raise fail(path, f"has architecture type {short(arch.get('type'))}; only MLP is known")
     nin, nouts = arch.get("nin"), arch.get("nouts")
     if not _positive_int(nin):
-        raise fail(path, f"architecture.nin is {_short(nin)}, not a positive int")
+        raise fail(path, f"architecture.nin is {short(nin)}, not a positive int")
     if not isinstance(nouts, list) or not nouts or not all(map(_positive_int, nouts)):
-        raise fail(path, f"architecture.nouts is {_short(nouts)}, not a list of positive "
+        raise fail(path, f"architecture.nouts is {short(nouts)}, not a list of positive "
                          "ints")
     activations = arch.get("activations")
     if not isinstance(activations, list) or len(activations) != len(nouts):
-        raise fail(path, f"architecture.activations is {_short(activations)}, not a list "
+        raise fail(path, f"architecture.activations is {short(activations)}, not a list "
                          f"of {len(nouts)} names, one per layer")
     for index, name in enumerate(activations):
         if not isinstance(name, str) or name not in ACTIVATIONS:
-            raise fail(path, f"architecture.activations[{index}] is {_short(name)}, not one "
+            raise fail(path, f"architecture.activations[{index}] is {short(name)}, not one "
                              f"of {', '.join(sorted(ACTIVATIONS))}")
     init = arch.get("init", "uniform")
     if not isinstance(init, str) or init not in INITIALIZERS:
-        raise fail(path, f"architecture.init is {_short(init)}, not one of "
+        raise fail(path, f"architecture.init is {short(init)}, not one of "
                          f"{', '.join(sorted(INITIALIZERS))}")
     dropout = arch.get("dropout", 0.0)
     if not _real(dropout) or not 0.0 <= dropout < 1.0:
-        raise fail(path, f"architecture.dropout is {_short(dropout)}, not a number in [0, 1)")
+        raise fail(path, f"architecture.dropout is {short(dropout)}, not a number in [0, 1)")
     return {"nin": nin, "nouts": nouts, "activations": activations, "init": init,
             "dropout": dropout}
 
@@ -144,7 +145,7 @@ def _layer_arrays(path, stored: Any, shapes: list) -> list:
 
 def _check_number(path, where: str, number: Any) -> None:
     if not _real(number):
-        raise fail(path, f"{where} holds {_short(number)}, not a finite number")
+        raise fail(path, f"{where} holds {short(number)}, not a finite number")
 
 
 def _metadata(path, meta: Any, nin: int) -> dict:
@@ -153,7 +154,7 @@ def _metadata(path, meta: Any, nin: int) -> dict:
         raise fail(path, f"metadata is a {type(meta).__name__}, not an object")
     loss = meta.get("loss")
     if loss is not None and not (isinstance(loss, str) and loss in LOSSES):
-        raise fail(path, f"metadata.loss is {_short(loss)}, not one of "
+        raise fail(path, f"metadata.loss is {short(loss)}, not one of "
                          f"{', '.join(sorted(LOSSES))}")
     scaler = meta.get("scaler")
     if scaler is not None:
@@ -171,7 +172,7 @@ def _metadata(path, meta: Any, nin: int) -> dict:
                              lambda v: _real(v) and 0 <= v <= 1)):
         value = meta.get(key)
         if value is not None and not test(value):
-            raise fail(path, f"metadata.{key} is {_short(value)}, not {kind}")
+            raise fail(path, f"metadata.{key} is {short(value)}, not {kind}")
     return meta
 
 
@@ -182,9 +183,3 @@ def _positive_int(value: Any) -> bool:
 def _real(value: Any) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value) if not isinstance(value, (dict, list)) else \
-        f"a {type(value).__name__} of {len(value)}"
-    return text if len(text) <= limit else text[:limit - 3] + "..."

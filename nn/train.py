@@ -24,14 +24,23 @@ import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from autograd import OpError, Value, gc_paused
 
 from .data import batches, train_test_split
-from .losses import LOSSES, Loss, l1_penalty, l2_penalty, softmax
+from .losses import LOSSES, Loss, softmax
 from .modules import activate_data
-from .optim import LRScheduler, Optimizer, clip_grad_norm_, clip_grad_value_, make_optimizer
+from .optim import (
+    LRScheduler,
+    Optimizer,
+    clip_grad_norm_,
+    clip_grad_norm_array,
+    clip_grad_value_,
+    clip_grad_value_array,
+    make_optimizer,
+)
+from .steps import ArrayStep, CompiledStep, NonFiniteLoss, ScalarStep, example_loss, make_penalty
 
 __all__ = ["fit", "evaluate", "predict", "predict_proba", "accuracy", "confusion_matrix",
            "example_loss", "History", "TrainingDivergedError", "DEFAULT_LR"]
@@ -86,18 +95,6 @@ def _as_loss(loss: Union[str, Loss]) -> Loss:
 
 def _output_list(out) -> list:
     return list(out) if isinstance(out, (list, tuple)) else [out]
-
-
-def example_loss(model: Callable, loss: Loss, x: Sequence[float], target: Any
-                 ) -> tuple[Value, list[Value]]:
-    """The loss of one example and the model's outputs (as a list), as Values.
-
-    The inputs become leaf Values once here, so every neuron of the first layer
-    shares them instead of wrapping each number again (same floats, fewer nodes).
-    """
-    x = [v if isinstance(v, Value) else Value(v) for v in x]
-    outputs = _output_list(model(x))
-    return loss.example(outputs if len(outputs) > 1 else outputs[0], target), outputs
 
 
 def _outputs_data(model, x: Sequence[float]) -> list[float]:
@@ -255,8 +252,63 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="batch", leave=False, dynamic_ncols=True, file=sys.stderr)
 
 
-def _not_finite(value: float) -> bool:
-    return not math.isfinite(value)
+def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> None:
+    """Refuse NaN or infinite numbers in the data, by row and column, before training
+    (they would surface later as a 'diverged' loss, blaming the learning rate)."""
+    for i, row in enumerate(X):
+        try:
+            total = sum(row)
+            if total - total == 0.0:  # finite: so is every number in the row
+                continue
+        except TypeError:
+            pass  # not all numbers: the loss will say so; look for NaN among the rest
+        for j, v in enumerate(row):
+            if isinstance(v, (int, float)) and not math.isfinite(v):
+                raise ValueError(f"fit: the {what} contains {v} at row {i}, column {j}; "
+                                 "drop or impute that row before training")
+    for i, t in enumerate(y):
+        if isinstance(t, float) and not math.isfinite(t):
+            raise ValueError(f"fit: the {what} targets contain {t} at row {i}; drop or "
+                             "impute that row before training")
+
+
+def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
+    """``(X_train, y_train, X_val, y_val)``; at least one training row."""
+    if validation_data is not None:
+        X_val, y_val = validation_data
+        X_train, y_train = list(X), list(y)
+    elif val_split:
+        X_train, X_val, y_train, y_val = train_test_split(
+            X, y, test_size=val_split, stratify=classify, seed=seed)
+    else:
+        X_train, y_train, X_val, y_val = list(X), list(y), [], []
+    if not X_train:
+        raise ValueError(f"fit(val_split={val_split!r}): holding out that share of "
+                         f"{len(X)} rows leaves no row to train on; use a smaller val_split "
+                         "or more data")
+    _check_finite_data(X_train, y_train, "data")
+    if X_val:
+        _check_finite_data(X_val, y_val, "validation data")
+    return X_train, y_train, list(X_val), list(y_val)
+
+
+class _Snapshots:
+    """The parameter values to fall back on when a batch diverges: ``before`` this
+    batch's step, and ``last_good`` (the start of the last step whose loss was finite)."""
+
+    def __init__(self, params: list):
+        self.params = params
+        self.last_good = self.before = [p.data for p in params]
+
+    def start_batch(self) -> None:
+        self.before = [p.data for p in self.params]
+
+    def batch_done(self) -> None:
+        self.last_good = self.before
+
+    def restore(self, values: list) -> None:
+        for p, value in zip(self.params, values):
+            p.data = value
 
 
 def fit(model, X: Sequence[Sequence[float]], y: Sequence,
@@ -286,10 +338,11 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
     - ``scheduler``: an LR schedule (or a function of the optimizer that makes one),
       stepped once per epoch.
     - ``compile=True`` replays each mini-batch on the compiled tape
-      (:mod:`autograd.tape`, needs numpy): the scalar engine's numbers, many times
-      faster.  Dropout and a loss that branches on values (bce) cannot be traced,
-      and say so before training starts (see :mod:`nn.compiled`).
-    - A non-finite loss, gradient or parameter raises :class:`TrainingDivergedError`
+      (:mod:`nn.steps`, :mod:`autograd.tape`, needs numpy): the scalar engine's
+      numbers, many times faster.  Dropout in training mode and a loss that branches
+      on values cannot be traced, and say so before training starts.
+    - NaN or infinite numbers in the data raise ValueError naming the row and column.
+      A non-finite loss, gradient or parameter raises :class:`TrainingDivergedError`
       naming the epoch and batch; the model keeps the last good parameters.
     """
     loss = _as_loss(loss)
@@ -303,144 +356,252 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
                          "number of epochs, at least 1 (or None to turn it off)")
     classify = _is_classification(y)
-    if validation_data is not None:
-        X_val, y_val = validation_data
-        X_train, y_train = list(X), list(y)
-    elif val_split:
-        X_train, X_val, y_train, y_val = train_test_split(
-            X, y, test_size=val_split, stratify=classify, seed=seed)
-    else:
-        X_train, y_train, X_val, y_val = list(X), list(y), [], []
-
-    n_outputs = _n_outputs(model, X_train[0])
-    compiled = None
-    targets = _targets(loss, y_train, n_outputs, classify)
+    X_train, y_train, X_val, y_val = _split(X, y, val_split, validation_data, classify, seed)
+    targets = _targets(loss, y_train, _n_outputs(model, X_train[0]), classify)
     params = model.parameters()
-    if isinstance(optimizer, str):
-        name = optimizer.lower()
-        rate = lr if lr is not None else DEFAULT_LR.get(name, 0.01)
-        optimizer = make_optimizer(name, params, rate, weight_decay=weight_decay)
-    elif lr is not None or weight_decay:
-        raise ValueError("fit: lr and weight_decay go to the optimizer you built; "
-                         "pass them to its constructor instead")
+    optimizer = _optimizer(optimizer, params, lr, weight_decay)
     if scheduler is not None and not isinstance(scheduler, LRScheduler):
         scheduler = scheduler(optimizer)
-
-    history = History()
-    rng = random.Random(seed)
-    n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
-    bar = _progress_bar(epochs * n_batches, progress)
-    best_loss, best_params, waited = math.inf, None, 0
     if hasattr(model, "train"):
         model.train()
-    if compile:
-        from .compiled import CompiledLoss  # numpy is needed only here
+    penalty = make_penalty(l1, l2)
+    if compile and optimizer.supports_arrays:
+        step = ArrayStep(model, loss, l1, l2, X_train[0], targets[0])
+    elif compile:
+        step = CompiledStep(model, loss, penalty, X_train[0], targets[0])
+    else:
+        step = ScalarStep(model, loss, penalty)
 
-        compiled = CompiledLoss(model, loss, X_train[0], targets[0])
-
-    def diverged(epoch: int, batch: int, what: str, snapshot: list) -> TrainingDivergedError:
-        for p, value in zip(params, snapshot):
-            p.data = value
-        history.stop_reason = (f"training stopped at epoch {epoch}, batch {batch} of "
-                               f"{n_batches}: {what}. The last parameters that gave a finite "
-                               f"loss are kept. Try a smaller learning rate (now {optimizer.lr}), "
-                               "gradient clipping (clip_norm=1.0) or standardized inputs.")
-        return TrainingDivergedError(history.stop_reason, epoch, batch, history)
-
-    last_good = [p.data for p in params]
+    n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
+    run_type = _ArrayRun if compile and optimizer.supports_arrays else _Run
+    run = run_type(model, params, step, optimizer, loss, clip_value, clip_norm, classify,
+                   progress, epochs, n_batches, X_train)
+    rng, stopper = random.Random(seed), _EarlyStopping(params, early_stopping, bool(X_val))
     # Training only builds graphs, which hold no cycles: keep the collector out of the
     # way (measured: it made the forward pass about 4x slower) and restore it after.
-    pause_gc = gc_paused()
-    pause_gc.__enter__()
-    try:
+    with gc_paused(), run:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             loss_sum, correct, layer_norms = 0.0, 0, []
             for batch, (xb, tb) in enumerate(
-                    batches(X_train, list(zip(targets, y_train)), batch_size, rng=rng), 1):
-                snapshot = [p.data for p in params]  # what this batch's step starts from
-                try:
-                    if compiled is not None:  # the whole batch at once, on the tape
-                        mean, batch_outputs = compiled.forward(xb, [t for t, _ in tb])
-                        data_loss = Value(mean)  # a leaf: the tape adds its gradients
-                        if classify:
-                            correct += sum(loss.predict(o) == label for o, (_, label)
-                                           in zip(batch_outputs.tolist(), tb))
-                    else:
-                        losses = []
-                        for x, (target, label) in zip(xb, tb):
-                            example, outputs = example_loss(model, loss, x, target)
-                            losses.append(example)
-                            if classify:
-                                correct += loss.predict([o.data for o in outputs]) == label
-                        data_loss = sum(losses[1:], losses[0]) * (1.0 / len(losses))
-                    total = data_loss
-                    if l1:
-                        total = total + l1_penalty(params, l1)
-                    if l2:
-                        total = total + l2_penalty(params, l2)
-                    if _not_finite(total.data):
-                        raise diverged(epoch, batch, f"the loss is {total.data}", last_good)
-                    optimizer.zero_grad()
-                    total.backward()
-                    if compiled is not None:
-                        compiled.backward(data_loss.grad)
-                except OpError as error:
-                    raise diverged(epoch, batch, f"the loss could not be computed ({error})",
-                                   last_good) from None
-                bad = next((p.grad for p in params if _not_finite(p.grad)), None)
-                if bad is not None:
-                    raise diverged(epoch, batch, f"a gradient is {bad}", snapshot)
-                if clip_value is not None:
-                    clip_grad_value_(params, clip_value)
-                if clip_norm is not None:
-                    clip_grad_norm_(params, clip_norm)
-                layer_norms.append(_layer_grad_norms(model))
-                optimizer.step()
-                bad = next((p.data for p in params if _not_finite(p.data)), None)
-                if bad is not None:
-                    raise diverged(epoch, batch, f"the update made a parameter {bad}", snapshot)
-                # The step started from parameters whose loss was finite: the fallback
-                # if the new ones give a non-finite loss on the next batch.
-                last_good = snapshot
-                loss_sum += data_loss.data * len(xb)
-                if bar is not None:
-                    bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
-                    bar.set_postfix(loss=f"{data_loss.data:.4f}", refresh=False)
-                    bar.update(1)
-
-            record = _end_epoch(history, model, loss, epoch, loss_sum / len(X_train),
+                    batches(X_train, list(zip(targets, y_train, range(len(X_train)))),
+                            batch_size, rng=rng), 1):
+                mean, hits, norms = run.batch(epoch, batch, xb, tb)
+                loss_sum, correct = loss_sum + mean * len(xb), correct + hits
+                layer_norms.append(norms)
+            run.sync()  # the Values, for evaluate(), on_epoch and early stopping
+            record = _end_epoch(run.history, model, loss, epoch, loss_sum / len(X_train),
                                 correct / len(X_train) if classify else None,
                                 X_val, y_val, optimizer.lr, layer_norms,
                                 time.perf_counter() - started)
-            if bar is None and progress:
+            if run.bar is None and progress:
                 print(_epoch_line(record, epochs), file=sys.stderr, flush=True)
             if on_epoch is not None:
                 on_epoch(record)
+                run.reload()  # the callback may have changed the Values
             if scheduler is not None:
                 scheduler.step()
+            if stopper.should_stop(epoch, record, run.history):
+                break
+        stopper.restore_best()
+    run.forget()
+    return run.history
 
-            monitored = record["val_loss"] if X_val else record["train_loss"]
-            if monitored < best_loss:
-                best_loss, waited, history.best_epoch = monitored, 0, epoch
-                best_params = [p.data for p in params]
-            else:
-                waited += 1
-                if early_stopping is not None and waited >= early_stopping:
-                    history.stopped_early = True
-                    history.stop_reason = (f"early stopping at epoch {epoch}: no better "
-                                           f"{'validation' if X_val else 'training'} loss "
-                                           f"for {early_stopping} epochs; restored the "
-                                           f"weights of epoch {history.best_epoch}")
-                    break
-        if early_stopping is not None and best_params is not None:
-            for p, value in zip(params, best_params):
+
+class _Run:
+    """One ``fit`` run's batch step, the same for every engine: the engine's step,
+    then the guards, clipping and the optimizer.  On a non-finite loss, gradient or
+    parameter it restores the last good parameters and raises TrainingDivergedError."""
+
+    def __init__(self, model, params, step, optimizer, loss, clip_value, clip_norm,
+                 classify, progress, epochs, n_batches, X_train):
+        self.model, self.params, self.step, self.optimizer = model, params, step, optimizer
+        self.X_train = X_train
+        self.loss, self.clip_value, self.clip_norm = loss, clip_value, clip_norm
+        self.classify, self.epochs, self.n_batches = classify, epochs, n_batches
+        self.history, self.snapshots = History(), _Snapshots(params)
+        self.bar = _progress_bar(epochs * n_batches, progress)
+
+    def __enter__(self) -> "_Run":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def batch(self, epoch: int, batch: int, xb: list, tb: list) -> tuple:
+        """``(mean loss, correct predictions, grad norm per layer)`` after one step."""
+        snapshots, params = self.snapshots, self.params
+        snapshots.start_batch()
+        try:
+            mean, outputs = self.step(xb, [t for t, _, _ in tb])
+        except NonFiniteLoss as error:
+            raise self.diverged(epoch, batch, str(error), snapshots.last_good) from None
+        except OpError as error:
+            raise self.diverged(epoch, batch, f"the loss could not be computed ({error})",
+                                snapshots.last_good) from None
+        bad = next((p.grad for p in params if not math.isfinite(p.grad)), None)
+        if bad is not None:
+            raise self.diverged(epoch, batch, f"a gradient is {bad}", snapshots.before)
+        if self.clip_value is not None:
+            clip_grad_value_(params, self.clip_value)
+        if self.clip_norm is not None:
+            clip_grad_norm_(params, self.clip_norm)
+        norms = _layer_grad_norms(self.model)
+        self.optimizer.step()
+        bad = next((p.data for p in params if not math.isfinite(p.data)), None)
+        if bad is not None:
+            raise self.diverged(epoch, batch, f"the update made a parameter {bad}",
+                                snapshots.before)
+        snapshots.batch_done()
+        correct = (sum(self.loss.predict(o) == label for o, (_, label, _) in zip(outputs, tb))
+                   if self.classify else 0)
+        self.advance_bar(epoch, mean)
+        return mean, correct, norms
+
+    def advance_bar(self, epoch: int, mean: float) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
+            self.bar.set_postfix(loss=f"{mean:.4f}", refresh=False)
+            self.bar.update(1)
+
+    def sync(self) -> None:
+        """The scalar run keeps its parameters in the Values: nothing to do."""
+
+    def forget(self) -> None:
+        """Nothing outlives a scalar run."""
+
+    def reload(self) -> None:
+        """The Values are the parameters: nothing to read back."""
+
+    def diverged(self, epoch: int, batch: int, what: str, fallback: list
+                 ) -> TrainingDivergedError:
+        self.snapshots.restore(fallback)
+        self.history.stop_reason = (
+            f"training stopped at epoch {epoch}, batch {batch} of {self.n_batches}: {what}. "
+            "The last parameters that gave a finite loss are kept. Try a smaller learning "
+            f"rate (now {self.optimizer.lr}), gradient clipping (clip_norm=1.0) or "
+            "standardized inputs.")
+        return TrainingDivergedError(self.history.stop_reason, epoch, batch, self.history)
+
+
+class _ArrayRun(_Run):
+    """Compiled training: the parameters live in one float64 vector ``theta`` (in the
+    order of ``model.parameters()``; each layer a contiguous slice), and the batch
+    step is arrays from end to end: the tapes' gradients, penalties, guards, clipping
+    and the optimizer's array form.  No parameter Value is touched in the batch loop;
+    :meth:`sync` writes ``theta`` (and the last gradients) into the Values when
+    someone looks: each epoch's end, a divergence, and the end of ``fit``."""
+
+    def __init__(self, model, params, step, *rest):
+        import numpy as np
+
+        super().__init__(model, params, step, *rest)
+        self.np = np
+        self.theta = np.array([p.data for p in params], dtype=float)
+        self.grad = np.zeros_like(self.theta)
+        self.last_good = self.theta.copy()
+        self.X = np.asarray(self.X_train, dtype=float)  # batches are gathers of its rows
+        position = {id(p): i for i, p in enumerate(params)}
+        self.layer_index = [np.array([position[id(p)] for p in layer.parameters()],
+                                     dtype=np.intp)
+                            for layer in getattr(model, "layers", [])]
+
+    def batch(self, epoch: int, batch: int, xb: list, tb: list) -> tuple:
+        np, theta = self.np, self.theta
+        before = theta.copy()
+        try:
+            rows = self.X[[i for _, _, i in tb]]
+            mean, total, outputs, grad = self.step(rows, [t for t, _, _ in tb], theta)
+        except OpError as error:
+            raise self.diverged(epoch, batch, f"the loss could not be computed ({error})",
+                                self.last_good) from None
+        if not math.isfinite(total):
+            raise self.diverged(epoch, batch, f"the loss is {total}", self.last_good)
+        if not np.isfinite(grad).all():
+            bad = grad[~np.isfinite(grad)][0]
+            raise self.diverged(epoch, batch, f"a gradient is {bad}", before, grad)
+        if self.clip_value is not None:
+            clip_grad_value_array(grad, self.clip_value)
+        if self.clip_norm is not None:
+            clip_grad_norm_array(grad, self.clip_norm)
+        norms = [math.sqrt(float(np.dot(grad[ix], grad[ix]))) for ix in self.layer_index]
+        self.grad = grad
+        self.optimizer.step_arrays(theta, grad)
+        if not np.isfinite(theta).all():
+            bad = theta[~np.isfinite(theta)][0]
+            raise self.diverged(epoch, batch, f"the update made a parameter {bad}", before)
+        self.last_good = before
+        correct = 0
+        if self.classify:
+            predicted = (outputs.argmax(axis=1) if outputs.shape[1] > 1 else None)
+            correct = (int((predicted == np.array([label for _, label, _ in tb])).sum())
+                       if predicted is not None and self.loss.name in ("cross_entropy",
+                                                                        "multi_margin")
+                       else sum(self.loss.predict(o) == label
+                                for o, (_, label, _) in zip(outputs.tolist(), tb)))
+        self.advance_bar(epoch, mean)
+        return mean, correct, norms
+
+    def sync(self) -> None:
+        for p, value, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):
+            p.data, p.grad = value, g
+
+    def forget(self) -> None:
+        """After fit, the Values are the parameters again (early stopping may have
+        restored them): nothing stays in the vector."""
+
+    def reload(self) -> None:
+        self.theta[:] = [p.data for p in self.params]
+
+    def diverged(self, epoch: int, batch: int, what: str, fallback, grad=None
+                 ) -> TrainingDivergedError:
+        self.theta[:] = fallback
+        if grad is not None:
+            self.grad = grad
+        self.sync()
+        return super().diverged(epoch, batch, what, [p.data for p in self.params])
+
+
+class _EarlyStopping:
+    """Tracks the best monitored loss (validation, else training) and its weights."""
+
+    def __init__(self, params: list, patience: Optional[int], validating: bool):
+        self.params, self.patience, self.validating = params, patience, validating
+        self.best_loss, self.best_params, self.waited = math.inf, None, 0
+
+    def should_stop(self, epoch: int, record: dict, history: History) -> bool:
+        monitored = record["val_loss"] if self.validating else record["train_loss"]
+        if monitored < self.best_loss:
+            self.best_loss, self.waited, history.best_epoch = monitored, 0, epoch
+            self.best_params = [p.data for p in self.params]
+            return False
+        self.waited += 1
+        if self.patience is None or self.waited < self.patience:
+            return False
+        history.stopped_early = True
+        history.stop_reason = (f"early stopping at epoch {epoch}: no better "
+                               f"{'validation' if self.validating else 'training'} loss for "
+                               f"{self.patience} epochs; restored the weights of epoch "
+                               f"{history.best_epoch}")
+        return True
+
+    def restore_best(self) -> None:
+        if self.patience is not None and self.best_params is not None:
+            for p, value in zip(self.params, self.best_params):
                 p.data = value
-    finally:
-        pause_gc.__exit__(None, None, None)
-        if bar is not None:
-            bar.close()
-    return history
+
+
+def _optimizer(optimizer: Union[str, Optimizer], params: list, lr: Optional[float],
+               weight_decay: float) -> Optimizer:
+    if isinstance(optimizer, str):
+        name = optimizer.lower()
+        rate = lr if lr is not None else DEFAULT_LR.get(name, 0.01)
+        return make_optimizer(name, params, rate, weight_decay=weight_decay)
+    if lr is not None or weight_decay:
+        raise ValueError("fit: lr and weight_decay go to the optimizer you built; "
+                         "pass them to its constructor instead")
+    return optimizer
 
 
 def _end_epoch(history: History, model, loss: Loss, epoch: int, train_loss: float,

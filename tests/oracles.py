@@ -6,6 +6,18 @@ tests/test_gradients.py check it): adding an op means adding its reference too.
 """
 
 import mpmath
+import torch
+
+
+def _tensor(x):
+    """A constant operand (a plain float) as a float64 tensor, for torch's binary functions."""
+    return x if isinstance(x, torch.Tensor) else torch.tensor(x, dtype=torch.float64)
+
+
+def close(engine: float, reference, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
+    """``engine`` equals the oracle's ``reference`` within ``abs_ + rel * |reference|``."""
+    return abs(engine - float(reference)) <= abs_ + rel * abs(float(reference))
+
 
 # op name -> the op computed in mpmath from its definition
 MP_REFERENCE = {
@@ -26,6 +38,12 @@ MP_REFERENCE = {
     "abs": lambda a: abs(a),
     "softplus": lambda a: mpmath.log(1 + mpmath.exp(a)),
     "log_sigmoid": lambda a: -mpmath.log(1 + mpmath.exp(-a)),
+    "sqrt": mpmath.sqrt,
+    "sin": mpmath.sin,
+    "cos": mpmath.cos,
+    "minimum": lambda a, b: min(a, b),
+    "maximum": lambda a, b: max(a, b),
+    "clamp": lambda a, lo, hi: min(max(a, lo), hi),
 }
 
 # op name -> (torch function, or None where torch has no equivalent)
@@ -43,8 +61,14 @@ TORCH_REFERENCE = {
     "tanh": lambda a: a.tanh(),
     "sigmoid": lambda a: a.sigmoid(),
     "relu": lambda a: a.relu(),
-    "leaky_relu": lambda a: __import__("torch").nn.functional.leaky_relu(a, 0.01),
+    "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
     "abs": lambda a: a.abs(),
-    "softplus": lambda a: __import__("torch").nn.functional.softplus(a),
-    "log_sigmoid": lambda a: __import__("torch").nn.functional.logsigmoid(a),
+    "softplus": lambda a: torch.nn.functional.softplus(a),
+    "log_sigmoid": lambda a: torch.nn.functional.logsigmoid(a),
+    "sqrt": lambda a: a.sqrt(),
+    "sin": lambda a: a.sin(),
+    "cos": lambda a: a.cos(),
+    "minimum": lambda a, b: torch.minimum(_tensor(a), _tensor(b)),
+    "maximum": lambda a, b: torch.maximum(_tensor(a), _tensor(b)),
+    "clamp": lambda a, lo, hi: torch.clamp(_tensor(a), min=_tensor(lo), max=_tensor(hi)),
 }

@@ -602,3 +602,40 @@ def test_a_fifo_named_model_json_is_kept_and_never_read(tmp_path, capsys):
     code, stdout, _ = run(SMALL_RUN + ["--out", str(out)], capsys)
     assert code == 0 and "--overwrite" in stdout
     assert (out / "model.json").is_fifo() and nn.load(out / "model.new.json").nin == 2
+
+
+@pytest.mark.parametrize("module_name", ["chainrule.common", "chainrule.rows",
+                                         "chainrule.run_files", "chainrule.demo"])
+def test_the_docstring_examples_of_the_cli_helpers_hold(module_name):
+    import doctest
+    import importlib
+
+    failures, tries = doctest.testmod(importlib.import_module(module_name))
+    assert tries > 0 and failures == 0
+
+
+@given(st.integers(-10**6, 10**6), st.sampled_from(["{}", "{}.0", "{:e}", " {} "]))
+def test_whole_numbers_are_read_in_any_spelling_and_range_checked(number, spelling):
+    import argparse
+
+    from chainrule.common import int_between
+
+    text = spelling.format(number)
+    if float(text) != number:  # "{:e}" rounds big numbers to 7 digits: not this number
+        return
+    parse = int_between(-1000, 1000)
+    if -1000 <= number <= 1000:
+        assert parse(text) == number
+    else:
+        with pytest.raises(argparse.ArgumentTypeError, match="out of range"):
+            parse(text)
+
+
+@pytest.mark.parametrize("text", ["2.5", "nan", "inf", "1e400", "x", "", "0x10", "1/2"])
+def test_what_is_not_a_whole_number_is_refused(text):
+    import argparse
+
+    from chainrule.common import int_between
+
+    with pytest.raises(argparse.ArgumentTypeError, match="is not a whole number"):
+        int_between(-1000, 1000)(text)

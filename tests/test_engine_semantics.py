@@ -202,6 +202,30 @@ def test_a_thread_started_inside_no_grad_records():
     assert result["ok"]  # as in PyTorch: a new thread starts with grad mode on
 
 
+def test_no_grad_as_a_decorator_and_a_shared_instance_nest_per_thread():
+    @no_grad()
+    def evaluate(x):
+        return x * x, is_grad_enabled()
+
+    x = Value(3.0)
+    y, enabled = evaluate(x)
+    assert y._prev == () and not enabled and is_grad_enabled()
+    shared = no_grad()
+    with shared:
+        with shared:
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()  # the inner exit restores the outer block's "off"
+    assert is_grad_enabled() and _records()
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(evaluate(Value(1.0))[1]))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == [False] * 8 and is_grad_enabled()
+
+
 # --- the + and * short paths agree with the table on hostile operands ----------------
 
 HOSTILE = st.one_of(

@@ -122,7 +122,9 @@ def test_every_function_op_of_the_table_can_be_called(name):
     args = ", ".join(f"v{i}" for i in range(op.arity))
     expression = parse(f"{name}({args})")
     out = expression.build({f"v{i}": 0.5 + i for i in range(op.arity)})
-    assert out._op == name and out.label == f"{name}({args})"
+    # the label is the canonical text: a call, or the op's own notation (-v0 for neg)
+    canonical = f"{name}({args})" if not op.prefix else f"{op.symbol}v0"
+    assert out._op == name and out.label == canonical
 
 
 def test_an_op_added_to_the_table_is_accepted_without_other_changes():

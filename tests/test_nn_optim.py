@@ -21,7 +21,9 @@ from nn.optim import (
     ExponentialLR,
     StepLR,
     clip_grad_norm_,
+    clip_grad_norm_array,
     clip_grad_value_,
+    clip_grad_value_array,
     make_optimizer,
 )
 
@@ -159,3 +161,58 @@ def test_bad_settings_are_explained():
         Adam([Value(0.0)], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         make_optimizer("rmsprop", [Value(0.0)], lr=0.1)
+
+
+def _array_trajectory(ours_factory, switch_at=None):
+    """The same run as _trajectories, with the optimizer's array form on a vector
+    (from step ``switch_at`` on, when given: the scalar form before it)."""
+    import numpy as np
+
+    rng = random.Random(7)
+    start = [rng.uniform(-2, 2) for _ in range(N_PARAMS)]
+    noise = [[rng.gauss(0, 0.5) for _ in range(N_PARAMS)] for _ in range(N_STEPS)]
+    params = [Value(x) for x in start]
+    opt = ours_factory(params)
+    theta, path = np.array(start), []
+    for step in range(N_STEPS):
+        grad = np.array(_gradient(theta.tolist(), step, noise))
+        if switch_at is not None and step < switch_at:
+            for p, g in zip(params, grad.tolist()):
+                p.grad = g
+            opt.step()
+            theta = np.array([p.data for p in params])
+        else:
+            opt.step_arrays(theta, grad)
+        path.append(theta.tolist())
+    return path
+
+
+@pytest.mark.parametrize("switch_at", [None, 7])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_array_form_follows_the_scalar_form_and_torch(case, switch_at):
+    scalar, theirs = _trajectories(*CASES[case])
+    arrays = _array_trajectory(CASES[case][0], switch_at)
+    for step, (a, s, t) in enumerate(zip(arrays, scalar, theirs)):
+        for x, y, z in zip(a, s, t):
+            assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-14), (case, step, a, s)
+            assert math.isclose(x, z, rel_tol=1e-10, abs_tol=1e-12), (case, step, a, t)
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_array_clipping_equals_the_scalar_clipping(max_norm):
+    import numpy as np
+
+    rng = random.Random(3)
+    grads = [rng.gauss(0, 3) for _ in range(9)]
+    params = [Value(0.0) for _ in grads]
+    for p, g in zip(params, grads):
+        p.grad = g
+    norm = clip_grad_norm_(params, max_norm)
+    array = np.array(grads)
+    assert math.isclose(clip_grad_norm_array(array, max_norm), norm, rel_tol=1e-12)
+    np.testing.assert_allclose(array, [p.grad for p in params], rtol=1e-12, atol=0)
+    clip_grad_value_(params, 0.3)
+    clip_grad_value_array(array, 0.3)
+    assert array.tolist() == [p.grad for p in params]
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm_array(array, -1.0)

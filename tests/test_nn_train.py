@@ -172,3 +172,30 @@ def test_moons_end_to_end_reaches_98_percent_on_held_out_points():
     fit(model, Xtr, ytr, lr=0.02, epochs=30, batch_size=16, validation_data=(Xva, yva),
         early_stopping=10, seed=0, progress=False)
     assert accuracy(yte, predict(model, Xte)) >= 0.98
+
+
+def test_a_val_split_that_leaves_no_training_row_is_a_clear_error():
+    model = MLP(2, [2], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"val_split=0.99.*leaves no row to train on"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], val_split=0.99, epochs=1, progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+@pytest.mark.parametrize("compile", [False, True])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_in_the_data_is_reported_by_row_and_column_not_as_divergence(bad, compile):
+    X, y = make_moons(30, noise=0.1, seed=0)
+    X = [list(row) for row in X]
+    X[17][1] = bad
+    with pytest.raises(ValueError, match=rf"data contains {bad} at row 17, column 1") as error:
+        fit(MLP(2, [4, 2], seed=0), X, y, epochs=1, progress=False, compile=compile)
+    assert not isinstance(error.value, TrainingDivergedError)
+    assert "learning rate" not in str(error.value)
+    with pytest.raises(ValueError, match=r"validation data contains nan at row 0, column 0"):
+        fit(MLP(2, [4, 2], seed=0), X[:10] + X[18:], y[:10] + y[18:], epochs=1,
+            progress=False, validation_data=([[math.nan, 0.0]], [0]))
+    targets = [float(t) for t in y[18:]]
+    targets[3] = math.nan
+    with pytest.raises(ValueError, match=r"targets contain nan at row 3"):
+        fit(MLP(2, [4, 1], seed=0), X[18:], targets, loss="mse", epochs=1, progress=False)

@@ -5,25 +5,23 @@ autograd/ops.py.  A new op with no entry here fails ``test_every_op_has_a_refere
 adding an op means adding its independent reference too.
 """
 
-import importlib.util
 import math
 
 import mpmath
 import pytest
-from hypothesis import assume, given
-from oracles import MP_REFERENCE, TORCH_REFERENCE
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from oracles import MP_REFERENCE, TORCH_REFERENCE, close
 
 from autograd import OPS, Op, Value, local_derivatives, register_op, unregister_op
-from autograd.strategies import expressions, op_inputs
+from autograd.strategies import op_inputs
+from autograd.trace import operand_names
 
 mp = mpmath.mp
 mp.dps = 50
 
 OP_NAMES = sorted(OPS)
-
-
-def close(engine: float, reference, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
-    return abs(engine - float(reference)) <= abs_ + rel * abs(float(reference))
 
 
 def mp_partial(name, xs, i, direction=0):
@@ -34,7 +32,16 @@ def mp_partial(name, xs, i, direction=0):
         return MP_REFERENCE[name](*args)
     x = mpmath.mpf(xs[i])
     if x == 0:
-        return mpmath.diff(along, x, direction=direction)
+        # Tiny steps, with the digits to take them.  x**1.0625 has slope 0 at 0, but a
+        # difference over a step h sees h**0.0625, which is still 3e-13 at h = 1e-200:
+        # where two tiny steps disagree the numerical slope has not converged, and
+        # there is no oracle (ValueError, which callers skip).
+        with mpmath.workdps(280):
+            slopes = [mpmath.diff(along, x, direction=direction, h=mpmath.mpf(h))
+                      for h in ("1e-200", "1e-240")]
+        if abs(slopes[0] - slopes[1]) > mpmath.mpf("1e-12") * (1 + abs(slopes[1])):
+            raise ValueError("the numerical slope at 0 has not converged")
+        return slopes[1]
     # A step relative to x, so that a tiny x (1e-90) is not stepped across 0, with
     # enough digits that 1 + x + step still differs from 1 + x.
     digits = 50 + max(0, int(-mpmath.log10(abs(x))))
@@ -51,9 +58,8 @@ def test_every_op_has_a_reference():
     missing = set(OPS) - set(MP_REFERENCE)
     assert not missing, (f"ops {sorted(missing)} have no independent mpmath reference: add "
                          "one to MP_REFERENCE in tests/oracles.py")
-    missing = set(OPS) - set(TORCH_REFERENCE)
-    assert not missing, (f"ops {sorted(missing)} have no TORCH_REFERENCE entry (use None if "
-                         "torch has no equivalent)")
+    missing = set(OPS) - {name for name, f in TORCH_REFERENCE.items() if f is not None}
+    assert not missing, f"ops {sorted(missing)} have no PyTorch reference in TORCH_REFERENCE"
 
 
 @pytest.mark.parametrize("name", OP_NAMES)
@@ -78,8 +84,6 @@ def assert_rules_match_mpmath(name, xs):
 
 
 def assert_backward_matches_torch(name, xs):
-    import torch
-
     op = OPS[name]
     node, leaves = build(name, xs)
     node.backward()
@@ -106,6 +110,9 @@ def test_at_a_kink_backward_takes_a_one_sided_derivative(name):
 
     @given(op_inputs(name, smooth=False, max_magnitude=1e8))
     def check(xs):
+        # operands that differ by less than mpmath's step (clamp(0, 0, 1e-278)) sit on
+        # two kinks at once for the numerical slope; equal operands are a real kink
+        assume(all(x == y or abs(x - y) > 1e-6 for x in xs for y in xs))
         node, _ = build(name, xs)
         try:
             locals_ = local_derivatives(node)
@@ -128,7 +135,7 @@ def test_at_a_kink_backward_takes_a_one_sided_derivative(name):
             # takes 0, as PyTorch does
             low, high = min(slopes), max(slopes)
             between = len(slopes) == 2 and float(low) - 1e-9 <= local <= float(high) + 1e-9
-            assert between or any(close(local, s, rel=1e-6, abs_=1e-9) for s in slopes), (
+            assert between or any(close(local, s, rel=1e-6, abs_=1e-6) for s in slopes), (
                 name, xs, i, local, [float(s) for s in slopes])
 
     check()
@@ -136,9 +143,6 @@ def test_at_a_kink_backward_takes_a_one_sided_derivative(name):
 
 @pytest.mark.parametrize("name", OP_NAMES)
 def test_backward_matches_torch(name):
-    pytest.importorskip("torch")
-    if TORCH_REFERENCE[name] is None:
-        pytest.skip(f"torch has no equivalent of {name}")
     given(op_inputs(name))(lambda xs: assert_backward_matches_torch(name, xs))()
 
 
@@ -153,76 +157,41 @@ def test_both_oracles_catch_a_wrong_rule():
         with pytest.raises(AssertionError):
             given(op_inputs("wrong_tanh"))(
                 lambda xs: assert_rules_match_mpmath("wrong_tanh", xs))()
-        if importlib.util.find_spec("torch") is not None:
-            with pytest.raises(AssertionError):
-                given(op_inputs("wrong_tanh"))(
-                    lambda xs: assert_backward_matches_torch("wrong_tanh", xs))()
+        with pytest.raises(AssertionError):
+            given(op_inputs("wrong_tanh"))(
+                lambda xs: assert_backward_matches_torch("wrong_tanh", xs))()
     finally:
         unregister_op("wrong_tanh")
         del MP_REFERENCE["wrong_tanh"], TORCH_REFERENCE["wrong_tanh"]
 
 
-# --- whole expressions ------------------------------------------------------------------
+# How the table writes each derivative, read as Python over functions written here
+# (independent of autograd/ops.py): a formula text that drifts from its rule fails.
+FORMULA_FUNCTIONS = {
+    "exp": math.exp, "log": math.log, "tanh": math.tanh, "sqrt": math.sqrt,
+    "sin": math.sin, "cos": math.cos, "sign": lambda v: (v > 0) - (v < 0),
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+}
 
 
-def mp_apply(name, args):
-    return MP_REFERENCE[name](*args)
+@pytest.mark.parametrize("name", OP_NAMES)
+def test_each_formula_text_says_what_its_rule_computes(name):
+    op = OPS[name]
+    letters = operand_names(op)
+    assert len(op.formulas) == op.arity
 
+    @given(op_inputs(name, smooth=False, max_magnitude=1e3))
+    def check(xs):
+        node, _ = build(name, xs)
+        for formula, local in zip(op.formulas, local_derivatives(node)):
+            assert (formula is None) == (local is None)
+            if formula is None:
+                continue
+            env = dict(zip(letters, xs))
+            written = eval(formula, {"__builtins__": {}}, {**FORMULA_FUNCTIONS, **env})
+            assert close(local, written, rel=1e-9, abs_=1e-12), (name, formula, xs, local)
 
-@given(expressions(max_depth=4, max_variables=3))
-def test_expression_gradients_match_mpmath(case):
-    """For random graphs (shared nodes included), backward() equals 50-digit derivatives."""
-    expression, point = case
-    out = expression(*point)
-    leaves = _leaves(out, expression, point)
-    out.backward()
-    for i, leaf in enumerate(leaves):
-        def along(t, i=i):
-            values = [mpmath.mpf(x) for x in point]
-            values[i] = t
-            return expression.fold(mp_apply, values, mpmath.mpf)
-        reference = mpmath.diff(along, mpmath.mpf(point[i]))
-        grad = leaf.grad if leaf is not None else 0.0
-        assert close(grad, reference, rel=1e-7, abs_=1e-9), (
-            str(expression), point, i, grad, float(reference))
-
-
-@given(expressions(max_depth=4, max_variables=3))
-def test_expression_gradients_match_torch(case):
-    torch = pytest.importorskip("torch")
-    expression, point = case
-    assume(all(TORCH_REFERENCE[name] is not None for name in expression.ops_used))
-    out = expression(*point)
-    leaves = _leaves(out, expression, point)
-    out.backward()
-    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
-
-    def torch_apply(name, args):
-        rules = OPS[name].derivatives
-        # a constant operand stays a plain float, as in the engine
-        args = [a.item() if rule is None and isinstance(a, torch.Tensor) else a
-                for a, rule in zip(args, rules)]
-        return TORCH_REFERENCE[name](*args)
-
-    result = expression.fold(torch_apply, tensors,
-                             lambda c: torch.tensor(c, dtype=torch.float64))
-    if not result.requires_grad:
-        return  # the output does not depend on the variables; nothing to compare
-    result.backward()
-    assert close(out.data, result.item(), rel=1e-10)
-    for leaf, tensor in zip(leaves, tensors):
-        grad = leaf.grad if leaf is not None else 0.0
-        expected = tensor.grad.item() if tensor.grad is not None else 0.0
-        assert close(grad, expected, rel=1e-9, abs_=1e-12), (str(expression), point)
-
-
-def _leaves(out, expression, point):
-    """The variable leaves of the built graph, by label (None if a variable is unused)."""
-    from autograd import topological_order
-
-    by_label = {node.label: node for node in topological_order(out)
-                if not node._prev and node.label in expression.variables}
-    return [by_label.get(name) for name in expression.variables]
+    check()
 
 
 def test_the_oracles_can_tell_a_wrong_number():
@@ -231,3 +200,42 @@ def test_the_oracles_can_tell_a_wrong_number():
     assert not close(1.0, mpmath.mpf("1.001"))
     assert not close(0.0, mpmath.mpf("1e-6"))
     assert math.isclose(float(mp_partial("mul", (2.0, 5.0), 0)), 5.0)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+def test_every_op_replays_on_the_tape_like_the_scalar_engine(name):
+    """The compiled tape evaluates the same rows with numpy: values and gradients agree."""
+    import numpy as np
+
+    from autograd import compile_tape
+
+    op = OPS[name]
+    wrt = [i for i, rule in enumerate(op.derivatives) if rule is not None]
+
+    @settings(max_examples=10)
+    @given(st.lists(op_inputs(name), min_size=3, max_size=3))
+    def check(batch):
+        constants = batch[0]  # a constant operand (the n of x**n) is fixed by the trace
+
+        def f(*xs):
+            operands = [Value(c) for c in constants]
+            for i, x in zip(wrt, xs):
+                operands[i] = x
+            return operands[0]._apply(name, tuple(operands))
+
+        rows = [[xs[i] for i in wrt] for xs in batch
+                if all(xs[k] == constants[k] for k in range(op.arity) if k not in wrt)]
+        tape = compile_tape(lambda *xs: f(*xs), tuple(rows[0]))
+        columns = [np.array([row[k] for row in rows]) for k in range(len(wrt))]
+        got = np.ravel(tape.forward(*columns))
+        tape.backward()
+        input_grads = tape.input_gradients()
+        for r, row in enumerate(rows):
+            leaves = [Value(x) for x in row]
+            out = f(*leaves)
+            out.backward()
+            assert close(got[r], out.data, rel=1e-12, abs_=1e-300), (name, row)
+            for k, leaf in enumerate(leaves):
+                assert close(input_grads[k][r], leaf.grad, rel=1e-12, abs_=1e-300), (name, row)
+
+    check()

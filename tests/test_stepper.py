@@ -92,3 +92,30 @@ def test_too_big_graphs_are_refused_with_a_reason():
 def test_write_stepper_writes_utf8(tmp_path):
     path = write_stepper(build(EXPRESSION, **VALUES), tmp_path / "deep" / "page.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_frames_come_from_one_layout_and_follow_the_backward_steps():
+    import xml.etree.ElementTree as ET
+
+    from visualize import step_frames
+    trace = backward_steps(build(EXPRESSION, **VALUES))
+    svg = "{http://www.w3.org/2000/svg}"
+    calls = []
+    real = visualize.stepper.to_svg
+    visualize.stepper.to_svg = lambda dot: calls.append(1) or real(dot)
+    try:
+        frames = step_frames(trace)
+    finally:
+        visualize.stepper.to_svg = real
+    assert len(calls) == 1 and len(frames) == len(trace)      # laid out once
+    for frame, step in zip(frames, trace):
+        root = ET.fromstring(frame)
+        node = next(g for g in root.iter(f"{svg}g") if g.get("id") == f"node-{step.index}")
+        box = node.find(f"{svg}polygon")
+        assert box.get("fill") == "#ffd54f"                   # this step's node is lit
+        texts = [t.text for t in node.iter(f"{svg}text")]
+        assert texts[-1] == f"grad {step.upstream:.4f}"      # its grad is final
+    last = [t.text for t in ET.fromstring(frames[-1]).iter(f"{svg}text")]
+    first = [t.text for t in ET.fromstring(frames[0]).iter(f"{svg}text")]
+    assert sum(t.startswith("flows") for t in last if t) > sum(
+        t.startswith("flows") for t in first if t)           # labels fill in

@@ -424,6 +424,126 @@ def test_fit_on_the_tape_follows_the_scalar_engine(loss, optimizer, classes):
     np.testing.assert_allclose(params_b, params_a, rtol=1e-9, atol=1e-12)
 
 
+KNOBS = {  # every training knob that the compiled run has an array form of
+    "nesterov+l1+clip_norm": dict(optimizer="nesterov", lr=0.05, l1=1e-3, clip_norm=0.5),
+    "adamw+l2+clip_value+step_lr": dict(optimizer="adamw", lr=0.01, weight_decay=0.05, l2=1e-3,
+                                        clip_value=0.2, scheduler="step"),
+    "adam+wd+l1+l2+cosine": dict(optimizer="adam", lr=0.02, weight_decay=0.01, l1=1e-3,
+                                 l2=1e-3, scheduler="cosine"),
+    "sgd+wd": dict(optimizer="sgd", lr=0.1, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "multi_margin", "bce_or_hinge"])
+@pytest.mark.parametrize("knobs", sorted(KNOBS))
+def test_compiled_fit_on_a_parameter_vector_follows_the_scalar_fit(knobs, loss):
+    """Optimizers, weight decay, L1/L2, clipping and schedules in their array forms:
+    the same losses per epoch and the same final weights as the scalar engine."""
+    from nn import fit
+    from nn.data import make_moons
+    from nn.optim import CosineAnnealingLR, StepLR
+
+    X, labels = make_moons(40, noise=0.2, seed=4)
+    n_out = 1 if loss == "bce_or_hinge" else 3
+    if loss == "bce_or_hinge":
+        loss = "bce"  # BCE with logits: softplus, a table op, so it compiles
+    else:
+        labels = [(i % 3) for i in range(len(X))]
+    settings = dict(KNOBS[knobs])
+    schedule = settings.pop("scheduler", None)
+    if schedule:
+        settings["scheduler"] = ((lambda o: StepLR(o, 1, 0.5)) if schedule == "step"
+                                 else (lambda o: CosineAnnealingLR(o, 3)))
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [6, 6, n_out], init="he", seed=2)
+        seen = []
+        history = fit(model, X, labels, loss=loss, epochs=3, batch_size=8, seed=5,
+                      progress=False, compile=compiled,
+                      on_epoch=lambda r, m=model, s=seen: s.append([p.data for p in
+                                                                     m.parameters()]),
+                      **settings)
+        runs.append((history, seen, [p.data for p in model.parameters()]))
+    (h_a, seen_a, params_a), (h_b, seen_b, params_b) = runs
+    np.testing.assert_allclose(h_b.train_loss, h_a.train_loss, rtol=1e-9)
+    np.testing.assert_allclose(h_b.grad_norms, h_a.grad_norms, rtol=1e-9)
+    assert h_b.train_accuracy == h_a.train_accuracy and h_b.lr == h_a.lr
+    np.testing.assert_allclose(seen_b, seen_a, rtol=1e-9, atol=1e-12)  # synced for on_epoch
+    np.testing.assert_allclose(params_b, params_a, rtol=1e-9, atol=1e-12)
+    assert max(abs(a - b) for a, b in zip(params_a, seen_a[0])) > 1e-3  # training moved
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "multi_margin", "bce", "hinge", "mse"])
+def test_every_loss_and_activation_of_nn_compiles_and_follows_the_scalar_fit(loss, activation):
+    from nn import ACTIVATIONS, fit
+    from nn.data import make_moons
+    from nn.losses import LOSSES
+
+    assert {"cross_entropy", "multi_margin", "bce", "hinge", "mse"} >= set(LOSSES), (
+        "a loss was added to nn: add it to this test")
+    assert {"relu", "tanh", "sigmoid", "leaky_relu", "linear"} >= set(ACTIVATIONS), (
+        "an activation was added to nn: add it to this test")
+    X, y = make_moons(24, noise=0.2, seed=1)
+    n_out = 2 if LOSSES[loss].multi_output else 1
+    y = [float(t) for t in y] if loss == "mse" else y
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [5, n_out], activation=activation, output_activation="linear",
+                    init="he", seed=3)
+        history = fit(model, X, y, loss=loss, epochs=2, batch_size=8, seed=1, l1=1e-3,
+                      progress=False, compile=compiled)
+        runs.append((history.train_loss, [p.data for p in model.parameters()]))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-9)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9, atol=1e-12)
+
+
+def _parameter_touches(model, run) -> int:
+    """How many times ``run()`` reads or writes .data or .grad of a model parameter."""
+    params = {id(p) for p in model.parameters()}
+    touched = [0]
+    slots = {name: Value.__dict__[name] for name in ("data", "grad")}
+
+    class Counting:
+        def __init__(self, slot):
+            self.slot = slot
+
+        def __get__(self, obj, owner=None):
+            if obj is not None and id(obj) in params:
+                touched[0] += 1
+            return self.slot.__get__(obj, owner)
+
+        def __set__(self, obj, value):
+            if id(obj) in params:
+                touched[0] += 1
+            self.slot.__set__(obj, value)
+
+    try:
+        for name, slot in slots.items():
+            setattr(Value, name, Counting(slot))
+        run()
+    finally:
+        for name, slot in slots.items():
+            setattr(Value, name, slot)
+    return touched[0]
+
+
+def test_the_compiled_batch_loop_touches_no_parameter_value():
+    """Reads and writes of a parameter's .data or .grad happen per epoch (to sync),
+    never per batch: 4x the batches, the same count."""
+    from nn import fit
+    from nn.data import make_moons
+
+    counts = []
+    for n_rows in (40, 160):
+        X, y = make_moons(n_rows, noise=0.2, seed=4)
+        model = MLP(2, [8, 2], init="he", seed=2)
+        counts.append(_parameter_touches(model, lambda m=model, X=X, y=y: fit(
+            m, X, y, loss="cross_entropy", epochs=2, batch_size=8, progress=False,
+            compile=True)))
+    assert counts[0] == counts[1] > 0, counts
+
+
 def test_fit_refuses_what_a_tape_cannot_replay_before_training():
     from nn import fit
 
@@ -501,7 +621,7 @@ def test_the_docstring_examples_run():
     import doctest
     import importlib
 
-    names = ["autograd.tape", "autograd.tape_plan", "nn.compiled"] + [
+    names = ["autograd.tape", "autograd.tape_plan", "nn.compiled", "nn.steps"] + [
         f"autograd.tape.{room}" for room in ("tracing", "compiler", "replay", "interpreter",
                                              "plan", "groups", "readers")]
     for module in map(importlib.import_module, names):

@@ -26,7 +26,8 @@ from typing import Optional, Sequence, Union
 import graphviz
 
 from autograd import Value, local_derivatives, topological_order
-from autograd.trace import BackwardTrace, backward_steps, format_number, neuron_table, node_names
+from autograd.notation import format_number
+from autograd.trace import BackwardTrace, backward_steps, neuron_table, node_names
 
 from .dot import build_graph
 from .summary import (

@@ -14,6 +14,8 @@ imports ``visualize``:
 True
 >>> "<iframe" in value_stepper(y)._repr_html_()
 True
+>>> y._repr_svg_() == value_svg(y) and "steps-data" in str(y.stepper(title="a neuron"))
+True
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from typing import Optional
 
 from autograd import Value
+from autograd.display import register_display_hook
 
 from .annotated import draw_annotated
 from .drawing import to_svg
@@ -49,13 +52,8 @@ def value_stepper(value: Value, title: str = "") -> StepperPage:
     return expression_stepper(value, title=title)
 
 
-def register_display_hooks() -> bool:
-    """Hand the three displays to autograd; False if this autograd has no hook to fill."""
-    from autograd import value as value_module
-    register = getattr(value_module, "register_display_hook", None)
-    if register is None:
-        return False
-    register("svg", value_svg)
-    register("html", value_html)
-    register("stepper", value_stepper)
-    return True
+def register_display_hooks() -> None:
+    """Hand the three displays to autograd (``import visualize`` does this once)."""
+    register_display_hook("svg", value_svg)
+    register_display_hook("html", value_html)
+    register_display_hook("stepper", value_stepper)

@@ -25,11 +25,12 @@ from typing import Optional, Sequence
 import graphviz
 
 from autograd import Value, local_derivatives
-from autograd.trace import format_number, neuron_table
+from autograd.notation import format_number
+from autograd.trace import neuron_table
 
 from .dot import new_digraph, plain_text
 from .drawing import to_svg
-from .page import StepperPage, page_html
+from .page import StepperPage, frames_from_steps, page_html
 from .summary import GraphTooLargeWarning
 
 __all__ = ["draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html",
@@ -157,6 +158,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
         dot.node(f"in-{i}", label=plain_text(f"{v.label or f'x{i}'}\n{format_number(v.data)}"),
                  shape="circle", style="filled", fillcolor="#eceff1", id=f"in-{i}")
     previous = [(id(v), f"in-{i}") for i, v in enumerate(shown_inputs, 1)]
+    _stack_in_order(dot, [node_id for _, node_id in previous])
     if len(shown_inputs) < len(run.inputs):
         dot.node("in-more", label=f"+ {len(run.inputs) - len(shown_inputs)} more",
                  shape="box", style="dashed")
@@ -185,6 +187,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
         if len(drawn) < len(layer):
             dot.node(f"more-{layer[0].layer}", label=f"+ {len(layer) - len(drawn)} more",
                      shape="box", style="dashed")
+        _stack_in_order(dot, [node_id for _, node_id in current])
         previous = current
     grad = "\ndL/dL = 1" if backward else ""
     dot.node("loss", label=plain_text(f"{run.loss_text}{grad}"), shape="box",
@@ -192,6 +195,15 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
     for _, source in previous:
         dot.edge(source, "loss", color="#555555", id=f"to-loss-{source}")
     return dot
+
+
+def _stack_in_order(dot: graphviz.Digraph, ids: list) -> None:
+    """One column, first neuron on top, as lecture notes draw it (Graphviz would reorder
+    the column to save crossings): same rank, chained by invisible edges."""
+    with dot.subgraph() as column:
+        column.attr(rank="same")
+        for upper, lower in zip(ids, ids[1:]):
+            column.edge(upper, lower, style="invis")
 
 
 def _weights(row) -> list:
@@ -334,25 +346,5 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     The diagram is laid out once; each frame fills in the step's texts and outlines
     the step's neurons and edges in orange, as the page does.
     """
-    import xml.etree.ElementTree as ET
-
     run = run_network(model, x, target, loss)
-    svg = to_svg(_diagram(run, backward=True))
-    ns = "http://www.w3.org/2000/svg"
-    ET.register_namespace("", ns)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    frames, sets = [], []
-    for step in network_steps(run):
-        sets.extend(step.get("set", []))
-        root = ET.fromstring(svg.encode("utf-8"))
-        by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
-        for element_id, index, text in sets:
-            texts = list(by_id[element_id].iter(f"{{{ns}}}text"))
-            texts[index].text = text
-        for element_id in step["focus"]:
-            for shape in by_id[element_id]:
-                if shape.tag in (f"{{{ns}}}ellipse", f"{{{ns}}}polygon", f"{{{ns}}}path"):
-                    shape.set("stroke", "#e65100")
-                    shape.set("stroke-width", "4")
-        frames.append(ET.tostring(root, encoding="unicode"))
-    return frames
+    return frames_from_steps(to_svg(_diagram(run, backward=True)), network_steps(run))

@@ -25,7 +25,7 @@ from typing import Sequence
 
 from .dot import visible_text
 
-__all__ = ["page_html", "inline_svg", "StepperPage", "QUIZ_TOLERANCE"]
+__all__ = ["page_html", "inline_svg", "frames_from_steps", "StepperPage", "QUIZ_TOLERANCE"]
 
 QUIZ_TOLERANCE = 5e-3  # within 0.5% (0.005 for numbers below 1): three digits are right
 
@@ -327,6 +327,55 @@ def page_html(svg: str, steps: Sequence[dict], title: str, extra_html: str = "")
 </body>
 </html>
 """
+
+
+def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("forward",
+                      "backward")) -> list[str]:
+    """The page's steps applied to its one picture, as standalone SVGs (for slides).
+
+    One frame per step whose mode is in ``modes``; each holds every earlier step's
+    texts and revealed labels, with this step's focus filled yellow and outlined.
+    Nothing is laid out again, so a frame costs no Graphviz run.
+    """
+    import xml.etree.ElementTree as ET
+
+    ns = "http://www.w3.org/2000/svg"
+    ET.register_namespace("", ns)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ET.fromstring(svg.encode("utf-8"))   # parsed once, edited step by step
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    shapes = {f"{{{ns}}}{tag}" for tag in ("ellipse", "polygon", "path")}
+    hidden: dict = {}   # edge id -> its label texts, blanked until a step reveals them
+    for step in steps:
+        for element_id in step.get("reveal", []):
+            texts = by_id[element_id].findall(f"{{{ns}}}text")
+            hidden.setdefault(element_id, [(t, t.text) for t in texts])
+    for texts in hidden.values():
+        for text, _ in texts:
+            text.text = ""
+    frames = []
+    for step in steps:
+        for element_id, index, text in step.get("set", []):
+            list(by_id[element_id].iter(f"{{{ns}}}text"))[index].text = text
+        for element_id in step.get("reveal", []):
+            for text, original in hidden.pop(element_id, []):
+                text.text = original
+        if step["mode"] not in modes:
+            continue
+        restore = []
+        for element_id in step.get("focus", []):
+            for shape in by_id.get(element_id, ()):  # a leaf has no op oval
+                if shape.tag in shapes:
+                    restore.append((shape, dict(shape.attrib)))
+                    shape.set("stroke", "#e65100")
+                    shape.set("stroke-width", "4")
+                    if element_id.startswith("node-") and shape.tag != f"{{{ns}}}path":
+                        shape.set("fill", "#ffd54f")
+        frames.append(ET.tostring(root, encoding="unicode"))
+        for shape, attrib in restore:
+            shape.attrib.clear()
+            shape.attrib.update(attrib)
+    return frames
 
 
 class StepperPage:

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Union
 
 from autograd import Value
-from autograd.trace import BackwardTrace, backward_steps, format_number, forward_table
+from autograd.notation import format_number
+from autograd.trace import BackwardTrace, backward_steps, forward_table
 
-from .annotated import LAYOUT_BUDGET, draw_step, layout_cost
+from .annotated import LAYOUT_BUDGET, layout_cost
 from .dot import build_graph
 from .drawing import to_svg
-from .page import StepperPage, page_html
+from .page import StepperPage, frames_from_steps, page_html
 
 __all__ = ["stepper_html", "write_stepper", "step_frames", "expression_stepper", "expression_steps",
            "MAX_STEPPER_NODES"]
@@ -35,9 +36,11 @@ MAX_STEPPER_NODES = 300  # one picture per node: beyond this the page gets unwie
 
 
 def step_frames(source: Union[Value, BackwardTrace]) -> list[str]:
-    """One SVG (text) per backward step, step 1 first."""
+    """One SVG (text) per backward step, step 1 first: the stepper page's picture,
+    laid out once, with that step's node and edges highlighted and the grads and
+    edge labels filled in as far as backprop has come."""
     trace = source if isinstance(source, BackwardTrace) else _trace(source)
-    return [to_svg(draw_step(trace, k)) for k in range(1, len(trace) + 1)]
+    return frames_from_steps(_picture(trace), expression_steps(trace), modes=("backward",))
 
 
 def _trace(root: Value) -> BackwardTrace:

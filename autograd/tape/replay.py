@@ -129,7 +129,7 @@ class Tape:
         more = ", ..." if self.n_inputs > 8 else ""
         return f", inputs [{shown}{more}]"
 
-    def forward(self, *batch: Any) -> np.ndarray:
+    def forward(self, *batch: Any, params: Optional[np.ndarray] = None) -> np.ndarray:
         """The outputs for every row of the batch.
 
         Pass one array per argument of the traced example, each with the batch as
@@ -137,14 +137,21 @@ class Tape:
         ``y`` of shape ``(B,)`` for an example ``([x0, x1], y)``.  A tape traced with
         no example inputs (a function of the parameters alone) takes no arguments.
         Returns shape ``(B,)`` for one output, ``(B, n_outputs)`` for several.
-        Parameters are read afresh from each ``p.data`` on every call.
+        Parameters are read afresh from each ``p.data`` on every call, or taken from
+        ``params``, an array with one value per parameter (training that keeps its
+        parameters in an array then never touches a Value per batch).
         """
         columns = self._columns_of(batch)
         batch_size = columns.shape[1]
         if batch_size != self.batch_size:
             self.engine.bind(batch_size)
             self.batch_size = batch_size
-        params = np.fromiter(map(_get_data, self.params), dtype=float, count=len(self.params))
+        if params is None:
+            params = np.fromiter(map(_get_data, self.params), dtype=float,
+                                 count=len(self.params))
+        elif np.shape(params) != (len(self.params),):
+            raise ValueError(f"Tape.forward: params has shape {np.shape(params)}; pass one "
+                             f"value per parameter, shape ({len(self.params)},)")
         if not np.isfinite(params).all():
             bad = int(np.flatnonzero(~np.isfinite(params))[0])
             raise OpDomainError(f"Tape.forward: parameter {bad} ({self.params[bad]!r}) is not "
@@ -159,7 +166,7 @@ class Tape:
         if self.verify_on_next_forward:
             self.verify_on_next_forward = False
             self.verify(*batch)
-            return self.forward(*batch)
+            return self.forward(*batch, params=params)
         return outputs[0].copy() if outputs.shape[0] == 1 else outputs.T.copy()
 
     def _seeds(self, weights) -> np.ndarray:

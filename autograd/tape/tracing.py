@@ -152,7 +152,8 @@ class TracedGraph:
     """The traced graph as numbers: node kinds, operand indexes and outputs."""
 
     def __init__(self, outputs: list, inputs: list, params: list):
-        root = Value(0.0, "", tuple(outputs), "")  # a handle on all outputs; not a node
+        root = Value(0.0)  # a handle on all outputs; not a node
+        root._prev = tuple(outputs)
         nodes = topological_order(root)[:-1]
         position = {id(node): i for i, node in enumerate(nodes)}
         param_position = {id(p): i for i, p in enumerate(params)}
@@ -188,8 +189,9 @@ class TracedGraph:
                 self.operands.append(tuple(position[id(p)] for p in node._prev))
         # does a node depend on an input or a parameter?
         varies = [False] * len(nodes)
-        for i, kind in enumerate(self.kind):
-            varies[i] = kind in ("param", "input") or any(varies[j] for j in self.operands[i])
+        for i, kind in enumerate(self.kind):  # (an Op never equals a str: skip its __eq__)
+            varies[i] = (kind == "param" or kind == "input" if isinstance(kind, str)
+                         else any(varies[j] for j in self.operands[i]))
         self.varies = varies
 
     def shape(self) -> tuple:

@@ -1,0 +1,85 @@
+"""``chainrule export MODEL.json --torch MODEL.pt``: the model as a PyTorch checkpoint.
+
+    $ chainrule export runs/digits/model.json --torch digits.pt
+
+The file holds plain data that ``torch.load`` reads with its safe default
+(``weights_only=True``): ``modules``, a list of ``[torch.nn class name, arguments]``;
+``state_dict``, the float64 weights; and ``metadata``, the model file's own (the
+input scaler, the loss).  Three lines rebuild the network::
+
+    checkpoint = torch.load("digits.pt")
+    net = torch.nn.Sequential(*(getattr(torch.nn, name)(*args)
+                                for name, args in checkpoint["modules"])).double()
+    net.load_state_dict(checkpoint["state_dict"])
+
+Inputs are scaled as ``chainrule train`` scaled them (``metadata["scaler"]``).
+Needs PyTorch: ``pip install 'chainrule[torch]'``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from chainrule.common import CommandError, check_output
+
+__all__ = ["add_arguments", "run", "checkpoint"]
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("model", metavar="MODEL", help="a model.json written by "
+                        "`chainrule train` or model.save()")
+    parser.add_argument("--torch", required=True, metavar="FILE.pt",
+                        help="write a PyTorch checkpoint that torch.load reads")
+
+
+def checkpoint(model) -> dict:
+    """``{"modules", "state_dict", "metadata"}`` for a loaded MLP (see the module doc)."""
+    from nn import to_torch
+
+    net = to_torch(model)
+    modules = []
+    for module in net:
+        name = type(module).__name__
+        if name == "Linear":
+            modules.append([name, [module.in_features, module.out_features]])
+        elif name == "LeakyReLU":
+            modules.append([name, [module.negative_slope]])
+        elif name == "Dropout":
+            modules.append([name, [module.p]])
+        else:
+            modules.append([name, []])
+    metadata = getattr(model, "metadata", None) or {}
+    return {"modules": modules, "state_dict": net.state_dict(),
+            # plain JSON types only, so torch.load's weights_only mode accepts them
+            "metadata": json.loads(json.dumps(metadata, allow_nan=False))}
+
+
+def run(args) -> int:
+    try:
+        import torch
+    except ImportError:
+        raise CommandError("export --torch needs PyTorch, which is optional: "
+                           "pip install 'chainrule[torch]'") from None
+    from nn import load
+
+    check_output("--torch", args.torch)
+    model = load(args.model)  # a ModelFileError (ValueError) names the file: exit 2
+    document = checkpoint(model)
+    out = Path(args.torch)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(handle)
+    try:
+        torch.save(document, temp_name)
+        os.replace(temp_name, out)
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+    layers = sum(1 for name, _ in document["modules"] if name == "Linear")
+    print(f"wrote {out}: {layers} Linear layers, "
+          f"{sum(p.numel() for p in document['state_dict'].values())} parameters (float64); "
+          "torch.load it and rebuild as the README section \"Out to PyTorch\" shows")
+    return 0

@@ -1,0 +1,128 @@
+"""The way out to PyTorch: an MLP as a ``torch.nn.Sequential``, and back.
+
+>>> from nn import MLP
+>>> model = MLP(2, [4, 1], init="he", seed=0)
+>>> net = to_torch(model)
+>>> net
+Sequential(
+  (0): Linear(in_features=2, out_features=4, bias=True)
+  (1): ReLU()
+  (2): Linear(in_features=4, out_features=1, bias=True)
+)
+>>> from_torch(net).forward_data([0.5, -1.0]) == model.forward_data([0.5, -1.0])
+True
+
+:func:`to_torch` gives a float64 module that computes the same outputs and the same
+gradients as the model (tests/test_torch_bridge.py checks both); :func:`from_torch`
+reads a Sequential of ``Linear`` layers and the activations chainrule has (float32
+models too: their weights are widened to float64).  PyTorch is optional: install the
+extra, ``pip install 'chainrule[torch]'``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograd.ops import LEAKY_SLOPE
+
+from .modules import MLP
+
+__all__ = ["to_torch", "from_torch"]
+
+# chainrule activation name <-> torch module class name
+_TO_TORCH = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
+_FROM_TORCH = {name: act for act, name in _TO_TORCH.items()}
+_SUPPORTED = "Linear, ReLU, Tanh, Sigmoid, LeakyReLU(0.01), Identity and Dropout"
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("nn.to_torch and nn.from_torch need PyTorch, which is optional: "
+                          "pip install 'chainrule[torch]'") from None
+    return torch
+
+
+def to_torch(model: MLP) -> Any:
+    """A ``torch.nn.Sequential`` in float64 with the model's weights: Linear layers,
+    each followed by its activation module (none for a linear layer), and Dropout
+    after each hidden layer when the model has it.  Training mode is copied."""
+    torch = _torch()
+    if not isinstance(model, MLP):
+        raise ValueError(f"to_torch: {type(model).__name__} is not an nn.MLP; only MLPs "
+                         "convert (a Sequential of Linear layers and activations)")
+    modules, last = [], len(model.layers) - 1
+    for i, layer in enumerate(model.layers):
+        linear = torch.nn.Linear(len(layer.neurons[0].w), len(layer.neurons), dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons],
+                                             dtype=torch.float64))
+            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons],
+                                           dtype=torch.float64))
+        modules.append(linear)
+        if layer.activation == "leaky_relu":
+            modules.append(torch.nn.LeakyReLU(LEAKY_SLOPE))
+        elif layer.activation != "linear":
+            modules.append(getattr(torch.nn, _TO_TORCH[layer.activation])())
+        if model.dropout is not None and i != last:
+            modules.append(torch.nn.Dropout(model.dropout.p))
+    net = torch.nn.Sequential(*modules)
+    return net.train(model.training)
+
+
+def from_torch(module: Any) -> MLP:
+    """An :class:`~nn.MLP` with the weights of a ``torch.nn.Sequential`` of ``Linear``
+    layers and supported activations; anything else is a ValueError naming the layer."""
+    torch = _torch()
+    if isinstance(module, torch.nn.Linear):
+        module = torch.nn.Sequential(module)
+    if not isinstance(module, torch.nn.Sequential):
+        raise ValueError(f"from_torch: {type(module).__name__} is not a torch.nn.Sequential; "
+                         f"pass a Sequential of {_SUPPORTED}")
+    linears, activations, dropout = [], [], set()
+    for index, layer in enumerate(module):
+        kind = type(layer).__name__
+        if isinstance(layer, torch.nn.Linear):
+            if layer.bias is None:
+                raise ValueError(f"from_torch: layer {index} ({layer}) has no bias; chainrule "
+                                 "neurons always have one (build it with bias=True)")
+            if linears and layer.in_features != linears[-1].out_features:
+                raise ValueError(f"from_torch: layer {index} ({layer}) takes "
+                                 f"{layer.in_features} inputs after a layer of "
+                                 f"{linears[-1].out_features} outputs")
+            linears.append(layer)
+            activations.append("linear")
+            continue
+        if not linears:
+            raise ValueError(f"from_torch: layer {index} ({layer}) comes before any Linear "
+                             "layer; the model must start with a Linear layer")
+        if kind == "Dropout":
+            dropout.add(float(layer.p))
+        elif kind == "Identity":
+            pass
+        elif kind in _FROM_TORCH and activations[-1] == "linear":
+            if kind == "LeakyReLU" and layer.negative_slope != LEAKY_SLOPE:
+                raise ValueError(f"from_torch: layer {index} ({layer}) has slope "
+                                 f"{layer.negative_slope}; chainrule's leaky_relu has slope "
+                                 f"{LEAKY_SLOPE}")
+            activations[-1] = _FROM_TORCH[kind]
+        else:
+            raise ValueError(f"from_torch: layer {index} ({layer}) is not supported; "
+                             f"chainrule's MLP is built from {_SUPPORTED}, one activation "
+                             "after each Linear")
+    if not linears:
+        raise ValueError("from_torch: the Sequential has no Linear layer")
+    if len(dropout) > 1:
+        raise ValueError(f"from_torch: Dropout layers with different p {sorted(dropout)}; "
+                         "chainrule's MLP uses one p after every hidden layer")
+    model = MLP(linears[0].in_features, [layer.out_features for layer in linears],
+                activation=activations, dropout=dropout.pop() if dropout else 0.0, seed=0)
+    for layer, ours in zip(linears, model.layers):
+        weights = layer.weight.detach().to(torch.float64).tolist()
+        biases = layer.bias.detach().to(torch.float64).tolist()
+        for neuron, row, bias in zip(ours.neurons, weights, biases):
+            for w, value in zip(neuron.w, row):
+                w.data = value
+            neuron.b.data = bias
+    return model.train(module.training)
