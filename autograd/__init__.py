@@ -9,7 +9,15 @@
 """
 
 from .expr import ExprError, Expression, parse
-from .gradcheck import GradcheckError, GradcheckResult, InputCheck, gradcheck, graph_function
+from .functional import grad, hessian, hvp
+from .gradcheck import (
+    GradcheckError,
+    GradcheckResult,
+    InputCheck,
+    gradcheck,
+    gradgradcheck,
+    graph_function,
+)
 from .graph import nodes_and_edges, topological_order
 from .ops import (
     OPS,
@@ -28,8 +36,6 @@ from .trace import (
     Contribution,
     ForwardRow,
     ForwardTable,
-    NeuronRow,
-    NeuronTable,
     backward_steps,
     forward_table,
     neuron_table,
@@ -72,9 +78,11 @@ __all__ = [
     "BackwardStep",
     "BackwardTrace",
     "Contribution",
-    "NeuronRow",
-    "NeuronTable",
     "gradcheck",
+    "gradgradcheck",
+    "grad",
+    "hessian",
+    "hvp",
     "GradcheckResult",
     "GradcheckError",
     "InputCheck",
@@ -90,4 +98,8 @@ def __getattr__(name: str):
         from . import tape
 
         return getattr(tape, name)
+    if name in ("NeuronRow", "NeuronTable"):  # moved to nn.tables; registered by nn
+        from . import hooks
+
+        return hooks.provided(name, "nn.tables")
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

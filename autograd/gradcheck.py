@@ -40,11 +40,13 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Callable, Optional, Sequence, Union
 
+from .functional import grad
 from .graph import topological_order
 from .ops import OPS, OpError
 from .value import Value
 
-__all__ = ["gradcheck", "GradcheckResult", "InputCheck", "GradcheckError", "graph_function"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckResult", "InputCheck", "GradcheckError",
+           "graph_function"]
 
 Number = Union[int, float]
 Inputs = Union[Sequence[Union[Number, Value]], Mapping[str, Union[Number, Value]]]
@@ -108,6 +110,8 @@ class GradcheckResult:
     atol: float
     rtol: float
     backward_error: str = ""
+    kind: str = "gradcheck"   # or "gradgradcheck": the title of the table
+    point: tuple = ()         # ((name, value), ...) when rows are not one per input
 
     @property
     def mismatches(self) -> list[InputCheck]:
@@ -151,8 +155,9 @@ class GradcheckResult:
 
     def table(self) -> str:
         """The report: one row per input, the worst input and a verdict."""
-        point = ", ".join(f"{c.name}={_number(c.value)}" for c in self.inputs)
-        lines = [f"gradcheck of {self.function} at {point}  "
+        at = self.point or tuple((c.name, c.value) for c in self.inputs)
+        point = ", ".join(f"{name}={_number(value)}" for name, value in at)
+        lines = [f"{self.kind} of {self.function} at {point}  "
                  f"(eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})"]
         header = ("input", "value", "analytic (backward)", "numeric (central)",
                   "abs error", "rel error", "status")
@@ -243,24 +248,8 @@ def gradcheck(
     _check_tolerances(eps, atol, rtol)
     names, point, by_keyword = _read_inputs(f, inputs)
     label = name or getattr(f, "__name__", None) or type(f).__name__
-
-    def evaluate(values: Sequence[float]) -> tuple[Value, list[Value]]:
-        leaves = [Value(v, n) for n, v in zip(names, values)]
-        if by_keyword:
-            out = f(**dict(zip(names, leaves)))
-        else:
-            out = f(*leaves)
-        if not isinstance(out, Value):
-            raise TypeError(f"gradcheck: {label} returned {type(out).__name__} "
-                            f"{out!r:.40}, not a Value; f must build its result from the Values "
-                            "it is given (e.g. return (x * y).tanh(), not a float)")
-        return out, leaves
-
-    try:
-        out, leaves = evaluate(point)
-    except OpError as error:
-        at = ", ".join(f"{n}={_number(v)}" for n, v in zip(names, point))
-        raise type(error)(f"gradcheck: {label} cannot be evaluated at {at}: {error}") from error
+    evaluate = _evaluator(f, names, by_keyword, label)
+    out, leaves = _evaluate_at_point(evaluate, names, point, label, "gradcheck")
     backward_error = ""
     try:
         out.backward()
@@ -282,6 +271,27 @@ def gradcheck(
     if raise_exception and not result.passed:
         raise GradcheckError(result)
     return result
+
+
+def _evaluator(f, names, by_keyword, label) -> Callable[[Sequence[float]], tuple]:
+    """``values -> (f's output Value, the input leaves)``, with a clear TypeError."""
+    def evaluate(values: Sequence[float]) -> tuple[Value, list[Value]]:
+        leaves = [Value(v, n) for n, v in zip(names, values)]
+        out = f(**dict(zip(names, leaves))) if by_keyword else f(*leaves)
+        if not isinstance(out, Value):
+            raise TypeError(f"gradcheck: {label} returned {type(out).__name__} "
+                            f"{out!r:.40}, not a Value; f must build its result from the Values "
+                            "it is given (e.g. return (x * y).tanh(), not a float)")
+        return out, leaves
+    return evaluate
+
+
+def _evaluate_at_point(evaluate, names, point, label, who) -> tuple[Value, list[Value]]:
+    try:
+        return evaluate(point)
+    except OpError as error:
+        at = ", ".join(f"{n}={_number(v)}" for n, v in zip(names, point))
+        raise type(error)(f"{who}: {label} cannot be evaluated at {at}: {error}") from error
 
 
 def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
@@ -359,8 +369,16 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
     numeric = math.nan
     for divisor in _STEP_DIVISORS:
         h = eps / divisor
-        tried_step = h
         x_plus, x_minus = x + h, x - h
+        if x_plus == x or x_minus == x:
+            if divisor == _STEP_DIVISORS[0]:
+                raise ValueError(
+                    f"gradcheck: the finite-difference step {h:g} vanishes next to input "
+                    f"{name} = {_number(x)} (x + step rounds back to x in floating point), so "
+                    f"no slope can be measured there; use a larger eps (about "
+                    f"{max(abs(x), 1.0) * 1e-7:.1g}) or rescale the input")
+            break  # a smaller step would round away too: keep what the larger ones found
+        tried_step = h
         try:
             f_minus = at(x_minus)
         except OpError:
@@ -422,6 +440,63 @@ def _rounding_noise(f0: float, f_plus: float, f_minus: float, h: float) -> float
     """How far a one-sided difference can be off from rounding f's values alone."""
     scale = max(abs(f0), abs(f_plus), abs(f_minus))
     return 4 * 2.220446049250313e-16 * scale / h
+
+
+# --- second derivatives ------------------------------------------------------------
+
+
+def gradgradcheck(
+    f: Callable[..., Value],
+    inputs: Inputs,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = False,
+    name: Optional[str] = None,
+) -> GradcheckResult:
+    """Compare second derivatives of ``f`` with central differences of its gradient.
+
+    The same call, result and table as :func:`gradcheck`, one row per pair
+    ``d/dxi (df/dxj)``: the analytic side differentiates the gradient graph
+    (``autograd.grad(..., create_graph=True)``) again; the numeric side is a central
+    difference of the first derivative.  Where the first derivative has a kink the
+    row says "not differentiable here".
+
+    >>> r = gradgradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
+    >>> r.status, [c.name for c in r.inputs][:2]
+    ('passed', ['d/dx (df/dx)', 'd/dy (df/dx)'])
+    """
+    _check_tolerances(eps, atol, rtol)
+    names, point, by_keyword = _read_inputs(f, inputs)
+    label = name or getattr(f, "__name__", None) or type(f).__name__
+    evaluate = _evaluator(f, names, by_keyword, label)
+    out, leaves = _evaluate_at_point(evaluate, names, point, label, "gradgradcheck")
+    n = len(leaves)
+    backward_error = ""
+    try:
+        firsts = grad(out, leaves, create_graph=True, allow_unused=True)
+        analytic = [[h.data for h in grad(g, leaves, allow_unused=True)] for g in firsts]
+    except OpError as error:  # a first or second derivative is infinite here
+        backward_error = str(error)
+        firsts = [Value(math.nan)] * n
+        analytic = [[math.nan] * n for _ in range(n)]
+
+    def first_derivative(j: int) -> Callable[[Sequence[float]], float]:
+        def value_at(values: Sequence[float]) -> float:
+            shifted_out, shifted_leaves = evaluate(values)
+            return grad(shifted_out, shifted_leaves, allow_unused=True)[j].data
+        return value_at
+
+    checks = tuple(
+        _check_input(first_derivative(j), point, i, f"d/d{names[i]} (df/d{names[j]})",
+                     firsts[j].data, analytic[j][i], eps, atol, rtol, backward_error)
+        for j in range(n) for i in range(n))
+    result = GradcheckResult(label, out.data, checks, eps, atol, rtol, backward_error,
+                             kind="gradgradcheck", point=tuple(zip(names, point)))
+    if raise_exception and not result.passed:
+        raise GradcheckError(result)
+    return result
 
 
 # --- checking a graph that is already built ----------------------------------------

@@ -19,7 +19,8 @@ an op added with ``register_op`` is covered with no change here:
   own ``check`` and derivative rules.
 * :func:`expressions` -- random computation graphs over the table, with shared
   subexpressions, paired with a point where every op is defined and smooth.
-* :func:`mlps` -- :class:`nn.MLP` networks of random widths and activation, with inputs.
+* ``mlps`` -- random :class:`nn.MLP` networks: now :func:`nn.strategies.mlps` (this old
+  name still works once ``nn`` is imported).
 
 >>> from hypothesis import given
 >>> from autograd import gradcheck
@@ -34,14 +35,12 @@ from __future__ import annotations
 
 import inspect
 import math
-import random
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence, Union
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .gradcheck import graph_function
 from .graph import topological_order
 from .notation import number_literal
 from .ops import OPS, SCALAR_MATH, Op
@@ -54,8 +53,6 @@ __all__ = [
     "smooth_graph",
     "expressions",
     "ExpressionGraph",
-    "mlps",
-    "MLPCase",
 ]
 
 # Relative distance from a point that must stay inside the op's domain (so finite
@@ -349,7 +346,7 @@ def expressions(draw, *, max_depth: int = 4, max_variables: int = 3, max_ops: in
     return ExpressionGraph(variables, tuple(steps), tuple(depths)), point
 
 
-# --- MLPs ----------------------------------------------------------------------------
+# --- graphs that are already built ---------------------------------------------------
 
 
 def smooth_graph(root: Value) -> bool:
@@ -360,74 +357,10 @@ def smooth_graph(root: Value) -> bool:
     return True
 
 
-@dataclass
-class MLPCase:
-    """An MLP and one input vector; :meth:`function` makes it a gradcheck problem."""
+def __getattr__(name: str):
+    # mlps builds nn's networks, so it moved to nn.strategies; importing nn registers it
+    if name in ("mlps", "MLPCase"):
+        from . import hooks
 
-    model: object
-    inputs: tuple[float, ...]
-    sizes: tuple[int, ...]
-    activation: str
-
-    def output(self, inputs: Optional[Sequence] = None) -> Value:
-        xs = self.inputs if inputs is None else inputs
-        return self.model([x if isinstance(x, Value) else Value(x) for x in xs])
-
-    def function(self, wrt: str = "parameters") -> tuple[Callable[..., Value], list[Value]]:
-        """``(f, point)`` for :func:`gradcheck`: the output as a function of ``wrt``.
-
-        ``wrt`` is ``"parameters"`` (what training needs), ``"inputs"`` or ``"both"``.
-        """
-        if wrt not in ("parameters", "inputs", "both"):
-            raise ValueError(f"MLPCase.function(wrt={wrt!r}): choose 'parameters', "
-                             "'inputs' or 'both'")
-        xs = [Value(x, f"in{i}") for i, x in enumerate(self.inputs)]
-        root = self.output(xs)
-        params = self.model.parameters()
-        leaves = []
-        if wrt in ("inputs", "both"):
-            leaves += xs
-        if wrt in ("parameters", "both"):
-            leaves += params
-        f = graph_function(root, leaves)
-        f.__name__ = f"MLP{list(self.sizes)}({self.activation})"
-        param_ids = {id(p) for p in params}
-        point = [Value(v.data, f"p{i}.{v.label}" if id(v) in param_ids else v.label)
-                 for i, v in enumerate(leaves)]
-        return f, point
-
-
-@st.composite
-def mlps(draw, *, max_inputs: int = 3, max_hidden_layers: int = 2, max_width: int = 4,
-         activations: Optional[Sequence[str]] = None, min_value: float = -2.0,
-         max_value: float = 2.0, smooth: bool = True) -> MLPCase:
-    """:class:`MLPCase` examples: ``nn.MLP(nin, [w1, ..., 1], activation=...)`` and inputs.
-
-    Widths, depth and the hidden activation (default: each of ``nn.ACTIVATIONS``) are
-    drawn; the weights come from a drawn seed.  With ``smooth=True`` no op of the
-    table (relu, leaky_relu, ...) sits exactly on its kink.
-
-    >>> import nn
-    >>> from hypothesis import find
-    >>> case = find(mlps(), lambda c: len(c.sizes) == 3)
-    >>> len(case.sizes), case.sizes[-1], case.activation in nn.ACTIVATIONS
-    (3, 1, True)
-    """
-    import nn  # lazily: the engine does not depend on nn
-
-    choices = sorted(activations) if activations is not None else sorted(nn.ACTIVATIONS)
-    nin = draw(st.integers(1, max_inputs))
-    hidden = draw(st.lists(st.integers(1, max_width), max_size=max_hidden_layers))
-    activation = draw(st.sampled_from(choices))
-    seed = draw(st.integers(0, 2**32 - 1))
-    inputs = tuple(draw(scalars(min_value, max_value)) for _ in range(nin))
-    state = random.getstate()
-    try:
-        random.seed(seed)
-        model = nn.MLP(nin, hidden + [1], activation=activation)
-    finally:
-        random.setstate(state)
-    case = MLPCase(model, inputs, (nin, *hidden, 1), activation)
-    if smooth:
-        assume(smooth_graph(case.output()))
-    return case
+        return hooks.provided(name, "nn.strategies")
+    raise AttributeError(f"module 'autograd.strategies' has no attribute {name!r}")

@@ -36,7 +36,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence, Union
 
-from . import notation
+from . import hooks, notation
 from .graph import topological_order
 from .notation import format_number, substitute
 from .ops import OPS, Op
@@ -51,8 +51,7 @@ __all__ = [
     "BackwardTrace",
     "Contribution",
     "neuron_table",
-    "NeuronRow",
-    "NeuronTable",
+    "table_text",
     "node_names",
     "format_number",
     "operand_names",
@@ -122,7 +121,7 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
            ) -> str:
     """Aligned columns; column indexes in ``right`` are right-aligned (numbers)."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -164,7 +163,7 @@ class ForwardTable(Sequence):
     def __str__(self) -> str:
         body = [[str(r.index), r.name, r.op, ", ".join(r.inputs) or "-",
                  format_number(r.value)] for r in self.rows]
-        return _table(["#", "node", "op", "inputs", "value"], body, right=(4,))
+        return table_text(["#", "node", "op", "inputs", "value"], body, right=(4,))
 
     def __repr__(self) -> str:
         return f"<ForwardTable of {len(self.rows)} nodes>"
@@ -294,7 +293,7 @@ class BackwardStep:
         return out
 
     def __str__(self) -> str:
-        return _table(STEP_HEADER, self.rows())
+        return table_text(STEP_HEADER, self.rows())
 
 
 STEP_HEADER = ["step", "node", "upstream", "local derivative", "passed back", "parent",
@@ -355,7 +354,7 @@ class BackwardTrace(Sequence):
 
     def __str__(self) -> str:
         rows = [row for step in self.steps for row in step.rows()]
-        return _table(STEP_HEADER, rows)
+        return table_text(STEP_HEADER, rows)
 
     def __repr__(self) -> str:
         return f"<BackwardTrace of {len(self.steps)} steps>"
@@ -416,99 +415,20 @@ def backward_steps(root: Value) -> BackwardTrace:
     return BackwardTrace(steps, nodes, names)
 
 
-# --- neurons, layers and MLPs ----------------------------------------------------------
+# --- neurons, layers and MLPs: nn's business, reached through a hook ---------------------
 
 
-@dataclass(frozen=True)
-class NeuronRow:
-    """One neuron on one input: ``activation(sum(w*x) + b)``."""
+def neuron_table(model, inputs: Sequence[Union[float, Value]]):
+    """The forward pass of an nn network, one row per neuron: see :func:`nn.tables.neuron_table`.
 
-    layer: int                # 1-based; 1 for a lone neuron
-    neuron: int               # 1-based within its layer
-    inputs: tuple
-    weights: tuple
-    bias: float
-    weighted_sum: float       # w . x + b, before the activation
-    activation: str           # "tanh", "relu", ..., or "linear"
-    output: float
-    node: Value               # the output Value (its graph is live)
-
-
-class NeuronTable(Sequence):
-    """The forward pass of a network, one :class:`NeuronRow` per neuron."""
-
-    def __init__(self, rows: Sequence[NeuronRow], outputs: list):
-        self.rows = tuple(rows)
-        self.outputs = outputs   # the network's output Values
-
-    def __getitem__(self, index):
-        return self.rows[index]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __str__(self) -> str:
-        def numbers(xs):
-            return "[" + ", ".join(format_number(x) for x in xs) + "]"
-        body = [[str(r.layer), str(r.neuron), numbers(r.inputs), numbers(r.weights),
-                 format_number(r.bias), format_number(r.weighted_sum), r.activation,
-                 format_number(r.output)] for r in self.rows]
-        return _table(["layer", "neuron", "inputs", "weights", "bias", "w.x + b",
-                       "activation", "output"], body, right=(4, 5, 7))
-
-    def __repr__(self) -> str:
-        return f"<NeuronTable of {len(self.rows)} neurons>"
-
-
-def _data(x) -> float:
-    return x.data if isinstance(x, Value) else float(x)
-
-
-def _layers_of(model) -> list:
-    """Duck typing, so that autograd needs nothing from nn: MLP, Layer or Neuron."""
-    if hasattr(model, "layers"):
-        return [list(layer.neurons) for layer in model.layers]
-    if hasattr(model, "neurons"):
-        return [list(model.neurons)]
-    if hasattr(model, "w") and hasattr(model, "b"):
-        return [[model]]
-    raise TypeError(f"neuron_table: {type(model).__name__} is not a network; pass a Neuron "
-                    "(with .w and .b), a Layer (with .neurons) or an MLP (with .layers)")
-
-
-def neuron_table(model, inputs: Sequence[Union[float, Value]]) -> NeuronTable:
-    """Run ``model`` on ``inputs`` and tabulate every neuron's part of the forward pass.
-
-    ``model`` is a Neuron, a Layer or an MLP from :mod:`nn` (or anything shaped
-    like them).  Each layer reads the previous layer's outputs.
-
-    >>> class Neuron:                       # anything with .w, .b and __call__
-    ...     w = [Value(0.5), Value(-1.0)]; b = Value(0.25)
-    ...     def __call__(self, x):
-    ...         return (self.w[0] * x[0] + self.w[1] * x[1] + self.b).tanh()
-    >>> row = neuron_table(Neuron(), [2.0, 1.0])[0]
-    >>> row.weighted_sum, row.activation, round(row.output, 4)
-    (0.25, 'tanh', 0.2449)
+    It lives in ``nn`` (it reads nn's classes); this old name still works because
+    importing ``nn`` registers it -- and a model only exists once ``nn`` is imported.
     """
-    layers = _layers_of(model)
-    x = list(inputs)
-    rows = []
-    for layer_number, neurons in enumerate(layers, 1):
-        outputs = []
-        for neuron_number, neuron in enumerate(neurons, 1):
-            if len(x) != len(neuron.w):
-                raise ValueError(f"neuron_table: layer {layer_number} neuron {neuron_number} "
-                                 f"has {len(neuron.w)} weights but gets {len(x)} inputs; "
-                                 "pass one input per weight of the first layer")
-            out = neuron(x)
-            op = OPS.get(out._op)
-            if op is not None and op.activation:  # the table says which ops activate
-                activation, weighted = out._op, out._prev[0].data
-            else:
-                activation, weighted = "linear", out.data
-            rows.append(NeuronRow(layer_number, neuron_number, tuple(_data(v) for v in x),
-                                  tuple(w.data for w in neuron.w), _data(neuron.b), weighted,
-                                  activation, out.data, out))
-            outputs.append(out)
-        x = outputs
-    return NeuronTable(rows, x)
+    return hooks.provided("neuron_table", "nn.tables")(model, inputs)
+
+
+def __getattr__(name: str):
+    # NeuronRow and NeuronTable moved to nn.tables with neuron_table
+    if name in ("NeuronRow", "NeuronTable"):
+        return hooks.provided(name, "nn.tables")
+    raise AttributeError(f"module 'autograd.trace' has no attribute {name!r}")

@@ -16,8 +16,13 @@ is :func:`nn.fit`:
 2
 """
 
+from importlib import import_module as _import_module
+
+from autograd.hooks import provide as _provide
+
 from .modules import ACTIVATIONS, INITIALIZERS, MLP, Dropout, Layer, Module, Neuron
 from .serialize import ModelFileError, load, save
+from .tables import NeuronRow, NeuronTable, neuron_table
 from .torch_bridge import from_torch, to_torch  # torch itself is imported on first call
 from .train import (
     History,
@@ -28,6 +33,11 @@ from .train import (
     fit,
     predict,
 )
+
+# autograd.strategies.mlps (the old home) finds nn.strategies here, loaded on first use
+# because it imports hypothesis, a test dependency
+_provide("mlps", lambda: _import_module("nn.strategies").mlps)
+_provide("MLPCase", lambda: _import_module("nn.strategies").MLPCase)
 
 __all__ = [
     "Module",
@@ -49,4 +59,7 @@ __all__ = [
     "TrainingDivergedError",
     "to_torch",
     "from_torch",
+    "neuron_table",
+    "NeuronRow",
+    "NeuronTable",
 ]

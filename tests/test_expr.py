@@ -325,3 +325,23 @@ def test_long_sub_expressions_get_short_names_and_the_output_keeps_its_text():
     assert long_one.label == "out"
     assert long_one._prev[0].label == "n4"  # the sum inside; n1 .. n3 are partial sums
     assert [v.label for v in long_one._prev[0]._prev] == ["n3", "b"]
+
+
+@pytest.mark.parametrize("text", ["x # comment", "x*w + b  #", "#x", "tanh(x) #) + y"])
+def test_a_comment_is_an_error_not_silently_dropped(text):
+    with pytest.raises(ExprError, match="comments are not part of the expression language") \
+            as error:
+        parse(text)
+    assert error.value.start == text.index("#")
+
+
+def test_an_error_about_thousands_of_names_stays_one_short_line():
+    names = {f"v{i}": 1.0 for i in range(5000)}
+    with pytest.raises(ExprError) as error:
+        parse("x + 1").build(x=1.0, **names)
+    message = str(error.value)
+    assert len(message) < 300 and "and 4992 more" in message and "\n" not in message
+    many = " + ".join(f"v{i}" for i in range(150))
+    with pytest.raises(ExprError) as error:
+        parse(many).build()
+    assert len(str(error.value)) < 400 and "more" in str(error.value)

@@ -338,3 +338,16 @@ def test_every_op_passes_gradcheck_where_it_is_smooth():
 
 def test_op_errors_are_value_errors():
     assert issubclass(OpError, ValueError)
+
+
+@pytest.mark.parametrize("f, point, eps", [
+    (lambda x: x * 2.0, [1e300], 1e-6),                 # a huge input
+    (lambda x, y: x * y, [1e200, 2.0], 1e-6),           # huge inside a product
+    (lambda x: x.tanh(), [1.0], 1e-300),                # a step too tiny for x = 1
+    (lambda x: x.tanh(), [1.0], 5e-324),
+])
+def test_a_step_that_rounds_away_is_a_clear_error(f, point, eps):
+    with pytest.raises(ValueError, match="rounds back to x.*use a larger eps") as error:
+        gradcheck(f, point, eps=eps)
+    assert not isinstance(error.value, ZeroDivisionError)
+    assert "step" in str(error.value) and "=" in str(error.value)

@@ -11,13 +11,21 @@ from autograd.strategies import (
     ExpressionGraph,
     expressions,
     is_smooth_at,
-    mlps,
     op_inputs,
     scalars,
     smooth_graph,
 )
+from nn.strategies import MLPCase, mlps
 
 OP_NAMES = sorted(OPS)
+
+
+def test_the_old_homes_of_mlps_still_work_once_nn_is_imported():
+    import autograd.strategies as old
+
+    assert old.mlps is mlps and old.MLPCase is MLPCase
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        old.nope  # noqa: B018
 
 
 @given(scalars(-2.5, 4.0))

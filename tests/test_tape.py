@@ -19,11 +19,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import OPS, OpDomainError, OpError, OpOverflowError, Value
-from autograd.strategies import expressions, mlps
+from autograd.strategies import expressions
 from autograd.tape import TapeMismatchError, TapeTraceError, compile
 from autograd.tape_plan import GroupedPlan
 from nn import MLP
 from nn.losses import hinge_example, l2_penalty, mse_example
+from nn.strategies import mlps
 
 TOLERANCE = 1e-12
 MODES = [pytest.param(True, id="grouped"), pytest.param(False, id="interpreter")]

@@ -289,3 +289,15 @@ def test_neuron_table_errors_name_the_problem():
     with pytest.raises(TypeError, match="pass a Neuron"):
         neuron_table(object(), [1.0])
 
+
+
+def test_neuron_table_moved_to_nn_and_its_old_homes_still_work():
+    import autograd
+    import nn.tables
+
+    random.seed(3)
+    model = MLP(2, [2, 1])
+    assert str(autograd.neuron_table(model, [1.0, 2.0])) == \
+        str(nn.tables.neuron_table(model, [1.0, 2.0]))
+    assert autograd.NeuronRow is nn.NeuronRow is autograd.trace.NeuronRow
+    assert autograd.trace.NeuronTable is nn.tables.NeuronTable
