@@ -39,8 +39,9 @@ chromium:
 
 # The course (docs/course/): JupyterLab from this project's .venv, so the notebooks import
 # the chainrule you have checked out.  `pytest -m course` runs every notebook in a fresh kernel.
+# JupyterLab refuses to start as root unless told; containers and CI machines often are root.
 course: $(VENV)/.installed-test
-	$(VENV)/bin/jupyter lab docs/course/
+	$(VENV)/bin/jupyter lab docs/course/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
