@@ -218,7 +218,9 @@ class Value:
     ('mul', True)
     """
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op")
+    # _grad_scratch: where autograd.grad() sums d(output)/d(node), so that it leaves
+    # every .grad alone at backward()'s speed (slot updates, not dict updates).
+    __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_scratch")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = ""):
         if type(data) is not float or data - data:
