@@ -31,10 +31,13 @@ from types import MemberDescriptorType, SimpleNamespace
 from typing import Callable, Sequence, Union
 
 from .graph import topological_order
-from .ops import OPS, SCALAR_MATH, OpError
+from .notation import format_number
+from .ops import OPS, SCALAR_MATH, OpError, OpOverflowError
+from .trace import table_text
 from .value import Value, gc_paused, is_grad_enabled, local_derivatives
 
-__all__ = ["grad", "hessian", "hessian_of", "hvp", "VALUE_MATH", "graph_local_derivatives"]
+__all__ = ["grad", "hessian", "hessian_of", "hessian_table", "hvp", "VALUE_MATH",
+           "graph_local_derivatives"]
 
 Number = Union[int, float]
 
@@ -155,6 +158,12 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False,
                                  f"({x.label or repr(x)}); pass allow_unused=True to get 0 "
                                  "for it")
             g = 0.0
+        number = g.data if isinstance(g, Value) else g
+        if not math.isfinite(number):  # as backward() does: never hand back inf or NaN
+            raise OpOverflowError(f"grad: d({output.label or 'output'})/d("
+                                  f"{x.label or f'inputs[{i}]'}) is {number}: a gradient "
+                                  "overflowed a float on the way back; scale the output or "
+                                  "the inputs down")
         results.append(g if isinstance(g, Value) else Value(g))
     return results
 
@@ -249,6 +258,21 @@ def hessian_of(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
     """
     first = grad(output, inputs, create_graph=True, allow_unused=True)
     return [[h.data for h in grad(g, inputs, allow_unused=True)] for g in first]
+
+
+def hessian_table(output: Value, inputs: Sequence[Value]) -> str:
+    """The Hessian of ``output`` as an aligned table, rows and columns named by label.
+
+    >>> x = Value(3.0, "x"); y = Value(2.0, "y")
+    >>> print(hessian_table(x * x * y, [x, y]))
+          d/dx  d/dy
+    d/dx   4.0   6.0
+    d/dy   6.0   0.0
+    """
+    names = [f"d/d{x.label or f'x{i}'}" for i, x in enumerate(inputs)]
+    rows = [[name] + [format_number(h) for h in row]
+            for name, row in zip(names, hessian_of(output, inputs))]
+    return table_text([""] + names, rows, right=range(1, len(names) + 1))
 
 
 def hvp(f: Callable[..., Value], point: Sequence[Number], v: Sequence[Number]) -> list[float]:

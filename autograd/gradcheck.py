@@ -46,7 +46,7 @@ from .ops import OPS, OpError
 from .value import Value
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckResult", "InputCheck", "GradcheckError",
-           "graph_function"]
+           "StepRoundsAwayError", "graph_function"]
 
 Number = Union[int, float]
 Inputs = Union[Sequence[Union[Number, Value]], Mapping[str, Union[Number, Value]]]
@@ -66,6 +66,11 @@ class GradcheckError(AssertionError):
     def __init__(self, result: "GradcheckResult"):
         super().__init__(f"gradient check failed\n{result.table()}")
         self.result = result
+
+
+class StepRoundsAwayError(ValueError):
+    """The finite-difference step vanishes next to an input (x + eps == x): a huge
+    input or a tiny ``eps``.  Nothing can be measured; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -372,7 +377,7 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
         x_plus, x_minus = x + h, x - h
         if x_plus == x or x_minus == x:
             if divisor == _STEP_DIVISORS[0]:
-                raise ValueError(
+                raise StepRoundsAwayError(
                     f"gradcheck: the finite-difference step {h:g} vanishes next to input "
                     f"{name} = {_number(x)} (x + step rounds back to x in floating point), so "
                     f"no slope can be measured there; use a larger eps (about "

@@ -20,6 +20,7 @@ import math
 import random
 
 from autograd import OpError, gradcheck, parse
+from autograd.gradcheck import StepRoundsAwayError
 from chainrule.common import (
     CommandError,
     capped_list,
@@ -103,7 +104,8 @@ def run(args) -> int:
             # e.g. a step that rounds away next to a huge input: the library says why
             where = one_line(", ".join(f"{n}={v:.6g}" for n, v in point.items()), 200)
             hint = ("; the finite-difference step rounds away at this size: use a larger "
-                    "--eps or smaller inputs" if isinstance(error, ZeroDivisionError) else "")
+                    "--eps or smaller inputs"
+                    if isinstance(error, (ZeroDivisionError, StepRoundsAwayError)) else "")
             raise CommandError(f"cannot check at {where} with --eps {args.eps:g}: "
                                f"{error}{hint}") from None
 

@@ -2,7 +2,8 @@
 
     $ chainrule trace "tanh(x*w + b)" x=2 w=-3 b=6.88
 
-prints the forward table, every backward step and the gradient of every input.
+prints the forward table, every backward step and the gradient of every input;
+``--order 2`` adds the second derivatives (the Hessian table, rows and columns named).
 ``--svg FILE`` writes the graph with derivatives on its edges, ``--html FILE`` the
 stepper page, ``--frames DIR`` one SVG per backward step.  Bad input of any kind
 ends as one line on stderr and exit code 2.
@@ -16,6 +17,8 @@ import sys
 from pathlib import Path
 
 from autograd.expr import parse
+from autograd.functional import hessian_of, hessian_table
+from autograd.graph import topological_order
 from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
 from chainrule.common import CommandError, check_output, parse_bindings
 from chainrule.table_format import FORMATS, render_tables
@@ -36,6 +39,8 @@ def add_arguments(parser) -> None:
                              "its edges (.svg, .png or .dot)")
     parser.add_argument("--html", metavar="FILE",
                         help="write the step-by-step page (one self-contained HTML file)")
+    parser.add_argument("--order", type=int, choices=(1, 2), default=1,
+                        help="2 also prints the second derivatives: the Hessian, with names")
     parser.add_argument("--frames", metavar="DIR",
                         help="write one SVG per backward step into DIR")
     parser.add_argument("--format", default="text", metavar="FMT",
@@ -77,7 +82,13 @@ def run(args) -> int:
                            "use a shorter expression")
 
     if args.format != "text":
-        print(render_tables(_tables(root, trace, expression), args.format))
+        tables = _tables(root, trace, expression)
+        if args.order == 2 and expression.variables:
+            names = [f"d/d{name}" for name in expression.variables]
+            tables.append((f"second derivatives of {root.label}", ["derivative"] + names,
+                           [[name] + [format_number(h) for h in row]
+                            for name, row in zip(names, _hessian(root, expression))]))
+        print(render_tables(tables, args.format))
         with contextlib.redirect_stdout(sys.stderr):  # stdout holds only the tables
             _write_pictures(args, root, trace)
         return 0
@@ -100,8 +111,21 @@ def run(args) -> int:
     if not expression.variables:
         print("  (the expression has no variables)")
 
+    if args.order == 2 and expression.variables:
+        print()
+        print(f"second derivatives of {root.label} (the Hessian: d/d(row) of d/d(column))")
+        print(_indent(hessian_table(root, _variable_leaves(root, expression))))
     _write_pictures(args, root, trace)
     return 0
+
+
+def _variable_leaves(root, expression) -> list:
+    leaves = {node.label: node for node in topological_order(root) if not node._prev}
+    return [leaves[name] for name in expression.variables]
+
+
+def _hessian(root, expression) -> list:
+    return hessian_of(root, _variable_leaves(root, expression))
 
 
 def _tables(root, trace, expression) -> list:

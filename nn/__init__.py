@@ -57,9 +57,9 @@ __all__ = [
     "confusion_matrix",
     "History",
     "TrainingDivergedError",
-    "to_torch",
-    "from_torch",
     "neuron_table",
     "NeuronRow",
     "NeuronTable",
+    "to_torch",
+    "from_torch",
 ]

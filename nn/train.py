@@ -339,8 +339,11 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
       stepped once per epoch.
     - ``compile=True`` replays each mini-batch on the compiled tape
       (:mod:`nn.steps`, :mod:`autograd.tape`, needs numpy): the scalar engine's
-      numbers, many times faster.  Dropout in training mode and a loss that branches
-      on values cannot be traced, and say so before training starts.
+      numbers, many times faster.  The parameters then live in one float64 vector,
+      updated by the optimizer's array form; the Values are written back at each
+      epoch's end (before validation and ``on_epoch``), on divergence and at the end
+      (a custom optimizer without an array form steps the Values instead).  Dropout
+      in training mode cannot be traced, and says so before training starts.
     - NaN or infinite numbers in the data raise ValueError naming the row and column.
       A non-finite loss, gradient or parameter raises :class:`TrainingDivergedError`
       naming the epoch and batch; the model keeps the last good parameters.

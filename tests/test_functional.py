@@ -232,3 +232,47 @@ def test_the_gradient_graph_draws_like_any_graph():
     assert "dy/dx" in source and "tanh" in source and source.count("->") >= 6
     annotated = draw_annotated(dx).source
     assert "local" in annotated   # edges labelled with local derivatives, as for any graph
+
+
+def test_chainrule_trace_order_2_prints_the_hessian_with_names():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "chainrule", "trace", "x*x*y + sin(y)",
+                             "x=3", "y=2", "--order", "2"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("second derivatives"))
+    header, row_x, row_y = (line.split() for line in lines[start + 1:start + 4])
+    assert header == ["d/dx", "d/dy"]
+    expected = hessian(lambda x, y: x * x * y + y.sin(), [3.0, 2.0])
+    assert row_x[0] == "d/dx" and [float(v) for v in row_x[1:]] == pytest.approx(expected[0])
+    assert row_y[0] == "d/dy" and [float(v) for v in row_y[1:]] == \
+        pytest.approx(expected[1], rel=1e-5)
+    assert expected[1][1] == pytest.approx(-math.sin(2.0))
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_an_overflowing_gradient_is_an_error_not_inf(create_graph):
+    from autograd import OpOverflowError
+
+    a, b, c = Value(1e300, "a"), Value(1e-300, "b"), Value(1e300, "c")
+    out = (a * b) * c                     # 1e300: finite; d out / d b = a * c overflows
+    with pytest.raises(OpOverflowError, match=r"d\(out\)/d\(b\)|overflow"):
+        out.label = "out"
+        grad(out, [a, b, c], create_graph=create_graph)
+
+
+def test_chainrule_trace_order_2_in_json_carries_the_hessian_too():
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "chainrule", "trace", "x*x*y", "x=3", "y=2",
+                             "--order", "2", "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["second derivatives of x*x*y"]
+    assert rows == [{"derivative": "d/dx", "d/dx": "4.0", "d/dy": "6.0"},
+                    {"derivative": "d/dy", "d/dx": "6.0", "d/dy": "0.0"}]

@@ -19,6 +19,7 @@ from autograd import (
     register_op,
     unregister_op,
 )
+from autograd.gradcheck import StepRoundsAwayError
 from autograd.strategies import expressions, op_inputs
 
 # --- a deliberately wrong derivative -------------------------------------------------
@@ -347,7 +348,7 @@ def test_op_errors_are_value_errors():
     (lambda x: x.tanh(), [1.0], 5e-324),
 ])
 def test_a_step_that_rounds_away_is_a_clear_error(f, point, eps):
-    with pytest.raises(ValueError, match="rounds back to x.*use a larger eps") as error:
+    with pytest.raises(StepRoundsAwayError, match="rounds back to x.*use a larger eps") as error:
         gradcheck(f, point, eps=eps)
     assert not isinstance(error.value, ZeroDivisionError)
     assert "step" in str(error.value) and "=" in str(error.value)

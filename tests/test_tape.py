@@ -499,6 +499,40 @@ def test_every_loss_and_activation_of_nn_compiles_and_follows_the_scalar_fit(los
     np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9, atol=1e-12)
 
 
+def test_compiled_divergence_and_early_stopping_keep_what_the_scalar_fit_keeps():
+    """The parameter vector is written back on divergence and on early-stopping
+    restore: the model ends with the scalar fit's parameters, at the same epoch/batch."""
+    from nn import TrainingDivergedError, fit
+    from nn.data import make_moons
+    from nn.optim import SGD
+
+    X, y = make_moons(40, seed=0)
+    kept = []
+    for compiled in (False, True):
+        model = MLP(2, [8, 8, 2], init="he", seed=0)
+        with pytest.raises(TrainingDivergedError) as info:
+            fit(model, X, y, optimizer=SGD(model.parameters(), lr=1e140), epochs=5,
+                batch_size=8, loss="mse", progress=False, compile=compiled)
+        kept.append(((info.value.epoch, info.value.batch),
+                     [p.data for p in model.parameters()]))
+    assert kept[0][0] == kept[1][0] and kept[0][0] > (1, 1)
+    np.testing.assert_allclose(kept[1][1], kept[0][1], rtol=1e-9)
+
+    rng = random.Random(0)
+    X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(80)]
+    y = [rng.randrange(2) for _ in X]
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [16, 2], init="he", seed=0)
+        history = fit(model, X[:60], y[:60], lr=0.05, epochs=40, batch_size=10,
+                      validation_data=(X[60:], y[60:]), early_stopping=3, progress=False,
+                      compile=compiled)
+        runs.append((history.best_epoch, len(history.epochs),
+                     [p.data for p in model.parameters()]))
+    assert runs[0][:2] == runs[1][:2] and runs[0][1] < 40  # it did stop early
+    np.testing.assert_allclose(runs[1][2], runs[0][2], rtol=1e-9, atol=1e-12)
+
+
 def _parameter_touches(model, run) -> int:
     """How many times ``run()`` reads or writes .data or .grad of a model parameter."""
     params = {id(p) for p in model.parameters()}

@@ -6,8 +6,6 @@
 True
 """
 
-from autograd import register_display_hook
-
 from .annotated import GraphTooLargeWarning, draw_annotated, draw_network, draw_step
 from .display import register_display_hooks, value_html, value_stepper, value_svg
 from .drawing import RendererNotFound, draw_graph, find_dot, node_label, render, to_svg
@@ -15,13 +13,12 @@ from .network import NetworkDiagram, Stepper, draw_network_diagram, network_step
 from .page import StepperPage
 from .stepper import expression_stepper, step_frames, stepper_html, write_stepper
 
-# Jupyter shows a Value as its annotated graph: autograd offers the hook, we fill it in.
-register_display_hook("svg", lambda value: to_svg(draw_annotated(value)))
-
 __all__ = ["draw_graph", "render", "to_svg", "find_dot", "node_label", "RendererNotFound",
            "draw_annotated", "draw_step", "draw_network", "GraphTooLargeWarning",
            "stepper_html", "write_stepper", "step_frames", "expression_stepper", "StepperPage",
            "draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html",
            "value_svg", "value_html", "value_stepper", "register_display_hooks"]
 
-register_display_hooks()  # Value's Jupyter display comes from here, not from autograd
+# Jupyter shows a Value through hooks autograd offers and visualize fills in (svg, html,
+# stepper), so autograd never imports visualize.
+register_display_hooks()
