@@ -203,7 +203,8 @@ def test_anything_else_in_those_places_is_a_type_error_at_construction(args, kwa
 
 def test_an_unknown_op_or_wrong_arity_is_a_type_error_at_construction():
     a, b = Value(1.0), Value(2.0)
-    with pytest.raises(TypeError, match=r"no op of the table is written 'frobnicate'.*known: .*tanh"):
+    with pytest.raises(TypeError,
+                       match=r"no op of the table is written 'frobnicate'.*known: .*tanh"):
         Value(1.0, (a,), 'frobnicate')
     with pytest.raises(TypeError, match="with 1 operand"):
         Value(3.0, (a,), '+')

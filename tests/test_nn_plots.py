@@ -62,3 +62,20 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, tmp_path):
     assert not plots.plotting_available()
     with pytest.raises(ImportError, match=r"chainrule\[plot\]"):
         plots.plot_history({"epochs": []}, tmp_path / "x.png")
+
+
+def test_plotting_leaves_the_users_matplotlib_backend_alone(tmp_path):
+    # A notebook's inline backend must survive a chainrule plot; pyplot is never loaded.
+    script = (
+        "import sys, matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "from visualize.plots import plot_confusion_matrix\n"
+        f"plot_confusion_matrix([[3, 1], [0, 4]], {str(tmp_path / 'h.png')!r})\n"
+        "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["svg", "False"]
+    assert (tmp_path / "h.png").stat().st_size > 1000

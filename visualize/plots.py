@@ -36,23 +36,26 @@ def plotting_available() -> bool:
     return True
 
 
-def _pyplot():
+def _figure(**options):
+    """A matplotlib Figure made without pyplot.
+
+    pyplot would need a backend, and switching the process's backend (``Agg``) would stop
+    the user's own ``plt.show()`` from drawing in Jupyter; a bare Figure saves to a file
+    with no backend at all, so the user's matplotlib state stays as it was.
+    """
     try:
-        import matplotlib
+        import matplotlib  # noqa: F401  (first: matplotlib.figure may be cached without it)
+        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib; install the extra: "
                           "pip install 'chainrule[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**options)
 
 
 def _save(fig, path: PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
     return path
 
 
@@ -63,9 +66,9 @@ def _field(history, name: str) -> list:
 def plot_history(history, path: PathLike, title: str = "", xlabel: str = "epoch") -> Path:
     """Loss (left) and accuracy (right) per epoch, training and validation; a dashed
     line marks the best epoch.  ``history`` is a :class:`nn.History` or its dict."""
-    plt = _pyplot()
     epochs = _field(history, "epochs")
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = _figure(figsize=(10, 3.8))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, _field(history, "train_loss"), label="train", color="#1f77b4")
     val_loss = _field(history, "val_loss")
     if any(v is not None for v in val_loss):
@@ -100,7 +103,6 @@ def plot_decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence[int]
     """
     from nn.train import predict
 
-    plt = _pyplot()
     if not X or len(X[0]) != 2:
         raise ValueError("plot_decision_boundary needs 2-D points (two features per row)")
     xs, ys = [p[0] for p in X], [p[1] for p in X]
@@ -115,7 +117,8 @@ def plot_decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence[int]
     from matplotlib.colors import ListedColormap
 
     cmap = ListedColormap(CLASS_COLOURS[:n_classes])
-    fig, ax = plt.subplots(figsize=(5.5, 4.6))
+    fig = _figure(figsize=(5.5, 4.6))
+    ax = fig.subplots()
     levels = [k - 0.5 for k in range(n_classes + 1)]
     ax.contourf(gx, gy, z, levels=levels, cmap=cmap, alpha=0.25)
     ax.contour(gx, gy, z, levels=levels[1:-1], colors="k", linewidths=0.8)
@@ -139,8 +142,8 @@ def plot_gradient_flow(runs: Mapping[str, object], path: PathLike, title: str = 
     falls towards the input layer is a vanishing gradient.  Right: the first
     layer's gradient norm over the epochs.
     """
-    plt = _pyplot()
-    fig, (ax_layers, ax_time) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = _figure(figsize=(10, 3.8))
+    ax_layers, ax_time = fig.subplots(1, 2)
     for index, (name, history) in enumerate(runs.items()):
         norms = _field(history, "grad_norms")
         if not norms or not norms[0]:
@@ -171,9 +174,9 @@ def plot_gradient_flow(runs: Mapping[str, object], path: PathLike, title: str = 
 def plot_confusion_matrix(matrix: Sequence[Sequence[int]], path: PathLike,
                           title: str = "") -> Path:
     """Counts of (true class, predicted class); the diagonal is what the model got right."""
-    plt = _pyplot()
     n = len(matrix)
-    fig, ax = plt.subplots(figsize=(0.5 * n + 2.5, 0.5 * n + 2))
+    fig = _figure(figsize=(0.5 * n + 2.5, 0.5 * n + 2))
+    ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues")
     top = max(max(row) for row in matrix) or 1
     for i, row in enumerate(matrix):
