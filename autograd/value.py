@@ -32,6 +32,7 @@ from typing import Optional, Union
 from .collector import gc_paused
 from .display import display_hook, register_display_hook
 from .graph import topological_order
+from .notation import number_literal
 from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
 
 __all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused",
@@ -159,7 +160,7 @@ def _op_for(symbol: str, children: tuple) -> tuple[str, tuple]:
         return matches[0], children
     if symbol.startswith("**") and len(children) == 1:  # micrograd's f'**{other}'
         exponent = _as_float(_parse_number(symbol[2:], symbol), f"Value(..., _op={symbol!r})")
-        return "pow", (children[0], Value(exponent, _number_label(exponent)))
+        return "pow", (children[0], Value(exponent, number_literal(exponent)))
     known = sorted({op.symbol for op in OPS.values()} | set(OPS) | set(_MICROGRAD_SYMBOLS))
     raise TypeError(f"Value(..., _children of {len(children)}, _op={symbol!r}): no op of the "
                     f"table is written {symbol!r} with {len(children)} operand(s); known: "
@@ -345,12 +346,12 @@ class Value:
         if isinstance(other, Value):
             return self._apply("powv", (self, other))
         exponent = self._coerce(other, "pow")
-        exponent.label = _number_label(exponent.data)
+        exponent.label = number_literal(exponent.data)
         return self._apply("pow", (self, exponent))
 
     def __rpow__(self, other) -> "Value":
         base = self._coerce(other, "rpow")
-        base.label = _number_label(base.data)
+        base.label = number_literal(base.data)
         return self._apply("rpow", (base, self))
 
     def exp(self) -> "Value":
@@ -507,10 +508,6 @@ class Value:
             raise RuntimeError("Value.stepper() is provided by the visualize package: run "
                                "`import visualize` first, then call .stepper() again")
         return hook(self, **options)
-
-
-def _number_label(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def _operands_text(op, datas) -> str:

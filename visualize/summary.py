@@ -121,7 +121,7 @@ def _module_summary(nodes, names, summary, message, rankdir):
             box_of[v] = f"m{k}"
         out = members[-1]  # topological order: a neuron's output comes last
         params = sum(1 for v in members if not v._prev)
-        activation = out._op if out._op in OPS and OPS[out._op].arity == 1 else "linear"
+        activation = out._op if out._op in OPS and OPS[out._op].activation else "linear"
         label = (f"{{ {record_text(' / '.join(path))} | {len(members)} nodes, "
                  f"{params} parameters | {activation} | out {out.data:.4f} | "
                  f"grad {out.grad:.4f} }}")
