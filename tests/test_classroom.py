@@ -71,6 +71,8 @@ _GEOMETRY = """() => {
             scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight,
                      window.innerWidth, window.innerHeight],
             viewBox: document.querySelector('#picture svg').getAttribute('viewBox'),
+            graph: (b => [b.left, b.top, b.right, b.bottom])(
+                document.querySelector('#picture svg g.graph').getBoundingClientRect()),
             hash: location.hash};
 }"""
 
@@ -108,6 +110,8 @@ def test_every_step_fits_the_window_and_keeps_the_current_node_in_view(browser, 
 @pytest.mark.browser
 @pytest.mark.parametrize("which", ["expression", "network"])
 def test_zoom_in_keeps_the_current_node_in_view_and_0_fits_again(browser, pages, which):
+    # A graph too big to read when fitted whole opens at a readable scale, following the
+    # current node; "0" (or the fit button) shows all of it.
     page, errors, _ = _open(browser, pages[which], "#step-5")
     before = page.evaluate(_GEOMETRY)
     assert before["counter"].startswith("step 5 /")      # the deep link opened step 5
@@ -121,10 +125,13 @@ def test_zoom_in_keeps_the_current_node_in_view_and_0_fits_again(browser, pages,
         assert _inside(rect, zoomed["pic"], slack=2)           # followed to the next node
     page.click("#zoom-out")
     page.keyboard.press("0")
-    assert float(page.evaluate(_GEOMETRY)["viewBox"].split()[2]) == pytest.approx(width)
+    fitted = page.evaluate(_GEOMETRY)
+    assert _inside(fitted["graph"], fitted["pic"], slack=2)    # 0 shows the whole graph
+    fit_width = float(fitted["viewBox"].split()[2])
+    assert fit_width >= width                                  # (a big graph opens zoomed in)
     page.mouse.move(400, 400)
     page.mouse.wheel(0, -300)
-    assert float(page.evaluate(_GEOMETRY)["viewBox"].split()[2]) < width
+    assert float(page.evaluate(_GEOMETRY)["viewBox"].split()[2]) < fit_width
     assert errors == []
     page.close()
 
@@ -163,5 +170,27 @@ def test_the_quiz_accepts_a_right_answer_flags_a_wrong_one_and_keeps_score(brows
     assert page.text_content("#score") == "score 1 / 2"
     result = page.text_content("#quiz-result")
     assert all(q["answer_text"] in result for q in steps[second - 1]["quiz"])  # revealed
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_a_big_graph_opens_readable_and_follows_the_current_node(browser, tmp_path):
+    from visualize import write_stepper
+    from autograd import parse
+
+    expression = " + ".join(f"tanh(v{k}*v{k} + 1)" for k in range(25))
+    root = parse(expression).build({f"v{k}": k / 10 for k in range(25)})
+    path = write_stepper(root, tmp_path / "big.html")
+    page, errors, _ = _open(browser, path, "#step-40")
+    g = page.evaluate(_GEOMETRY)
+    graph_width = g["graph"][2] - g["graph"][0]
+    picture_width = g["pic"][2] - g["pic"][0]
+    assert graph_width > 2 * picture_width          # zoomed in, not the whole graph shrunk
+    for rect in g["current"]:
+        assert _inside(rect, g["pic"], slack=2)
+    page.keyboard.press("0")
+    fitted = page.evaluate(_GEOMETRY)
+    assert _inside(fitted["graph"], fitted["pic"], slack=2)
     assert errors == []
     page.close()

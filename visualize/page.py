@@ -118,18 +118,23 @@ _SCRIPT = r"""
     (s.reveal || []).forEach(function (id) { hidden[id] = true; });
   });
   function keepInView(ids) {
-    var pr = picture.getBoundingClientRect(), k = pixelsPerUnit();
+    // Centre the box around every element of the step; zoom out (never past "fit")
+    // only as far as it takes for that box to fit.
+    var pr = picture.getBoundingClientRect(), k = pixelsPerUnit(), box = null;
     ids.forEach(function (id) {
       var el = byId(id); if (!el) { return; }
       var r = el.getBoundingClientRect();
-      var outside = r.left < pr.left || r.right > pr.right || r.top < pr.top ||
-                    r.bottom > pr.bottom;
-      if (outside) {
-        view.cx += ((r.left + r.right) / 2 - (pr.left + pr.right) / 2) / k;
-        view.cy += ((r.top + r.bottom) / 2 - (pr.top + pr.bottom) / 2) / k;
-        applyView();
-      }
+      box = box ? {l: Math.min(box.l, r.left), r: Math.max(box.r, r.right),
+                   t: Math.min(box.t, r.top), b: Math.max(box.b, r.bottom)}
+                : {l: r.left, r: r.right, t: r.top, b: r.bottom};
     });
+    if (!box || (box.l >= pr.left && box.r <= pr.right && box.t >= pr.top &&
+                 box.b <= pr.bottom)) { return; }
+    var grow = Math.max((box.r - box.l) / (0.9 * pr.width), (box.b - box.t) / (0.9 * pr.height));
+    view.cx += ((box.l + box.r) / 2 - (pr.left + pr.right) / 2) / k;
+    view.cy += ((box.t + box.b) / 2 - (pr.top + pr.bottom) / 2) / k;
+    if (grow > 1) { view.scale = Math.min(view.scale, Math.max(1, view.scale / grow)); }
+    applyView();
   }
   var current = 0, timer = null, quizOn = false, score = {right: 0, asked: 0}, answered = {};
   function setText(id, value) { var el = $(id); if (el) { el.textContent = value; } }
@@ -265,7 +270,13 @@ _SCRIPT = r"""
   });
   var wanted = /^#step-(\d+)$/.exec(location.hash || "");
   current = wanted ? Math.max(0, Math.min(steps.length - 1, parseInt(wanted[1], 10) - 1)) : 0;
-  applyView(); render();
+  applyView();
+  // A big graph fitted whole is too small to read on a projector: start at a readable
+  // scale instead (labels about 13 px), and let keepInView follow the current node;
+  // "fit" or 0 still shows the whole graph.
+  var fitted = pixelsPerUnit();
+  if (fitted > 0 && fitted < 0.6) { view.scale = Math.min(40, 0.9 / fitted); applyView(); }
+  render();
 })();
 """
 
