@@ -176,8 +176,8 @@ def test_the_quiz_accepts_a_right_answer_flags_a_wrong_one_and_keeps_score(brows
 
 @pytest.mark.browser
 def test_a_big_graph_opens_readable_and_follows_the_current_node(browser, tmp_path):
-    from visualize import write_stepper
     from autograd import parse
+    from visualize import write_stepper
 
     expression = " + ".join(f"tanh(v{k}*v{k} + 1)" for k in range(25))
     root = parse(expression).build({f"v{k}": k / 10 for k in range(25)})
