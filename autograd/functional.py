@@ -34,7 +34,7 @@ from .graph import topological_order
 from .notation import format_number
 from .ops import OPS, SCALAR_MATH, OpError, OpOverflowError
 from .trace import table_text
-from .value import Value, gc_paused, is_grad_enabled, local_derivatives
+from .value import Value, accumulate_gradients, gc_paused, is_grad_enabled, local_derivatives
 
 __all__ = ["grad", "hessian", "hessian_of", "hessian_table", "hvp", "VALUE_MATH",
            "graph_local_derivatives"]
@@ -174,35 +174,13 @@ def _inside_tape_trace() -> bool:
 
 
 def _float_backward(output: Value, order: list, inputs: Sequence[Value]) -> dict:
-    """backward() into each node's scratch slot: input -> d(output)/d(input).
+    """backward()'s own walk, read from the scratch slots: input -> d(output)/d(input).
 
-    The sums go into ``_grad_scratch``, not ``.grad``, so every ``.grad`` stays as it
-    was; slot updates cost what backward()'s do, where a dict of 66,000 nodes cost a
-    third more.  An input outside the graph keeps the ``None`` set first.
+    No ``.grad`` changes.  An input outside the graph keeps the ``None`` set first.
     """
     for x in inputs:
         x._grad_scratch = None
-    for node in order:
-        node._grad_scratch = 0.0
-    output._grad_scratch = 1.0
-    for node in reversed(order):
-        parents = node._prev
-        if not parents:
-            continue
-        upstream = node._grad_scratch
-        op = node._op
-        if op == "add":
-            a, b = parents
-            a._grad_scratch += upstream
-            b._grad_scratch += upstream
-        elif op == "mul":
-            a, b = parents
-            a._grad_scratch += b.data * upstream
-            b._grad_scratch += a.data * upstream
-        else:
-            for parent, local in zip(parents, local_derivatives(node)):
-                if local is not None:
-                    parent._grad_scratch += local * upstream
+    accumulate_gradients(order)
     return {x: x._grad_scratch for x in inputs if x._grad_scratch is not None}
 
 

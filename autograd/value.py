@@ -436,33 +436,15 @@ class Value:
         """
         with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
             order = topological_order(self)
+            accumulate_gradients(order)
             for node in order:
                 if node._prev:
-                    node.grad = 0.0
-            if self._prev:
-                self.grad = 1.0
-            else:
-                self.grad += 1.0
-            for node in reversed(order):
-                upstream = node.grad  # complete: every consumer of node came before it
-                if upstream - upstream:  # NaN or infinite
-                    raise _non_finite_gradient(node, order)
-                parents = node._prev
-                if not parents:
-                    continue
-                op = node._op
-                if op == "add":
-                    a, b = parents
-                    a.grad += upstream
-                    b.grad += upstream
-                elif op == "mul":
-                    a, b = parents
-                    a.grad += b.data * upstream
-                    b.grad += a.data * upstream
+                    node.grad = node._grad_scratch
                 else:
-                    for parent, local in zip(parents, local_derivatives(node)):
-                        if local is not None:
-                            parent.grad += local * upstream
+                    total = node.grad + node._grad_scratch
+                    if total - total:  # NaN or infinite: a .grad that was huge already
+                        raise _non_finite_gradient(node, order, total)
+                    node.grad = total
 
     def _backward(self) -> None:
         """This node's own step of backprop, as micrograd's ``_backward()``.
@@ -525,7 +507,40 @@ def _non_finite_result(name: str, op, datas: list, data: float) -> OpError:
                            "scale the inputs down")
 
 
-def _non_finite_gradient(node: Value, order: list) -> OpOverflowError:
+def accumulate_gradients(order: list) -> None:
+    """The chain rule over a graph: d(root)/d(node) into every node's ``_grad_scratch``.
+
+    ``order`` is :func:`topological_order` of the root (the root last).  backward()
+    copies the sums into ``.grad`` (added for leaves, set for inner nodes) and
+    :func:`autograd.grad` reads them for its inputs, leaving ``.grad`` alone: one walk
+    for both, at the cost of slot updates.  A sum that is not finite raises.
+    """
+    for node in order:
+        node._grad_scratch = 0.0
+    order[-1]._grad_scratch = 1.0
+    for node in reversed(order):
+        upstream = node._grad_scratch  # complete: every consumer of node came before it
+        if upstream - upstream:  # NaN or infinite
+            raise _non_finite_gradient(node, order, upstream)
+        parents = node._prev
+        if not parents:
+            continue
+        op = node._op
+        if op == "add":
+            a, b = parents
+            a._grad_scratch += upstream
+            b._grad_scratch += upstream
+        elif op == "mul":
+            a, b = parents
+            a._grad_scratch += b.data * upstream
+            b._grad_scratch += a.data * upstream
+        else:
+            for parent, local in zip(parents, local_derivatives(node)):
+                if local is not None:
+                    parent._grad_scratch += local * upstream
+
+
+def _non_finite_gradient(node: Value, order: list, total: float) -> OpOverflowError:
     """The error for a gradient that reached ``node`` as inf or NaN: which op made it."""
     where = f"{node.label or 'a node'} (data {node.data!r}{', op ' + node._op if node._op else ''})"
     for child in order:
@@ -535,15 +550,16 @@ def _non_finite_gradient(node: Value, order: list) -> OpOverflowError:
             local = local_derivatives(child)[index]
             if local is None:
                 continue
-            contribution = local * child.grad
+            contribution = local * child._grad_scratch
             if contribution - contribution:
                 op = OPS[child._op]
                 return OpOverflowError(
                     f"backward: {child._op}: {_operands_text(op, [p.data for p in child._prev])}"
                     f" sends {where} the gradient {local!r} (local derivative {op.formulas[index]})"
-                    f" * {child.grad!r} (upstream) = {contribution}, which overflows a float; "
+                    f" * {child._grad_scratch!r} (upstream) = {contribution}, which overflows a "
+                    "float; "
                     "scale the inputs or the loss down")
-    return OpOverflowError(f"backward: the gradient of {where} is {node.grad}: the sum of its "
+    return OpOverflowError(f"backward: the gradient of {where} is {total}: the sum of its "
                            "contributions overflows a float (or .grad was already not finite); "
                            "scale the inputs or the loss down and zero the grads")
 
