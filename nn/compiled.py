@@ -19,18 +19,22 @@ logit per class, so there is one tape per class, each replayed on its rows.
 Float targets (hinge, mse, bce, regression) are an input of a single tape.  A
 loss that reads ``.data`` only for a constant shift declares it
 (``loss.reads_data_for_shift``, cross entropy's max logit); its tapes accept the
-read and verify themselves against the scalar engine on their first batch.  A
-model with Dropout in training mode (decided by the modules' state) cannot be
-traced; :class:`~autograd.tape.TapeTraceError`
-says so at the start, before any training.
+read and verify themselves against the scalar engine on their first batch.
+
+Dropout in training mode compiles when its masks come from a
+:class:`~nn.masks.DropoutMasks` (``masks=``, what ``fit`` passes): each mask is then
+an input of the tape, one per dropped unit, and every batch draws its own, in the
+scalar engine's order.  Without one, a model with Dropout in training mode (decided
+by the modules' state) is refused with :class:`~autograd.tape.TapeTraceError`
+at the start, before any training.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .losses import Loss
-from .modules import Dropout, Module
+from .masks import DropoutMasks, training_dropouts
 
 __all__ = ["CompiledLoss", "ArrayBatchLoss"]
 
@@ -40,21 +44,28 @@ class CompiledLoss:
     """The mean loss of a mini-batch and its gradients, through compiled tapes."""
 
     def __init__(self, model: Callable, loss: Loss, example_x: Sequence[float],
-                 example_target: Any):
-        _refuse_training_dropout(model)
+                 example_target: Any, masks: Optional[DropoutMasks] = None):
         self.model, self.loss = model, loss
         self.params = model.parameters()
         self.example_x = [float(v) for v in example_x]
+        self.masks, self.n_masks = _mask_inputs(model, self.example_x, masks)
         self.by_class = isinstance(example_target, int) and not isinstance(example_target, bool)
         self.tapes: dict = {}
         self.last: list = []  # (tape, batch size) of the last forward
         if not self.by_class:
-            self.tapes[None] = self._compile(lambda x, t: self._example(x, t),
-                                             (self.example_x, example_target))
+            self.tapes[None] = self._compile(lambda x, m, t: self._example(x, t, m),
+                                             (self.example_x, [1.0] * self.n_masks,
+                                              example_target))
         else:
             self._tape_for(example_target)
 
-    def _example(self, x, target) -> list:
+    def _example(self, x, target, mask_inputs) -> list:
+        if self.n_masks:  # each Dropout call takes its factors from the tape's inputs
+            with self.masks.feeding(mask_inputs):
+                return self._outputs_and_loss(x, target)
+        return self._outputs_and_loss(x, target)
+
+    def _outputs_and_loss(self, x, target) -> list:
         out = self.model(x)
         outputs = list(out) if isinstance(out, (list, tuple)) else [out]
         return [self.loss.example(outputs if len(outputs) > 1 else outputs[0], target),
@@ -68,8 +79,8 @@ class CompiledLoss:
 
     def _tape_for(self, target: int):
         if target not in self.tapes:
-            self.tapes[target] = self._compile(lambda x: self._example(x, target),
-                                               (self.example_x,))
+            self.tapes[target] = self._compile(lambda x, m: self._example(x, target, m),
+                                               (self.example_x, [1.0] * self.n_masks))
         return self.tapes[target]
 
     def forward(self, xb: Sequence[Sequence[float]], targets: Sequence,
@@ -80,9 +91,11 @@ class CompiledLoss:
 
         X = np.asarray(xb, dtype=float)
         size = len(X)
+        M = self.masks.draw(size) if self.n_masks else np.zeros((size, 0))
         self.last = []
         if not self.by_class:
-            out = self.tapes[None].forward(X, np.asarray(targets, dtype=float), params=params)
+            out = self.tapes[None].forward(X, M, np.asarray(targets, dtype=float),
+                                           params=params)
             self.last.append((self.tapes[None], size))
         else:
             labels = np.asarray(targets)
@@ -90,7 +103,7 @@ class CompiledLoss:
             for label in np.unique(labels).tolist():
                 rows = np.flatnonzero(labels == label)
                 tape = self._tape_for(int(label))
-                out[rows] = tape.forward(X[rows], params=params).reshape(len(rows), -1)
+                out[rows] = tape.forward(X[rows], M[rows], params=params).reshape(len(rows), -1)
                 self.last.append((tape, size))
         return float(out[:, 0].mean()), out[:, 1:]
 
@@ -132,17 +145,24 @@ class ArrayBatchLoss:
     """
 
     def __init__(self, model: Callable, loss: Loss, example_x: Sequence[float],
-                 example_target: Any):
+                 example_target: Any, masks: Optional[DropoutMasks] = None):
         self.params = model.parameters()
         self.fused = loss.name == "cross_entropy"
         if self.fused:
             from autograd.tape import compile
 
-            _refuse_training_dropout(model)
-            self.tape = compile(lambda x: _outputs(model(x)), ([float(v) for v in example_x],),
-                                self.params)
+            example_x = [float(v) for v in example_x]
+            self.masks, self.n_masks = _mask_inputs(model, example_x, masks)
+
+            def logits(x, mask_inputs):
+                if not self.n_masks:
+                    return _outputs(model(x))
+                with self.masks.feeding(mask_inputs):
+                    return _outputs(model(x))
+
+            self.tape = compile(logits, (example_x, [1.0] * self.n_masks), self.params)
         else:
-            self.compiled = CompiledLoss(model, loss, example_x, example_target)
+            self.compiled = CompiledLoss(model, loss, example_x, example_target, masks)
 
     def __call__(self, xb: Sequence[Sequence[float]], targets: Sequence, theta) -> tuple:
         """``(mean loss, outputs of shape (B, n_outputs), d(mean loss)/d theta)``."""
@@ -151,7 +171,8 @@ class ArrayBatchLoss:
         if not self.fused:
             mean, outputs = self.compiled.forward(xb, targets, params=theta)
             return mean, outputs, self.compiled.gradients()
-        logits = self.tape.forward(np.asarray(xb, dtype=float), params=theta)
+        M = self.masks.draw(len(xb)) if self.n_masks else np.zeros((len(xb), 0))
+        logits = self.tape.forward(np.asarray(xb, dtype=float), M, params=theta)
         logits = logits.reshape(len(xb), -1)
         labels = np.asarray(targets, dtype=np.intp)
         rows = np.arange(len(labels))
@@ -169,18 +190,21 @@ def _outputs(out) -> list:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def _refuse_training_dropout(model: Callable) -> None:
-    """Dropout in training mode draws a new mask per call; a tape would freeze one.
-    Decided by the modules' state, so the answer never depends on the draws."""
-    from autograd.tape import TapeTraceError
+def _mask_inputs(model: Callable, example_x: list, masks: Optional[DropoutMasks]
+                 ) -> tuple:
+    """``(masks, how many mask inputs an example needs)``.  Dropout in training mode
+    draws a new mask per call, and a tape would freeze one: without a mask source
+    it is refused, decided by the modules' state so the answer never depends on the
+    draws."""
+    dropouts = training_dropouts(model)
+    if not dropouts:
+        return None, 0
+    if masks is None or any(d.masks is not masks for d in dropouts):
+        from autograd.tape import TapeTraceError
 
-    stack = [model] if isinstance(model, Module) else []
-    while stack:
-        module = stack.pop()
-        if isinstance(module, Dropout) and module.training and module.p > 0.0:
-            raise TapeTraceError(
-                f"compile=True cannot replay {module!r} in training mode: it draws a new "
-                "mask for every example, and a tape replays one traced graph for every row. "
-                "Train with compile=False, or set dropout=0 for compiled training.")
-        stack.extend(module.children())
-
+        raise TapeTraceError(
+            f"compile=True cannot replay {dropouts[0]!r} in training mode on its own: it "
+            "draws a new mask for every example, and a tape replays one traced graph for "
+            "every row. fit(compile=True) feeds the masks in as inputs of the tape; "
+            "elsewhere call model.eval() before compiling.")
+    return masks, masks.count_slots(model, example_x)

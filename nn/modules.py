@@ -331,12 +331,16 @@ class Dropout(Module):
                              "and must be in [0, 1)")
         self.p = float(p)
         self.rng = _rng(seed, rng)
+        self.masks = None  # fit's mask source while it trains (nn.masks.DropoutMasks)
 
     def __call__(self, x: Sequence[Value]) -> list:
         if not self.training or self.p == 0.0:
             return list(x)
-        scale = 1.0 / (1.0 - self.p)
-        out = [xi * (0.0 if self.rng.random() < self.p else scale) for xi in x]
+        if self.masks is not None:  # inside fit: both engines read one seeded source
+            out = [xi * factor for xi, factor in zip(x, self.masks.take(self.p, len(x)))]
+        else:
+            scale = 1.0 / (1.0 - self.p)
+            out = [xi * (0.0 if self.rng.random() < self.p else scale) for xi in x]
         for xi, kept in zip(x, out):
             if isinstance(xi, Value) and xi.label:
                 kept.label = f"{xi.label} dropout"

@@ -13,6 +13,10 @@ It returns the mean data loss and the model's outputs per row (for accuracy).
   parameters as an array and returns the gradient as one, so the optimizer's array
   form can follow and no Value is touched per batch (``fit(compile=True)``).
 
+Dropout in training mode takes its masks from ``fit``'s :class:`~nn.masks.DropoutMasks`
+(``masks=``): the scalar step draws them as it calls the model, the compiled steps
+draw a batch of them as tape inputs, in the same order, so all three agree.
+
 >>> from nn import MLP
 >>> from nn.losses import LOSSES
 >>> model = MLP(2, [4, 1], seed=0)
@@ -99,10 +103,10 @@ class CompiledStep:
     """The batch on compiled tapes (traced once, here, before any training)."""
 
     def __init__(self, model: Callable, loss: Loss, penalty: Penalty,
-                 example_x: Sequence[float], example_target: Any):
+                 example_x: Sequence[float], example_target: Any, masks: Any = None):
         from .compiled import CompiledLoss  # numpy is needed only here
 
-        self.batch_loss = CompiledLoss(model, loss, example_x, example_target)
+        self.batch_loss = CompiledLoss(model, loss, example_x, example_target, masks)
         self.params, self.penalty = self.batch_loss.params, penalty
 
     def __call__(self, xb: Sequence[Sequence[float]], targets: Sequence) -> tuple:
@@ -124,10 +128,10 @@ class ArrayStep:
     """
 
     def __init__(self, model: Callable, loss: Loss, l1: float, l2: float,
-                 example_x: Sequence[float], example_target: Any):
+                 example_x: Sequence[float], example_target: Any, masks: Any = None):
         from .compiled import ArrayBatchLoss  # numpy is needed only here
 
-        self.batch_loss = ArrayBatchLoss(model, loss, example_x, example_target)
+        self.batch_loss = ArrayBatchLoss(model, loss, example_x, example_target, masks)
         self.l1, self.l2 = l1, l2
 
     def __call__(self, xb: Sequence[Sequence[float]], targets: Sequence, theta) -> tuple:

@@ -29,6 +29,7 @@ from autograd import Value, gc_paused
 
 from .data import batches, train_test_split
 from .losses import LOSSES, Loss, softmax
+from .masks import feeding_masks
 from .modules import activate_data
 from .optim import LRScheduler, Optimizer, make_optimizer
 from .runs import ArrayRun, EarlyStopping, History, Run, TrainingDivergedError
@@ -267,8 +268,12 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
       numbers, many times faster.  The parameters then live in one float64 vector,
       updated by the optimizer's array form; the Values are written back at each
       epoch's end (before validation and ``on_epoch``), on divergence and at the end
-      (a custom optimizer without an array form steps the Values instead).  Dropout
-      in training mode cannot be traced, and says so before training starts.
+      (a custom optimizer without an array form steps the Values instead).
+    - Dropout in training mode draws its masks from a generator seeded by ``seed``
+      (:mod:`nn.masks`), example by example in a fixed order, and both engines draw
+      the same ones: with the same ``seed``, ``compile=True`` and ``compile=False``
+      train on the same masks and give the same losses and weights.  The tape gets
+      the masks as inputs, so a new mask per row and per batch costs no retracing.
     - NaN or infinite numbers in the data raise ValueError naming the row and column.
       A non-finite loss, gradient or parameter raises :class:`TrainingDivergedError`
       naming the epoch and batch; the model keeps the last good parameters.
@@ -292,48 +297,50 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         scheduler = scheduler(optimizer)
     if hasattr(model, "train"):
         model.train()
-    penalty = make_penalty(l1, l2)
-    if compile and optimizer.supports_arrays:
-        step = ArrayStep(model, loss, l1, l2, X_train[0], targets[0])
-    elif compile:
-        step = CompiledStep(model, loss, penalty, X_train[0], targets[0])
-    else:
-        step = ScalarStep(model, loss, penalty)
+    # Every training Dropout reads its masks from one seeded source until fit returns.
+    with feeding_masks(model, seed) as masks:
+        penalty = make_penalty(l1, l2)
+        if compile and optimizer.supports_arrays:
+            step = ArrayStep(model, loss, l1, l2, X_train[0], targets[0], masks)
+        elif compile:
+            step = CompiledStep(model, loss, penalty, X_train[0], targets[0], masks)
+        else:
+            step = ScalarStep(model, loss, penalty)
 
-    n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
-    run_type = ArrayRun if compile and optimizer.supports_arrays else Run
-    run = run_type(model, params, step, optimizer, loss, clip_value, clip_norm, classify,
-                   progress, epochs, n_batches, X_train)
-    rng, stopper = random.Random(seed), EarlyStopping(params, early_stopping, bool(X_val))
-    # Training only builds graphs, which hold no cycles: keep the collector out of the
-    # way (measured: it made the forward pass about 4x slower) and restore it after.
-    with gc_paused(), run:
-        for epoch in range(1, epochs + 1):
-            started = time.perf_counter()
-            loss_sum, correct, layer_norms = 0.0, 0, []
-            for batch, (xb, tb) in enumerate(
-                    batches(X_train, list(zip(targets, y_train, range(len(X_train)))),
-                            batch_size, rng=rng), 1):
-                mean, hits, norms = run.batch(epoch, batch, xb, tb)
-                loss_sum, correct = loss_sum + mean * len(xb), correct + hits
-                layer_norms.append(norms)
-            run.sync()  # the Values, for evaluate(), on_epoch and early stopping
-            record = _end_epoch(run.history, model, loss, epoch, loss_sum / len(X_train),
-                                correct / len(X_train) if classify else None,
-                                X_val, y_val, optimizer.lr, layer_norms,
-                                time.perf_counter() - started)
-            if run.bar is None and progress:
-                print(_epoch_line(record, epochs), file=sys.stderr, flush=True)
-            if on_epoch is not None:
-                on_epoch(record)
-                run.reload()  # the callback may have changed the Values
-            if scheduler is not None:
-                scheduler.step()
-            if stopper.should_stop(epoch, record, run.history):
-                break
-        stopper.restore_best()
-    run.forget()
-    return run.history
+        n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
+        run_type = ArrayRun if compile and optimizer.supports_arrays else Run
+        run = run_type(model, params, step, optimizer, loss, clip_value, clip_norm, classify,
+                       progress, epochs, n_batches, X_train)
+        rng, stopper = random.Random(seed), EarlyStopping(params, early_stopping, bool(X_val))
+        # Training only builds graphs, which hold no cycles: keep the collector out of the
+        # way (measured: it made the forward pass about 4x slower) and restore it after.
+        with gc_paused(), run:
+            for epoch in range(1, epochs + 1):
+                started = time.perf_counter()
+                loss_sum, correct, layer_norms = 0.0, 0, []
+                for batch, (xb, tb) in enumerate(
+                        batches(X_train, list(zip(targets, y_train, range(len(X_train)))),
+                                batch_size, rng=rng), 1):
+                    mean, hits, norms = run.batch(epoch, batch, xb, tb)
+                    loss_sum, correct = loss_sum + mean * len(xb), correct + hits
+                    layer_norms.append(norms)
+                run.sync()  # the Values, for evaluate(), on_epoch and early stopping
+                record = _end_epoch(run.history, model, loss, epoch, loss_sum / len(X_train),
+                                    correct / len(X_train) if classify else None,
+                                    X_val, y_val, optimizer.lr, layer_norms,
+                                    time.perf_counter() - started)
+                if run.bar is None and progress:
+                    print(_epoch_line(record, epochs), file=sys.stderr, flush=True)
+                if on_epoch is not None:
+                    on_epoch(record)
+                    run.reload()  # the callback may have changed the Values
+                if scheduler is not None:
+                    scheduler.step()
+                if stopper.should_stop(epoch, record, run.history):
+                    break
+            stopper.restore_best()
+        run.forget()
+        return run.history
 
 
 def _optimizer(optimizer: Union[str, Optimizer], params: list, lr: Optional[float],

@@ -122,3 +122,20 @@ def test_diverging_run_exits_1_writes_its_record_and_no_model(tmp_path, capsys):
     # the last finite parameters, loadable, and marked as diverged
     diverged = nn.load(tmp_path / "model.diverged.json")
     assert diverged.nouts == [16, 16, 2] and diverged.metadata["diverged"] == metrics["stopped"]
+
+
+def test_train_with_dropout_compiles_and_follows_the_scalar_run(tmp_path):
+    """``--dropout P --compile`` trains on the tape with the masks that the scalar
+    engine draws for the same seed: the same history and the same weights."""
+    runs = []
+    for flags in ([], ["--compile"]):
+        out = tmp_path / ("compiled" if flags else "scalar")
+        code = main(["train", "--dataset", "moons", "--samples", "80", "--hidden", "8,8",
+                     "--dropout", "0.2", "--epochs", "2", "--seed", "1", "--no-progress",
+                     "--no-plots", "--out", str(out), *flags])
+        assert code == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        runs.append((metrics["history"]["train_loss"],
+                     [p.data for p in nn.load(out / "model.json").parameters()]))
+    assert runs[1][0] == pytest.approx(runs[0][0], rel=1e-9)
+    assert runs[1][1] == pytest.approx(runs[0][1], rel=1e-9, abs=1e-12)

@@ -8,7 +8,7 @@ import importlib
 
 import pytest
 
-MODULES = ["nn", "nn.modules", "nn.losses", "nn.serialize", "nn.model_file", "nn.data"]
+MODULES = ["nn", "nn.modules", "nn.masks", "nn.losses", "nn.serialize", "nn.model_file", "nn.data"]
 
 
 @pytest.mark.parametrize("name", MODULES)

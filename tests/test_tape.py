@@ -579,16 +579,112 @@ def test_the_compiled_batch_loop_touches_no_parameter_value():
     assert counts[0] == counts[1] > 0, counts
 
 
-def test_fit_refuses_what_a_tape_cannot_replay_before_training():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("loss", ["cross_entropy", "multi_margin", "mse"])
+def test_compiled_fit_with_training_dropout_follows_the_scalar_fit(loss, seed):
+    """Dropout in training mode compiles: its masks are tape inputs drawn from fit's
+    seeded source, and the scalar engine draws the same ones, so the two engines end
+    with the same losses and weights (the oracle is the scalar engine)."""
     from nn import fit
+    from nn.data import make_moons
+    from nn.optim import SGD
+
+    X, y = make_moons(30, noise=0.2, seed=seed)
+    y = [float(t) for t in y] if loss == "mse" else y
+    n_out = 1 if loss == "mse" else 2
+    runs = {}
+    # adam takes the array path (ArrayStep); an SGD object steps the Values (CompiledStep)
+    for optimizer in ("adam", "sgd object"):
+        for compiled in (False, True):
+            model = MLP(2, [6, 5, n_out], init="he", dropout=0.3, seed=3)
+            chosen = SGD(model.parameters(), lr=0.05) if optimizer == "sgd object" else "adam"
+            history = fit(model, X, y, loss=loss, optimizer=chosen, epochs=3, batch_size=8,
+                          seed=seed, progress=False, compile=compiled)
+            assert model.dropout.masks is None  # fit leaves the module as it found it
+            runs[optimizer, compiled] = (history.train_loss,
+                                         [p.data for p in model.parameters()])
+        scalar, tape = runs[optimizer, False], runs[optimizer, True]
+        np.testing.assert_allclose(tape[0], scalar[0], rtol=1e-9)
+        np.testing.assert_allclose(tape[1], scalar[1], rtol=1e-9, atol=1e-12)
+    without = MLP(2, [6, 5, n_out], init="he", seed=3)
+    history = fit(without, X, y, loss=loss, epochs=3, batch_size=8, seed=seed,
+                  progress=False, compile=True)
+    assert history.train_loss != runs["adam", True][0]  # the masks did drop something
+
+
+def test_both_engines_draw_the_same_masks_new_for_every_batch_and_seed(monkeypatch):
+    from nn import fit
+    from nn.data import make_moons
+    from nn.masks import DropoutMasks
+
+    taken, drawn = [], []
+    take, draw = DropoutMasks.take, DropoutMasks.draw
+
+    def recording_take(self, p, n):
+        factors = take(self, p, n)
+        if self._fed is None and not self._counting:  # a draw, not a tape's input
+            taken.extend(factors)
+        return factors
+
+    def recording_draw(self, rows):
+        masks = draw(self, rows)
+        drawn.append(masks)
+        return masks
+
+    monkeypatch.setattr(DropoutMasks, "take", recording_take)
+    monkeypatch.setattr(DropoutMasks, "draw", recording_draw)
+    X, y = make_moons(64, noise=0.2, seed=0)
+    p = 0.25
+    seen, first = {}, None
+    for seed in (0, 1, 0):
+        if first is None and (0, False) in seen:
+            first = seen[0, False]
+        for compiled in (False, True):
+            taken.clear(), drawn.clear()
+            model = MLP(2, [8, 8, 2], init="he", dropout=p, seed=5)
+            fit(model, X, y, epochs=2, batch_size=16, seed=seed, progress=False,
+                compile=compiled)
+            seen[seed, compiled] = list(taken) if not compiled else [m.copy() for m in drawn]
+        scalar, batches = seen[seed, False], seen[seed, True]
+        assert len(batches) == 2 * 4 and all(m.shape == (16, 16) for m in batches)
+        # the tape's masks, row after row, are the scalar engine's, draw for draw
+        assert np.concatenate([m.ravel() for m in batches]).tolist() == scalar
+        assert set(scalar) == {0.0, 1.0 / (1.0 - p)}
+        assert abs(scalar.count(0.0) / len(scalar) - p) < 0.05
+        # a new mask for every batch (and every row within it)
+        assert all(not np.array_equal(a, b) for i, a in enumerate(batches)
+                   for b in batches[i + 1:])
+        assert len({tuple(row) for m in batches for row in m.tolist()}) > 100
+    assert seen[0, False] != seen[1, False]  # another seed, other masks
+    assert seen[0, False] == first  # the same seed, the same masks
+
+
+def test_training_dropout_outside_fit_and_other_randomness_are_still_refused():
+    from nn import Module, fit
+    from nn.compiled import CompiledLoss
+    from nn.losses import LOSSES
 
     for p in (0.5, 0.001):  # decided by the module's state, not by its draws
         model = MLP(2, [4, 1], dropout=p, seed=0)
-        before = [v.data for v in model.parameters()]
         with pytest.raises(TapeTraceError, match=rf"Dropout\(p={p}\) in training mode"):
-            fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="hinge", epochs=1,
-                progress=False, compile=True)
-        assert [v.data for v in model.parameters()] == before
+            CompiledLoss(model, LOSSES["hinge"], [0.0, 1.0], 1.0)
+
+    class Noisy(Module):  # randomness that is not fit's masks: refused inside fit too
+        def __init__(self):
+            self.net = MLP(2, [4, 1], seed=0)
+
+        def __call__(self, x):
+            return self.net(x) * (1.0 + 0.01 * random.random())
+
+        def parameters(self):
+            return self.net.parameters()
+
+    model = Noisy()
+    before = [v.data for v in model.parameters()]
+    with pytest.raises(TapeTraceError, match=r"draws random numbers \(at .*test_tape\.py"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="hinge", epochs=1,
+            progress=False, compile=True)
+    assert [v.data for v in model.parameters()] == before
 
 
 W = [Value(v, f"w{i}") for i, v in enumerate((0.3, -1.2, 0.7, 2.0, -0.4))]

@@ -28,8 +28,8 @@ constant.
 and branches on it (``x if x.data > 0 else 0.01 * x``) takes one path while
 tracing, and the tape would replay that path for every row.  :func:`compile`
 notices such reads and refuses them, naming the file and line; so are draws from
-Python's ``random`` (Dropout in training mode), and a second trace catches other
-randomness.  :meth:`Tape.verify`
+Python's ``random`` (a Dropout in training mode outside ``fit``, which instead feeds
+its masks to the tape as inputs), and a second trace catches other randomness.  :meth:`Tape.verify`
 checks a replay against the scalar engine on sample rows.
 
 **Where the speed is.**  The replay groups nodes of the same op at the same depth

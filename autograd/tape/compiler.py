@@ -7,11 +7,13 @@ batch runs:
 * a read of ``.data`` of a value that depends on the inputs or parameters (a
   Python branch on it would be frozen): refused with the file and line, unless
   the caller says the read cannot change the path (``allow_data_reads=True``);
-* a draw from Python's ``random`` while tracing (Dropout in training mode draws
-  its mask so): refused with the file and line, every time, whatever was drawn;
-  ``nn`` also refuses a Dropout in training mode from the module's state before
-  it calls ``compile``.  A second trace of the same example is the backstop for
-  other random or stateful code (numpy's generators, a counter).
+* a draw from Python's ``random`` while tracing (a Dropout in training mode
+  called outside ``fit`` draws its mask so): refused with the file and line, every
+  time, whatever was drawn.  ``fit`` compiles Dropout by making its masks inputs of
+  the tape (``nn.masks``), so nothing is drawn while tracing; without that, ``nn``
+  refuses a Dropout in training mode from the module's state before it calls
+  ``compile``.  A second trace of the same example is the backstop for other
+  random or stateful code (numpy's generators, a counter).
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
             f"compile: fn draws random numbers (at {', '.join(places[:3])}"
             f"{' ...' if len(places) > 3 else ''}); a tape would freeze one draw for every "
             "row and every batch. Dropout in training mode draws a new mask each call: "
-            "call model.eval() before compiling, or train it with fit(compile=False).")
+            "call model.eval() before compiling, or train it with fit(compile=True), "
+            "which feeds the masks to the tape as inputs.")
     graph = TracedGraph(outputs, inputs, params)
 
     cache: dict = {}
