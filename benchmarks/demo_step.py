@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import alternating, available, run_worker  # noqa: E402
+from harness import alternating, available, progress, run_worker  # noqa: E402
 
 from nn.data import make_moons  # noqa: E402  (pure Python, shared by every engine)
 
@@ -131,12 +131,9 @@ def main() -> None:
                          "(make bench installs it)")
     if available("torch"):
         engines.append("torch")
-    def report(round_index, samples):
-        print(f"round {round_index + 1}/{args.rounds}: " + ", ".join(
-            f"{e} {1000 * samples[e][-1]['seconds']:.2f} ms" for e in engines), file=sys.stderr)
-
     samples = alternating(engines, args.rounds,
-                          lambda engine: run_worker(__file__, engine, args.steps), report)
+                          lambda engine: run_worker(__file__, engine, args.steps),
+                          progress(engines, args.rounds, 2))
 
     medians = {e: statistics.median(run["seconds"] for run in runs)
                for e, runs in samples.items()}

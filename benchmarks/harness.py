@@ -48,3 +48,12 @@ def alternating(engines: list, rounds: int, run: Callable[[str], dict],
         if report:
             report(round_index, samples)
     return samples
+
+
+def progress(engines: list, rounds: int, decimals: int = 2) -> Callable[[int, dict], None]:
+    """A ``report`` for :func:`alternating`: each round's times per engine, on stderr."""
+    def report(round_index: int, samples: dict) -> None:
+        print(f"round {round_index + 1}/{rounds}: " + ", ".join(
+            f"{e} {1000 * samples[e][-1]['seconds']:.{decimals}f} ms" for e in engines),
+            file=sys.stderr)
+    return report

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from demo_step import notebook_loop, torch_loop, torch_model  # noqa: E402  (the same workload, verbatim)
-from harness import alternating, available, run_worker  # noqa: E402
+from harness import alternating, available, progress, run_worker  # noqa: E402
 
 from nn.data import make_moons  # noqa: E402
 
@@ -270,12 +270,9 @@ def main() -> None:
     engines = ["micrograd", "chainrule", "tape-interpreter", "tape"]
     if available("torch"):
         engines.append("torch")
-    def report(round_index, samples):
-        print(f"round {round_index + 1}/{args.rounds}: " + ", ".join(
-            f"{e} {1000 * samples[e][-1]['seconds']:.3f} ms" for e in engines), file=sys.stderr)
-
     samples = alternating(engines, args.rounds,
-                          lambda engine: run_in_process(engine, args.steps), report)
+                          lambda engine: run_in_process(engine, args.steps),
+                          progress(engines, args.rounds, 3))
 
     def median(engine, key):
         return statistics.median(s[key] for s in samples[engine])
