@@ -18,12 +18,12 @@ Needs PyTorch: ``pip install 'chainrule[torch]'``.
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from chainrule.common import CommandError, check_output
+from nn.model_file import write_atomically
 
 __all__ = ["add_arguments", "run", "checkpoint"]
 
@@ -69,15 +69,9 @@ def run(args) -> int:
     model = load(args.model)  # a ModelFileError (ValueError) names the file: exit 2
     document = checkpoint(model)
     out = Path(args.torch)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(handle)
-    try:
-        torch.save(document, temp_name)
-        os.replace(temp_name, out)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+    buffer = io.BytesIO()
+    torch.save(document, buffer)
+    write_atomically(out, buffer.getvalue())  # whole or not at all, mode from the umask
     layers = sum(1 for name, _ in document["modules"] if name == "Linear")
     print(f"wrote {out}: {layers} Linear layers, "
           f"{sum(p.numel() for p in document['state_dict'].values())} parameters (float64); "

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from chainrule.common import CommandError, check_output
+from nn.model_file import write_atomically
 
 __all__ = ["prepare_out", "write_json", "recorded_score", "choose_paths"]
 
@@ -37,25 +38,9 @@ def finite_or_none(document):
 
 
 def write_json(path: Path, document) -> None:
-    """Write JSON atomically (temp file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp's 0600 would ignore the umask
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(finite_or_none(document), out, indent=1, allow_nan=False)
-            out.write("\n")
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """Write JSON atomically, with the mode the umask gives (nn's one atomic writer)."""
+    write_atomically(path, json.dumps(finite_or_none(document), indent=1, allow_nan=False)
+                     + "\n")
 
 
 def prepare_out(out: Path) -> None:

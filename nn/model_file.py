@@ -87,10 +87,11 @@ def write_model(model: Any, path: PathLike, metadata: Optional[dict] = None) -> 
     write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
 
 
-def write_atomically(path: PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then ``os.replace`` it into place:
-    a crash mid-write never leaves half a file.  The file gets the mode ``open()`` would
-    give it: an existing file's own mode, else 0o666 minus the umask."""
+def write_atomically(path: PathLike, text: Union[str, bytes]) -> None:
+    """Write ``text`` (or bytes) to a temporary file beside ``path``, then ``os.replace`` it
+    into place: a crash mid-write never leaves half a file.  The file gets the mode
+    ``open()`` would give it: an existing file's own mode, else 0o666 minus the umask.
+    Every file chainrule writes (models, metrics, pictures, checkpoints) goes through here."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -100,8 +101,8 @@ def write_atomically(path: PathLike, text: str) -> None:
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                          dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8") if isinstance(text, str) else text)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp_name, mode)  # mkstemp makes 0600; a model file is no secret

@@ -452,11 +452,12 @@ def test_metrics_are_written_atomically(tmp_path, monkeypatch):
     target = tmp_path / "metrics.json"
     target.write_text('{"old": true}\n')
 
-    def half_then_crash(document, out, **kwargs):
-        out.write('{"new": ')
+    from nn import model_file
+
+    def disk_full(fd):  # the new text is written, then the disk fills before it is safe
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(run_files.json, "dump", half_then_crash)
+    monkeypatch.setattr(model_file.os, "fsync", disk_full)
     with pytest.raises(OSError):
         run_files.write_json(target, {"new": 1})
     assert target.read_text() == '{"old": true}\n'

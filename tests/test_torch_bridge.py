@@ -139,3 +139,27 @@ def test_chainrule_export_refuses_bad_input_in_one_line(tmp_path, capsys):
             code = stop.code
         err = capsys.readouterr().err
         assert code == 2 and named in err and err.count("\n") == 1, (argv, err)
+
+
+def test_every_file_chainrule_writes_gets_the_mode_the_umask_gives(tmp_path, capsys):
+    # mkstemp makes 0600 files; a model, a metrics file, a checkpoint or a picture is no
+    # secret, so each gets what open() would give it under the user's umask.
+    import os
+
+    from autograd import Value
+    from chainrule.cli import main
+    from chainrule.run_files import write_json
+    from nn import save
+    from visualize import render
+
+    previous = os.umask(0o027)
+    try:
+        save(MLP(2, [3, 1], seed=0), tmp_path / "model.json")
+        write_json(tmp_path / "metrics.json", {"loss": 0.5})
+        render(Value(2.0, "x") * 3, tmp_path / "graph.svg")
+        assert main(["export", str(tmp_path / "model.json"), "--torch",
+                     str(tmp_path / "model.pt")]) == 0
+    finally:
+        os.umask(previous)
+    for name in ("model.json", "metrics.json", "graph.svg", "model.pt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name

@@ -26,6 +26,7 @@ import graphviz
 
 from autograd import Value, topological_order
 from autograd.trace import node_names
+from nn.model_file import write_atomically
 
 from .dot import build_graph, record_label
 from .summary import DEFAULT_MAX_NODES, summarize, too_big
@@ -106,12 +107,6 @@ def _run_dot(source: str, fmt: str) -> bytes:
     return result.stdout
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _source_of(graph) -> str:
     return graph.source if isinstance(graph, graphviz.Digraph) else draw_graph(graph).source
 
@@ -135,13 +130,13 @@ def render(graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike])
     source = _source_of(graph)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
-        _write_atomically(path, source.encode("utf-8"))
+        write_atomically(path, source.encode("utf-8"))
         return path
     try:
         data = _run_dot(source, fmt)
     except RendererNotFound as error:
         dot_path = path.with_suffix(".dot")
-        _write_atomically(dot_path, source.encode("utf-8"))
+        write_atomically(dot_path, source.encode("utf-8"))
         raise RendererNotFound(f"{error}; the graph source was written to {dot_path}") from None
-    _write_atomically(path, data)
+    write_atomically(path, data)
     return path
