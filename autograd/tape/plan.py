@@ -246,6 +246,7 @@ class GroupedPlan:
         summed = [k for k, j in enumerate(params) if rows.sources[j]]
         self.n_summed = len(summed)
         self.summed_params = as_slice(summed)
+        self.summed_all = summed == list(range(len(params)))
         self.param_grad_reader = SumReader(
             rows.use_matrix([params[k] for k in summed], self.zero_row))
         self.input_grad_reader = SumReader(rows.use_matrix(inputs, self.zero_row))
@@ -308,6 +309,8 @@ class GroupedPlan:
         if self.has_dense:
             grads = self.leaf_grads[:self.n_params].copy()
             grads[self.summed_params] += summed
+        elif self.summed_all:  # every parameter's gradient is such a sum
+            grads = summed.copy()
         else:  # no matrix product wrote any parameter's gradient
             grads = np.zeros(self.n_params)
             grads[self.summed_params] = summed

@@ -110,7 +110,16 @@ class SumReader:
     def sum_into(self, out: np.ndarray) -> None:
         for rows, (first, *rest) in self.parts:
             target = out[rows]
-            np.add.reduce(first.read(), axis=1, out=target)
+            terms = first.read()
+            if terms.shape[1] <= 4:  # a few terms: chained adds beat a strided reduce
+                if terms.shape[1] == 1:
+                    np.copyto(target, terms[:, 0])
+                else:
+                    np.add(terms[:, 0], terms[:, 1], out=target)
+                for j in range(2, terms.shape[1]):
+                    target += terms[:, j]
+            else:
+                np.add.reduce(terms, axis=1, out=target)
             for block in rest:
                 target += np.add.reduce(block.read(), axis=1)
 
