@@ -25,6 +25,12 @@ class TapeMismatchError(TapeTraceError):
     """A replay disagrees with the scalar engine (see :meth:`Tape.verify`)."""
 
 
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every entry is finite: one pass (a sum) when they are, which is the
+    usual case; the entry-by-entry test only when the sum is not finite."""
+    return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
+
+
 def describe_row(op: Op, values: Sequence[float]) -> str:
     return op.describe(*(repr(float(v)) for v in values))
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..ops import Op
 from .errors import screen
-from .readers import Reader, SumReader
+from .readers import Reader, SumReader, affine, strided
 
 __all__ = ["GradientRows", "DenseRow", "Slope", "OpGroup", "SumGroup", "DenseGroup"]
 
@@ -60,12 +60,13 @@ class GradientRows:
 
 @dataclass
 class DenseRow:
-    """One node ``sum(c * v for c, v in zip(coefficients, values)) + sum(others)``,
-    where each coefficient is a parameter or a constant."""
+    """One node ``sum(c * v for c, v in zip(coefficients, values)) + sum(others)
+    + sum(biases)``, where each coefficient and each bias is a parameter or a constant."""
 
     coefficients: list
     values: list
     others: list
+    biases: list = field(default_factory=list)
 
     @property
     def reads(self) -> list:
@@ -90,12 +91,20 @@ class _Group:
     grad_reader: Any = None  # sums each member's gradient rows (set by the plan)
     op: ClassVar[Optional[Op]] = None
 
+    # set by the plan: each member's gradient is one row that lines up, and no other
+    # group reads this group's own gradient rows, so the gradient is read in place
+    upstream_in_place: ClassVar[bool] = False
+
     def bind_outputs(self, V: np.ndarray, G: np.ndarray) -> None:
         self.out_view, self.grad_view = V[self.out], G[self.out]
         self.grad_reader.bind(G)
+        if self.upstream_in_place:
+            (_, (block,)), = self.grad_reader.parts
+            self.grad_view = block.read()[:, 0]
 
     def gather_upstream(self) -> np.ndarray:
-        self.grad_reader.sum_into(self.grad_view)
+        if not self.upstream_in_place:
+            self.grad_reader.sum_into(self.grad_view)
         return self.grad_view
 
 
@@ -181,8 +190,16 @@ class DenseGroup(_Group):
         coefs = np.array([[slot[c] for c in dense[i].coefficients] for i in self.members])
         values = np.array([[slot[v] for v in dense[i].values] for i in self.members])
         others = [[slot[t] for t in dense[i].others] for i in self.members]
+        biases = np.array([[slot[t] for t in dense[i].biases] for i in self.members],
+                          dtype=np.intp).reshape(len(self.members), -1)
+        self.bias_index = biases if biases.size else None
         self.coef_index = coefs
         self.coef_unique = len(np.unique(coefs)) == coefs.size
+        # a layer's weights sit at evenly spaced leaves: read them, and add their
+        # gradients, through a strided view of the leaf arrays (no gather, no scatter)
+        self.coef_affine = affine(coefs)
+        self._coef_views: dict = {}  # writeable -> (leaf array, view)
+        self.coef_owned = False  # set by the plan: no other group adds into these leaves
         self.shared = bool((values == values[:1]).all())
         self.edges = rows.block(values.shape[1] if self.shared else values.size)
         for k, i in enumerate(self.members):
@@ -191,7 +208,7 @@ class DenseGroup(_Group):
                     rows.sources[v].append(self.edges.start + k * values.shape[1] + position)
                 elif k == 0:  # one row per value holds the whole group's W.T @ upstream
                     rows.sources[v].append(self.edges.start + position)
-            for t in dense[i].others:
+            for t in dense[i].others + dense[i].biases:
                 rows.sources[t].append(slot[i])
         self.value_reader = Reader(values[0] if self.shared else values)
         self.other_reader = SumReader(np.array(others)) if others[0] else None
@@ -202,12 +219,24 @@ class DenseGroup(_Group):
         self.edge_view = G[self.edges]
         if not self.shared:
             self.edge_view = self.edge_view.reshape(self.coef_index.shape + (V.shape[1],))
+        if self.shared:  # W's gradient, before it is added into the leaves' gradients
+            self.coef_scratch = np.empty(self.coef_index.shape)
         if self.other_reader is not None:
             self.other_reader.bind(V)
             self.other_scratch = np.empty_like(self.out_view)
 
+    def _leaf_view(self, leaf: np.ndarray, writeable: bool) -> np.ndarray:
+        """The coefficients' entries of a leaf array as a strided view, made once per array."""
+        cached = self._coef_views.get(writeable)
+        if cached is None or cached[0] is not leaf:
+            start, strides = self.coef_affine
+            cached = self._coef_views[writeable] = (
+                leaf, strided(leaf, start, strides, self.coef_index.shape, writeable))
+        return cached[1]
+
     def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
-        self.coefs = leaf_values.take(self.coef_index)
+        self.coefs = (self._leaf_view(leaf_values, False) if self.coef_affine is not None
+                      else leaf_values.take(self.coef_index))
         self.args = self.value_reader.read()
         if self.shared:
             np.matmul(self.coefs, self.args, out=self.out_view)
@@ -216,16 +245,24 @@ class DenseGroup(_Group):
         if self.other_reader is not None:
             self.other_reader.sum_into(self.other_scratch)
             self.out_view += self.other_scratch
+        if self.bias_index is not None:
+            biases = leaf_values.take(self.bias_index)
+            self.out_view += (biases[:, 0] if biases.shape[1] == 1 else biases.sum(axis=1))[:, None]
 
     def backward(self, leaf_grads: np.ndarray) -> None:
         upstream = self.gather_upstream()
         if self.shared:
             np.matmul(self.coefs.T, upstream, out=self.edge_view)
-            coef_grads = upstream @ self.args.T
+            if self.coef_owned:  # the product is these leaves' whole gradient
+                np.matmul(upstream, self.args.T, out=self._leaf_view(leaf_grads, True))
+                return
+            coef_grads = np.matmul(upstream, self.args.T, out=self.coef_scratch)
         else:
             np.multiply(self.coefs[:, :, None], upstream[:, None, :], out=self.edge_view)
             coef_grads = np.einsum("kb,knb->kn", upstream, self.args)
-        if self.coef_unique:
+        if self.coef_unique and self.coef_affine is not None:
+            self._leaf_view(leaf_grads, True)[...] += coef_grads
+        elif self.coef_unique:
             leaf_grads[self.coef_index] += coef_grads
         else:
             np.add.at(leaf_grads, self.coef_index, coef_grads)

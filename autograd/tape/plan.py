@@ -33,9 +33,9 @@ from typing import Callable
 import numpy as np
 
 from ..ops import OPS, Op, OpOverflowError
-from .errors import backward_error, forward_error
+from .errors import all_finite, backward_error, forward_error
 from .groups import DenseGroup, DenseRow, GradientRows, OpGroup, SumGroup, constant_slope
-from .readers import Reader, SumReader
+from .readers import Reader, SumReader, as_slice
 
 __all__ = ["GroupedPlan", "fuse_sums", "find_dense_rows", "group_by_depth", "assign_slots"]
 
@@ -120,7 +120,11 @@ def find_dense_rows(graph, terms: dict, uses: dict) -> tuple:
                 if t not in others:
                     del terms[t]
             products.sort(key=lambda cv: cv[1])  # rows of a layer line up
-            dense[i] = DenseRow([c for c, _ in products], [v for _, v in products], others)
+            # parameters and constants added in (a layer's biases) are read from the
+            # leaves, not from rows of values broadcast over the batch
+            dense[i] = DenseRow([c for c, _ in products], [v for _, v in products],
+                                [t for t in others if t not in static],
+                                [t for t in others if t in static])
     return terms, dense
 
 
@@ -136,7 +140,7 @@ def group_by_depth(graph, terms: dict, reads: dict, dense: dict, fusing: bool) -
         depth[i] = 1 + max([depth.get(j, 0) for j in reads[i]] or [0])
         if i in dense:
             row = dense[i]
-            key = (depth[i], "dense", len(row.coefficients), len(row.others))
+            key = (depth[i], "dense", len(row.coefficients), len(row.others), len(row.biases))
         elif fusing and graph.kind[i] is add:
             key = (depth[i], "sum", len(terms[i]))
         else:
@@ -224,20 +228,44 @@ class GroupedPlan:
             rows.sources[j].append(self.seed_rows.start + k)
         self.zero_row = rows.n_rows
         self.n_rows = rows.n_rows + 1
+        read_rows = {r for sources in rows.sources.values() for r in sources}
         for group in groups:
             group.grad_reader = SumReader(rows.use_matrix(group.members, self.zero_row))
+            parts = group.grad_reader.parts
+            if (group.kind == "op" and len(parts) == 1 and len(parts[0][1]) == 1
+                    and parts[0][1][0].affine is not None and parts[0][1][0].index.shape[1] == 1
+                    and read_rows.isdisjoint(range(group.out.start, group.out.stop))):
+                group.upstream_in_place = True
         # parameters that are only coefficients of dense groups need no row of values
         # and no gradient rows: their gradient comes from the matrix products
         read_by = uses_of(reads)
         output_set = set(graph.outputs)
-        self.broadcast_params = np.array([k for k, j in enumerate(params)
-                                          if read_by[j] or j in output_set], dtype=np.intp)
-        self.summed_params = np.array([k for k, j in enumerate(params) if rows.sources[j]],
-                                      dtype=np.intp)
+        # (as slices when they are runs of parameters: copies, not gathers and scatters)
+        self.broadcast_params = as_slice([k for k, j in enumerate(params)
+                                          if read_by[j] or j in output_set])
+        summed = [k for k, j in enumerate(params) if rows.sources[j]]
+        self.n_summed = len(summed)
+        self.summed_params = as_slice(summed)
+        self.summed_all = summed == list(range(len(params)))
         self.param_grad_reader = SumReader(
-            rows.use_matrix([params[k] for k in self.summed_params], self.zero_row))
+            rows.use_matrix([params[k] for k in summed], self.zero_row))
         self.input_grad_reader = SumReader(rows.use_matrix(inputs, self.zero_row))
         self.output_reader = Reader(np.array([slot[j] for j in graph.outputs]))
+
+        # a layer's weights that no other group reads get their gradient written whole
+        # by the layer's matrix product; only the other leaves are zeroed per backward
+        dense_groups = [g for g in groups if g.kind == "dense"]
+        self.has_dense = bool(dense_groups)
+        uses = np.bincount(np.concatenate([g.coef_index.ravel() for g in dense_groups]
+                                          or [np.zeros(0, dtype=np.intp)]),
+                           minlength=self.op_start)
+        owned = np.zeros(self.op_start, dtype=bool)
+        for g in dense_groups:
+            g.coef_owned = (g.shared and g.coef_affine is not None
+                            and bool((uses[g.coef_index] == 1).all()))
+            if g.coef_owned:
+                owned[g.coef_index] = True
+        self.zeroed_leaves = as_slice(np.flatnonzero(~owned))
 
     def bind(self, batch_size: int) -> None:
         self.values = V = np.zeros((self.n_slots, batch_size))
@@ -248,13 +276,14 @@ class GroupedPlan:
         self.param_grad_reader.bind(G)
         self.input_grad_reader.bind(G)
         self.output_reader.bind(V)
-        self.param_scratch = np.empty((len(self.summed_params), batch_size))
+        self.param_scratch = np.empty((self.n_summed, batch_size))
         self.input_scratch = np.empty((self.n_inputs, batch_size))
         self.leaf_grads = np.zeros(self.op_start)
 
     def load(self, param_values: np.ndarray, input_columns: np.ndarray) -> None:
         V = self.values
-        self.leaf_values[:self.n_params] = param_values
+        if self.has_dense:  # the only readers of leaf values
+            self.leaf_values[:self.n_params] = param_values
         V[self.broadcast_params] = param_values[self.broadcast_params, None]
         V[self.n_params:self.const_start] = input_columns
 
@@ -267,22 +296,31 @@ class GroupedPlan:
 
     def backward(self, seeds: np.ndarray, where: Callable[[int], str]) -> None:
         self.grads[self.seed_rows] = seeds
-        self.leaf_grads.fill(0.0)
+        if self.has_dense:
+            self.leaf_grads[self.zeroed_leaves] = 0.0
         for group in reversed(self.groups):
             group.backward(self.leaf_grads)
         self.where = where
 
     def param_grads(self) -> np.ndarray:
         self.param_grad_reader.sum_into(self.param_scratch)
-        grads = self.leaf_grads[:self.n_params].copy()
-        grads[self.summed_params] += self.param_scratch.sum(axis=1)
-        if not np.isfinite(grads).all():
+        scratch = self.param_scratch
+        summed = scratch[:, 0] if scratch.shape[1] == 1 else scratch.sum(axis=1)
+        if self.has_dense:
+            grads = self.leaf_grads[:self.n_params].copy()
+            grads[self.summed_params] += summed
+        elif self.summed_all:  # every parameter's gradient is such a sum
+            grads = summed.copy()
+        else:  # no matrix product wrote any parameter's gradient
+            grads = np.zeros(self.n_params)
+            grads[self.summed_params] = summed
+        if not all_finite(grads):
             self._raise_backward()
         return grads
 
     def input_grads(self) -> np.ndarray:
         self.input_grad_reader.sum_into(self.input_scratch)
-        if not np.isfinite(self.input_scratch).all():
+        if not all_finite(self.input_scratch):
             self._raise_backward()
         return self.input_scratch.copy()
 
