@@ -152,10 +152,10 @@ def _op_for(symbol: str, children: tuple) -> tuple[str, tuple]:
     name = _MICROGRAD_SYMBOLS.get(symbol, symbol)
     if name in OPS and OPS[name].arity == len(children):
         return name, children
-    matches = [op.name for op in OPS.values()
-               if op.symbol == symbol and op.arity == len(children)]
     if symbol == "**" and len(children) == 2:
         return "powv", children  # both operands are Values: both get a gradient
+    matches = [op.name for op in OPS.values()
+               if op.symbol == symbol and op.arity == len(children)]
     if len(matches) == 1:
         return matches[0], children
     if symbol.startswith("**") and len(children) == 1:  # micrograd's f'**{other}'
@@ -557,8 +557,7 @@ def _non_finite_gradient(node: Value, order: list, total: float) -> OpOverflowEr
                     f"backward: {child._op}: {_operands_text(op, [p.data for p in child._prev])}"
                     f" sends {where} the gradient {local!r} (local derivative {op.formulas[index]})"
                     f" * {child._grad_scratch!r} (upstream) = {contribution}, which overflows a "
-                    "float; "
-                    "scale the inputs or the loss down")
+                    "float; scale the inputs or the loss down")
     return OpOverflowError(f"backward: the gradient of {where} is {total}: the sum of its "
                            "contributions overflows a float (or .grad was already not finite); "
                            "scale the inputs or the loss down and zero the grads")
