@@ -1,0 +1,71 @@
+"""Hostile sweep, the expression parser: long flat chains, deep unary chains, and
+what ``chainrule trace`` prints for them.
+
+A left-associative chain ``x+x+...+x`` is as deep as it is long; it used to be
+refused as "nested deeper than 200 levels".  Every chain that fits in
+:data:`autograd.expr.MAX_LENGTH` characters must build, and its value and gradient
+must equal PyTorch's on the same chain.
+"""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracles import close
+
+from autograd import Value
+from autograd.expr import MAX_LENGTH, ExprError, parse
+
+
+def _torch_chain(text: str, x: float):
+    """The oracle: Python itself reads the chain (its own precedence) over torch tensors."""
+    leaf = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    out = eval(text, {"__builtins__": {}}, {"x": leaf})  # our own generated text only
+    out.backward()
+    return out.item(), leaf.grad.item()
+
+
+@settings(max_examples=20)
+@given(symbols=st.lists(st.sampled_from("+-*/"), min_size=201, max_size=(MAX_LENGTH - 1) // 2),
+       x=st.floats(0.999, 1.001))
+def test_a_flat_chain_longer_than_200_terms_builds_and_matches_torch(symbols, x):
+    text = "x" + "".join(f"{symbol}x" for symbol in symbols)
+    leaf = Value(x, "x")
+    out = parse(text).build(x=leaf)
+    out.backward()
+    value, grad = _torch_chain(text, x)
+    assert close(out.data, value, rel=1e-9) and close(leaf.grad, grad, rel=1e-9, abs_=1e-9)
+
+
+@pytest.mark.parametrize("text, value, grad", [
+    ("x" + "+x" * 499, 500.0, 500.0),            # 999 characters: the longest sum allowed
+    ("-" * 998 + "x", 1.0, 1.0),                 # 998 unary minus signs: an even count
+    ("-" * 999 + "x", -1.0, -1.0),
+    ("x" + "**1" * 333, 1.5, 1.0),               # a right-assoc chain of constant exponents
+])
+def test_the_longest_chains_that_fit_build(text, value, grad):
+    assert len(text) <= MAX_LENGTH
+    x = Value(1.5 if "**" in text else 1.0, "x")
+    out = parse(text).build(x=x)
+    out.backward()
+    assert (out.data, x.grad) == (value, grad)
+
+
+def test_a_chain_past_the_length_limit_is_refused_with_the_limit():
+    with pytest.raises(ExprError, match=rf"is {MAX_LENGTH + 1} characters long; the limit is "
+                                        rf"{MAX_LENGTH}: split it"):
+        parse("x" + "+x" * (MAX_LENGTH // 2))
+
+
+def test_deep_parentheses_are_still_a_clear_error():
+    with pytest.raises(ExprError, match="too many nested parentheses"):
+        parse("(" * 300 + "x" + ")" * 300)
+
+
+def test_an_error_deep_in_a_long_chain_names_its_place_once():
+    text = "x" + "+x" * 300 + "+log(x-x)"
+    with pytest.raises(Exception, match=r"log\(\) of 0\.0 .*\(in 'log\(x-x\)' at column 603\)$"):
+        parse(text).build(x=1.0)
+    assert math.isfinite(parse(text[:-9]).build(x=1.0).data)
