@@ -69,3 +69,16 @@ def test_an_error_deep_in_a_long_chain_names_its_place_once():
     with pytest.raises(Exception, match=r"log\(\) of 0\.0 .*\(in 'log\(x-x\)' at column 603\)$"):
         parse(text).build(x=1.0)
     assert math.isfinite(parse(text[:-9]).build(x=1.0).data)
+
+
+def test_the_trace_of_a_500_term_sum_is_lines_not_megabytes(capsys):
+    """x used 500 times: its upstream is one sum of 500 terms, shown by its ends and a
+    count (it printed every term, which padded each of 1500 rows to 3146 columns)."""
+    from chainrule.cli import main
+
+    assert main(["trace", "x" + "+x" * 499, "x=1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines[1:]) < 300 and len(lines) < 1600
+    leaf = next(line for line in lines if line.split()[:2] == ["500", "x"])
+    assert "500.0 = 1.0 + 1.0 + 1.0 + 1.0 + ... 495 more ... + 1.0" in leaf
+    assert lines[-1].split() == ["d/dx", "=", "500.0"]
