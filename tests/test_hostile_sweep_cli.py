@@ -1,0 +1,87 @@
+"""Hostile sweep, the command line: output paths that would destroy data, and what
+reaches stderr.
+
+The contract: an output flag never replaces the command's own input (also through a
+symlink or another spelling of the path) and never replaces a saved model with
+another kind of file; each refusal is one line, exit 2, before any work, and the
+file on disk is unchanged byte for byte.
+"""
+
+import os
+
+import pytest
+
+import nn
+from chainrule.cli import main
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 2], seed=0).save(path)
+    return path
+
+
+# every flag that writes one file, with the rest of its command line
+WRITERS = [
+    ("trace", ["x*w", "x=1", "w=2", "--html"]),
+    ("trace", ["x*w", "x=1", "w=2", "--svg"]),
+    ("network", ["--input", "1,2", "--html"]),
+    ("network", ["--input", "1,2", "--svg"]),
+]
+
+
+@pytest.mark.parametrize("command, argv", WRITERS)
+@pytest.mark.parametrize("suffix", [".json", ".html", ".svg"])
+def test_no_output_flag_replaces_a_saved_model(command, argv, suffix, model_file, capsys):
+    target = model_file.with_suffix(suffix)
+    if suffix != ".json":
+        os.replace(model_file, target)  # a model saved under any name is still a model
+    before = target.read_bytes()
+    code, out, err = run([command, *argv, target], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"{argv[-1]} {target}:" in err
+    if suffix == ".svg" or argv[-1] == "--html":
+        assert "that file is a saved chainrule model" in err, err
+    else:  # --svg model.json or model.html: the picture's format is refused first
+        assert "saved chainrule model" in err or "end the file name" in err, err
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("spelling", ["same", "symlink", "dotted"])
+def test_export_never_writes_over_its_own_model(spelling, model_file, capsys):
+    pytest.importorskip("torch")
+    before = model_file.read_bytes()
+    out = {"same": model_file,
+           "symlink": model_file.parent / "link.pt",
+           "dotted": model_file.parent / "." / model_file.name}[spelling]
+    if spelling == "symlink":
+        out.symlink_to(model_file)
+    code, stdout, err = run(["export", model_file, "--torch", out], capsys)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "that is also the input" in err and "give the output another name" in err
+    assert model_file.read_bytes() == before and stdout == ""
+
+
+def test_export_to_a_fresh_name_still_works(model_file, capsys):
+    torch = pytest.importorskip("torch")
+    code, out, err = run(["export", model_file, "--torch", model_file.with_suffix(".pt")],
+                         capsys)
+    assert code == 0, err
+    state = torch.load(model_file.with_suffix(".pt"), weights_only=True)["state_dict"]
+    weights = [p.data for p in nn.load(model_file).parameters()]
+    assert sum(t.numel() for t in state.values()) == len(weights)
+
+
+def test_an_html_page_over_an_older_page_is_fine(tmp_path, capsys):
+    page = tmp_path / "page.html"
+    page.write_text("<p>old</p>")
+    code, out, err = run(["trace", "x*x", "x=3", "--html", page], capsys)
+    assert code == 0, err
+    assert "old" not in page.read_text()
