@@ -21,6 +21,7 @@ import errno
 import importlib
 import os
 import sys
+import warnings
 
 from chainrule.common import (
     EXIT_BAD_INPUT,
@@ -112,6 +113,14 @@ def _silence_stdout() -> None:
         pass
 
 
+def _one_line_warning(prefix: str):
+    """Show a warning (a graph too large to draw whole, ...) as one line that names the
+    command, not Python's two lines of file, line number and source."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prefix}: warning: {one_line(message)}", file=sys.stderr)
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``chainrule`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = _dashes_as_values(list(sys.argv[1:] if argv is None else argv))
@@ -124,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        code = int(args.run(args) or 0)
+        with warnings.catch_warnings():  # restores the caller's warning display on exit
+            warnings.showwarning = _one_line_warning(prefix)
+            code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code
     except SystemExit as stop:  # argparse: --help (0) or its one-line error (2)

@@ -85,3 +85,21 @@ def test_an_html_page_over_an_older_page_is_fine(tmp_path, capsys):
     code, out, err = run(["trace", "x*x", "x=3", "--html", page], capsys)
     assert code == 0, err
     assert "old" not in page.read_text()
+
+
+def test_a_warning_is_one_line_that_names_the_command(tmp_path, capsys):
+    # a 500-node chain is summarized when drawn; Python printed the warning as two
+    # lines: the file and line number of chainrule's source, then the source line
+    code, out, err = run(["trace", "x" + "+x" * 499, "x=1", "--svg", tmp_path / "g.svg"],
+                         capsys)
+    assert code == 0
+    assert err.splitlines() == [err.rstrip("\n")] and err.startswith("chainrule trace: warning: ")
+    assert "drawing the 400 nodes nearest the output" in err and ".py:" not in err
+    assert (tmp_path / "g.svg").read_text().rstrip().endswith("</svg>")
+
+
+def test_the_warning_display_is_left_as_the_caller_had_it(capsys):
+    import warnings
+    before = warnings.showwarning
+    run(["trace", "x*x", "x=1"], capsys)
+    assert warnings.showwarning is before
