@@ -340,6 +340,9 @@ class _Checker:
 
     def name(self, node: ast.Name, start: int, end: int) -> _Node:
         name = node.id
+        if self.text[start:end] != name:  # Python folded it (NFKC): "ｘ" reads as "x"
+            raise self.fail(node, "the name", f"Python reads it as {name!r}, so it would "
+                            f"silently be the variable {name!r}; write {name!r} itself")
         if name in OPS and not OPS[name].infix:
             raise self.fail(node, "the function name",
                             f"call it, e.g. {name}(x)")

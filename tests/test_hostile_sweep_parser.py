@@ -7,7 +7,10 @@ refused as "nested deeper than 200 levels".  Every chain that fits in
 must equal PyTorch's on the same chain.
 """
 
+import keyword
 import math
+import re
+import unicodedata
 
 import pytest
 import torch
@@ -15,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import close
 
-from autograd import Value
+from autograd import OPS, Value
 from autograd.expr import MAX_LENGTH, ExprError, parse
 
 
@@ -82,3 +85,28 @@ def test_the_trace_of_a_500_term_sum_is_lines_not_megabytes(capsys):
     leaf = next(line for line in lines if line.split()[:2] == ["500", "x"])
     assert "500.0 = 1.0 + 1.0 + 1.0 + 1.0 + ... 495 more ... + 1.0" in leaf
     assert lines[-1].split() == ["d/dx", "=", "500.0"]
+
+
+def _folded(ch: str) -> bool:
+    """A character Python's parser silently replaces in a name (NFKC): 'ｘ' -> 'x'."""
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded != ch and ("a" + ch).isidentifier() and ("a" + folded).isidentifier()
+
+
+FOLDED = [chr(code) for code in range(0xA0, 0x1FFFF) if _folded(chr(code))]
+
+
+@given(ch=st.sampled_from(FOLDED))
+def test_a_name_python_would_fold_into_another_is_refused(ch):
+    """'ｘ*x' was x*x (Python reads the fullwidth ｘ as x), and 'ℌ+1' asked for a value
+    of H: the text the user sees is not the variable that is computed."""
+    name = "a" + ch
+    folded = unicodedata.normalize("NFKC", name)
+    with pytest.raises(ExprError, match=re.escape(f"Python reads it as {folded!r}")):
+        parse(f"{name} * x")
+
+
+@given(name=st.from_regex(r"[a-zA-Zα-ωΑ-Ω_][a-zA-Z0-9α-ω_]{0,8}", fullmatch=True).filter(
+    lambda n: not n.startswith("__") and n not in OPS and not keyword.iskeyword(n)))
+def test_every_name_python_keeps_as_written_is_one_variable(name):
+    assert parse(f"{name} * {name} + 1").variables == (name,)
