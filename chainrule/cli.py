@@ -20,6 +20,7 @@ import argparse
 import errno
 import importlib
 import os
+import re
 import sys
 import warnings
 
@@ -52,6 +53,9 @@ SUBCOMMANDS = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own errors: one line, exit 2
+        if message.startswith("unrecognized arguments: --"):
+            message += ("; an expression that starts with '--' goes after a '--' of its "
+                        "own, e.g. chainrule trace -- --x x=1")
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {one_line(message)}\n")
 
 
@@ -79,8 +83,13 @@ def _dashes_as_values(argv: list[str]) -> list[str]:
             return fixed + argv[index:]
         if arg.startswith("-") and not arg.startswith("--") and arg not in ("-", "-h"):
             arg = " " + arg
+        elif arg.startswith("--") and not _LONG_OPTION.fullmatch(arg.partition("=")[0]):
+            arg = " " + arg  # "---x", "--x*w": no option is spelled so; an expression
         fixed.append(arg)
     return fixed
+
+
+_LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9_-]*")
 
 
 # errno values that mean "the device is full or broken", not "the path is wrong"

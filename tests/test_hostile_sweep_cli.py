@@ -7,6 +7,7 @@ another kind of file; each refusal is one line, exit 2, before any work, and the
 file on disk is unchanged byte for byte.
 """
 
+import math
 import os
 
 import pytest
@@ -103,3 +104,26 @@ def test_the_warning_display_is_left_as_the_caller_had_it(capsys):
     before = warnings.showwarning
     run(["trace", "x*x", "x=1"], capsys)
     assert warnings.showwarning is before
+
+
+@pytest.mark.parametrize("command", ["trace", "gradcheck"])
+@pytest.mark.parametrize("dashes", [1, 2, 3, 7, 40])
+@pytest.mark.parametrize("operand", ["x*w", "(x*w)", "tanh(x*w)"])
+def test_an_expression_that_starts_with_dashes_is_an_expression(command, dashes, operand,
+                                                                capsys):
+    """'---x' and '--x*w' are expressions (no option is spelled so); argparse took any
+    token that starts with '--' for an unknown option."""
+    text = "-" * dashes + operand
+    code, out, err = run([command, text, "x=0.5", "w=-1.5"], capsys)
+    assert code == 0, err
+    if command == "trace":  # d/dx of (-1)**dashes * f(x*w), f the identity or tanh
+        slope = 1 - math.tanh(0.5 * -1.5) ** 2 if operand.startswith("tanh") else 1.0
+        expected = (-1) ** dashes * slope * -1.5
+        name, equals, shown = out.splitlines()[-2].split()
+        assert (name, equals) == ("d/dx", "=") and float(shown) == pytest.approx(expected, 1e-5)
+
+
+def test_a_double_dash_word_that_could_be_an_option_says_how_to_write_it(capsys):
+    code, out, err = run(["trace", "--x", "x=1"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "unrecognized arguments: --x" in err and "chainrule trace -- --x x=1" in err
