@@ -127,3 +127,14 @@ def test_a_double_dash_word_that_could_be_an_option_says_how_to_write_it(capsys)
     code, out, err = run(["trace", "--x", "x=1"], capsys)
     assert code == 2 and len(err.splitlines()) == 1
     assert "unrecognized arguments: --x" in err and "chainrule trace -- --x x=1" in err
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"x0,x1\n", b"1;2\n", b"\x00\x01\x02",
+                                     b'"1,2\n', b"  ,  \n"])
+def test_a_csv_without_rows_of_numbers_says_what_was_read(content, model_file, tmp_path,
+                                                          capsys):
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_bytes(content)
+    code, out, err = run(["predict", model_file, "--csv", csv_file], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and out == "", err
+    assert f"--csv {csv_file}: no rows of numbers" in err and "read as a header" in err
