@@ -105,6 +105,9 @@ def _bad_input_errors() -> tuple:
 
 def _describe(error: Exception) -> str:
     """``missing.json: No such file or directory`` rather than ``[Errno 2] ...``."""
+    if isinstance(error, ValueError) and str(error) == "embedded null byte":  # open("a\0")
+        return ("a file name given holds a NUL byte (\\x00), which no file name can; "
+                "remove it")
     if isinstance(error, OSError) and error.strerror:
         if error.filename is None:
             return error.strerror

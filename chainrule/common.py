@@ -106,6 +106,9 @@ def check_output(option: str, path, folder: bool = False, inputs: tuple = ()) ->
     may not write -- and one that would destroy data: an input of the same command,
     or a saved model (only ``chainrule train`` replaces a model, and only by a better one).
     """
+    if "\x00" in str(path):  # pathlib answers "does not exist"; open() fails after the work
+        raise CommandError(f"{option} {str(path)!r}: a file name cannot hold a NUL byte "
+                           "(\\x00); remove it")
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
         raise CommandError(f"{option} {path}: that is a file; give a folder name")

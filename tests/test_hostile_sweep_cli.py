@@ -138,3 +138,27 @@ def test_a_csv_without_rows_of_numbers_says_what_was_read(content, model_file, t
     code, out, err = run(["predict", model_file, "--csv", csv_file], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and out == "", err
     assert f"--csv {csv_file}: no rows of numbers" in err and "read as a header" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["trace", "x*x", "x=1", "--svg", "a\x00.svg"],
+    ["trace", "x*x", "x=1", "--html", "a\x00.html"],
+    ["trace", "x*x", "x=1", "--frames", "f\x00"],
+    ["network", "--input", "1,2", "--html", "a\x00.html"],
+    ["train", "--out", "a\x00b", "--epochs", "1"],
+])
+def test_a_nul_in_an_output_name_is_refused_before_any_output(argv, capsys, tmp_path,
+                                                              monkeypatch):
+    """The tables used to print in full, then 'error: embedded null byte'."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert f"{argv[-2] if argv[0] != 'train' else '--out'} " in err
+    assert "cannot hold a NUL byte" in err and list(tmp_path.iterdir()) == []
+
+
+def test_a_nul_in_an_input_name_is_one_clear_line(model_file, capsys):
+    for argv in (["predict", f"{model_file}\x00", "--point", "1,2"],
+                 ["predict", model_file, "--csv", "in\x00.csv"]):
+        code, out, err = run(argv, capsys)
+        assert code == 2 and len(err.splitlines()) == 1 and "holds a NUL byte" in err, err
