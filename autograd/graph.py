@@ -23,10 +23,17 @@ __all__ = ["topological_order", "nodes_and_edges"]
 
 def topological_order(root: "Value") -> list["Value"]:
     """Every node reachable from ``root``, each after all of its parents."""
+    try:
+        first = iter(root._prev)
+    except AttributeError:  # draw_graph(3.0), stepper_html([loss]): name it, not '_prev'
+        shown = repr(root) if len(repr(root)) <= 40 else repr(root)[:37] + "..."
+        raise TypeError(f"{shown} of type {type(root).__name__} is not a Value: pictures, "
+                        "traces and gradients start from the Value a computation ends in, "
+                        "e.g. draw_graph(loss)") from None
     order = []
     visited = {root}
     # Each stack entry is a node and an iterator over the parents still to visit.
-    stack = [(root, iter(root._prev))]
+    stack = [(root, first)]
     push, pop = stack.append, stack.pop
     while stack:
         node, parents = stack[-1]

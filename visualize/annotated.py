@@ -115,6 +115,9 @@ def draw_step(source: Union[Value, BackwardTrace], step: int, *, rankdir: str = 
     Grads are drawn as they stand right after this step's ``+=``.  A graph too big
     to lay out quickly is summarized (with a ``GraphTooLargeWarning``) instead.
     """
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise TypeError(f"draw_step(step={step!r:.40}): the step is a whole number, counted "
+                        "from 1")
     trace = source if isinstance(source, BackwardTrace) else backward_steps(source)
     if not 1 <= step <= len(trace):
         raise ValueError(f"step {step}: the backward pass of this graph has steps 1 to "
