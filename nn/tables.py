@@ -13,7 +13,9 @@ It lives in ``nn`` because it reads ``nn``'s classes; ``autograd.neuron_table``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import Sequence, Union
 
 from autograd import Value
@@ -95,6 +97,14 @@ def neuron_table(model: Union[Neuron, Layer, MLP],
     """
     layers = _layers_of(model)
     x = list(inputs)
+    for i, xi in enumerate(x, 1):  # named here, not as "Value(nan)" from deep inside
+        if isinstance(xi, Value):
+            continue
+        if isinstance(xi, bool) or not isinstance(xi, Real):
+            raise TypeError(f"neuron_table: input {i} is {xi!r:.40}, not a number; pass one "
+                            "number (or Value) per weight of the first layer")
+        if not math.isfinite(xi):
+            raise ValueError(f"neuron_table: input {i} is {xi}; give finite numbers")
     rows = []
     for layer_number, neurons in enumerate(layers, 1):
         outputs = []

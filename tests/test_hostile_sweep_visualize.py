@@ -60,3 +60,33 @@ def test_every_step_of_a_small_graph_still_draws():
         warnings.simplefilter("error")
         sources = [draw_step(y, step).source for step in range(1, len(backward_steps(y)) + 1)]
     assert len(sources) == 3 and all("digraph" in source for source in sources)
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (float("nan"), ValueError, "input 2 is nan; give finite numbers"),
+    (float("inf"), ValueError, "input 2 is inf; give finite numbers"),
+    ("a", TypeError, "input 2 is 'a', not a number"),
+    (None, TypeError, "input 2 is None, not a number"),
+    (True, TypeError, "input 2 is True, not a number"),
+])
+@pytest.mark.parametrize("entry", ["draw_network", "draw_network_diagram",
+                                   "network_stepper_html", "neuron_table"])
+def test_a_network_picture_names_a_bad_input_by_position(entry, bad, error, message):
+    """They said 'Value(nan): ...' or 'could not convert string to float' from inside."""
+    import nn
+    import visualize
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    call = getattr(nn if entry == "neuron_table" else visualize, entry)
+    who = {"draw_network": "draw_network", "neuron_table": "neuron_table"}.get(entry, "network")
+    with pytest.raises(error, match=rf"^{who}: {message}"):
+        call(model, [0.5, bad])
+
+
+@pytest.mark.parametrize("target", [float("nan"), "1", [0.5, None]])
+def test_a_network_pictures_bad_target_is_named(target):
+    import nn
+    from visualize import network_stepper_html
+
+    with pytest.raises((TypeError, ValueError), match=r"^network: target"):
+        network_stepper_html(nn.MLP(2, [3, 1], seed=0), [0.5, 1.0], target=target)

@@ -30,6 +30,7 @@ from autograd.notation import format_number
 from autograd.trace import BackwardTrace, backward_steps, neuron_table, node_names
 
 from .dot import build_graph
+from .inputs import input_leaves
 from .summary import (
     DEFAULT_MAX_NODES,
     LAYOUT_BUDGET,
@@ -167,8 +168,7 @@ def network_clusters(model, inputs: Sequence[Union[float, Value]]):
     Each neuron owns the nodes it made: its weights, bias, products, sums and
     activation; the inputs stay outside every box.
     """
-    leaves = [x if isinstance(x, Value) else Value(float(x), f"x{i + 1}")
-              for i, x in enumerate(inputs)]
+    leaves = input_leaves(inputs, "draw_network")
     table = neuron_table(model, leaves)
     multi_layer = hasattr(model, "layers")
     single = not multi_layer and not hasattr(model, "neurons")

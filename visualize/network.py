@@ -30,6 +30,7 @@ from autograd.trace import neuron_table
 
 from .dot import new_digraph, plain_text
 from .drawing import to_svg
+from .inputs import finite_numbers, input_leaves
 from .page import StepperPage, frames_from_steps, page_html
 from .summary import GraphTooLargeWarning
 
@@ -64,8 +65,7 @@ def run_network(model, x: Sequence[float], target=None, loss: str = "mse") -> Ne
     """
     if loss not in LOSSES:
         raise ValueError(f"loss={loss!r} is not known: use one of {', '.join(LOSSES)}")
-    inputs = [v if isinstance(v, Value) else Value(float(v), f"x{i}")
-              for i, v in enumerate(x, 1)]
+    inputs = input_leaves(x, "network")
     table = neuron_table(model, inputs)
     outputs = list(table.outputs)
     neurons = _neurons_of(model)
@@ -76,8 +76,8 @@ def run_network(model, x: Sequence[float], target=None, loss: str = "mse") -> Ne
         layers[-1].append(_Row(row, neurons[row.layer - 1][row.neuron - 1]))
     targets = None
     if target is not None and loss == "mse":
-        targets = [float(t) for t in (target if isinstance(target, (list, tuple))
-                                      else [target])]
+        targets = finite_numbers(target if isinstance(target, (list, tuple)) else [target],
+                                 "network", "target")
         if len(targets) != len(outputs):
             raise ValueError(f"target has {len(targets)} values but the network has "
                              f"{len(outputs)} outputs: give one target per output")
