@@ -246,7 +246,13 @@ def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> 
 def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
     """``(X_train, y_train, X_val, y_val)``; at least one training row."""
     if validation_data is not None:
-        X_val, y_val = validation_data
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError(f"fit(validation_data={validation_data!r:.40}): give a pair "
+                            "(X_val, y_val)")
+        X_val, y_val = list(validation_data[0]), _plain_labels(validation_data[1])
+        if len(X_val) != len(y_val):
+            raise ValueError(f"fit: validation_data has {len(X_val)} rows and {len(y_val)} "
+                             "labels; need the same number")
         X_train, y_train = list(X), list(y)
     elif val_split:
         X_train, X_val, y_train, y_val = train_test_split(
@@ -258,7 +264,7 @@ def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
                          f"{len(X)} rows leaves no row to train on; use a smaller val_split "
                          "or more data")
     _check_finite_data(X_train, y_train, "data")
-    if X_val:
+    if len(X_val):
         _check_finite_data(X_val, y_val, "validation data")
     return X_train, y_train, list(X_val), list(y_val)
 
@@ -309,9 +315,10 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} labels; "
                          "need the same number, at least one")
-    if not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit(epochs={epochs!r}): train for at least one epoch")
-    if early_stopping is not None and (not isinstance(early_stopping, int)
+    if early_stopping is not None and (isinstance(early_stopping, bool)
+                                       or not isinstance(early_stopping, int)
                                        or early_stopping < 1):
         raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
                          "number of epochs, at least 1 (or None to turn it off)")

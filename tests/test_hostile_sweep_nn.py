@@ -136,3 +136,24 @@ def test_a_setting_of_the_wrong_kind_is_refused_before_training(setting, error, 
     with pytest.raises(error, match=message):
         fit(model, X, Y, epochs=1, progress=False, **setting)
     assert [p.data for p in model.parameters()] == before
+
+
+def test_numpy_validation_data_validates_exactly_like_lists():
+    """It raised numpy's 'truth value of an array is ambiguous'."""
+    as_lists = fit(MLP(2, [4, 2], seed=0), X, Y, epochs=2, progress=False,
+                   validation_data=(X[:10], Y[:10]))
+    as_arrays = fit(MLP(2, [4, 2], seed=0), X, Y, epochs=2, progress=False,
+                    validation_data=(np.array(X[:10]), np.array(Y[:10])))
+    assert as_arrays.val_loss == as_lists.val_loss and None not in as_lists.val_loss
+
+
+@pytest.mark.parametrize("setting, error, message", [
+    ({"validation_data": (X[:3],)}, TypeError, r"give a pair \(X_val, y_val\)"),
+    ({"validation_data": 5}, TypeError, r"give a pair \(X_val, y_val\)"),
+    ({"validation_data": (X[:3], Y[:2])}, ValueError, r"validation_data has 3 rows and 2 labels"),
+    ({"epochs": True}, ValueError, r"fit\(epochs=True\): train for at least one epoch"),
+    ({"early_stopping": True}, ValueError, r"fit\(early_stopping=True\): the patience"),
+])
+def test_validation_data_and_counts_of_the_wrong_shape_are_named(setting, error, message):
+    with pytest.raises(error, match=message):
+        fit(MLP(2, [4, 2], seed=0), X, Y, progress=False, **setting)
