@@ -7,10 +7,14 @@ another kind of file; each refusal is one line, exit 2, before any work, and the
 file on disk is unchanged byte for byte.
 """
 
+import contextlib
+import io
 import math
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from chainrule.cli import main
@@ -162,3 +166,61 @@ def test_a_nul_in_an_input_name_is_one_clear_line(model_file, capsys):
                  ["predict", model_file, "--csv", "in\x00.csv"]):
         code, out, err = run(argv, capsys)
         assert code == 2 and len(err.splitlines()) == 1 and "holds a NUL byte" in err, err
+
+
+# --- an in-process fuzz whose values are paths and hostile text ---------------------
+
+FILE_OPTIONS = {"trace": ["--svg", "--html", "--frames"], "network": ["--svg", "--html",
+                "--frames"], "export": ["--torch"], "predict": ["--csv"], "gradcheck": [],
+                "train": ["--out"], "demo": ["--out"]}
+HOSTILE_TEXT = ["\u202ex*w", "<script>x</script>", "x\n*w", "'x'", "x" * 5000, "1" * 400,
+                "ｘ*w", "--", "-", "--x", "x=1", "w=2", "\x1b[31mx", "%s%n", "${x}"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_paths_and_hostile_text_never_lose_a_model_or_print_a_traceback(data, tmp_path_factory):
+    """Every output flag aimed at the model, its folder, /dev/null, a missing folder or
+    the input itself; text with RTL marks, escapes and 5,000 characters as expressions
+    and values: exit 0, 1 or 2, one line on failure, and the model file unchanged."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    model = folder / "model.json"
+    nn.MLP(2, [3, 2], seed=0).save(model)
+    before = model.read_bytes()
+    (folder / "in.csv").write_text("x0,x1\n0.5,1\n")
+    places = [str(model), str(folder), "/dev/null", str(folder / "missing" / "deep" / "o.svg"),
+              str(folder / "in.csv"), str(folder / "o.html"), str(folder / "o.svg"), "."]
+    command = data.draw(st.sampled_from(sorted(FILE_OPTIONS)), label="command")
+    argv = [command]
+    if command in ("trace", "gradcheck"):
+        argv += [data.draw(st.sampled_from(HOSTILE_TEXT + ["x*w"]), label="expression"),
+                 "x=0.5", "w=-1"]
+    elif command in ("predict", "export"):
+        argv.append(data.draw(st.one_of(st.just(str(model)), st.sampled_from(places)),
+                              label="model"))
+    elif command == "network":
+        argv += ["--input", data.draw(st.sampled_from(["1,2", "1,nan", "\u202e1,2"]))]
+    elif command == "train":
+        argv += ["--epochs", "1", "--samples", "30", "--no-progress", "--no-plots"]
+    else:
+        argv += ["--steps", "2"]
+    for option in data.draw(st.lists(st.sampled_from(FILE_OPTIONS[command] or ["--eps"]),
+                                     max_size=2, unique=True), label="options"):
+        # the model itself half of the time: it is the place that must never be lost
+        target = st.one_of(st.just(str(model)), st.sampled_from(places + HOSTILE_TEXT[:4]))
+        argv += [option, data.draw(target, label=option)]
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        err, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = main(argv)
+    finally:
+        os.chdir(cwd)
+    message = err.getvalue()
+    assert code in (0, 1, 2), (argv, message)
+    assert "Traceback" not in message and "bug in chainrule" not in message, (argv, message)
+    if code != 0:
+        assert len(message.splitlines()) == 1 and message.startswith("chainrule"), (argv, message)
+    if not (command == "train" and "--overwrite" in argv):
+        assert model.read_bytes() == before, argv
