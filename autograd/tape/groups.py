@@ -120,7 +120,8 @@ class OpGroup(_Group):
         index = [np.array([slot[terms[i][p]] for i in self.members])
                  for p in range(len(terms[self.members[0]]))]
         self.operand_readers = [Reader(ix) for ix in index]
-        for position, rule in enumerate(self.op.derivatives):
+        # the table's array form of a rule where it has one (relu's slope: a mask)
+        for position, rule in enumerate(self.op.array_derivatives or self.op.derivatives):
             if rule is None:
                 continue
             constant = constant_slope(rule, self.op.arity)
@@ -252,7 +253,10 @@ class DenseGroup(_Group):
     def backward(self, leaf_grads: np.ndarray) -> None:
         upstream = self.gather_upstream()
         if self.shared:
-            np.matmul(self.coefs.T, upstream, out=self.edge_view)
+            if len(self.members) == 1:  # an outer product: twice as fast as a matmul
+                np.multiply(self.coefs.T, upstream, out=self.edge_view)
+            else:
+                np.matmul(self.coefs.T, upstream, out=self.edge_view)
             if self.coef_owned:  # the product is these leaves' whole gradient
                 np.matmul(upstream, self.args.T, out=self._leaf_view(leaf_grads, True))
                 return

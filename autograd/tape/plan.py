@@ -357,7 +357,7 @@ class GroupedPlan:
                     with np.errstate(all="ignore"):
                         local = np.broadcast_to(slope.rule(np, group.out_view, *group.args),
                                                 shape)
-                    raise backward_error(group.op, slope.position, args, local[k, row],
+                    raise backward_error(group.op, slope.position, args, float(local[k, row]),
                                          group.grad_view[k, row], row, self.where(row))
         raise OpOverflowError("a gradient overflowed while summing over the batch; "
                               "scale the loss or the inputs down")
