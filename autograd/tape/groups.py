@@ -186,6 +186,8 @@ class DenseGroup(_Group):
     values (a layer: ``shared``), else one product per member (an einsum)."""
 
     kind: ClassVar[str] = "dense"
+    # set by the plan when only input gradients read the edges: write_edges() on demand
+    edges_on_demand: bool = False
 
     def wire(self, slot: dict, dense: dict, rows: GradientRows) -> None:
         coefs = np.array([[slot[c] for c in dense[i].coefficients] for i in self.members])
@@ -252,17 +254,14 @@ class DenseGroup(_Group):
 
     def backward(self, leaf_grads: np.ndarray) -> None:
         upstream = self.gather_upstream()
+        if not self.edges_on_demand:
+            self.write_edges()
         if self.shared:
-            if len(self.members) == 1:  # an outer product: twice as fast as a matmul
-                np.multiply(self.coefs.T, upstream, out=self.edge_view)
-            else:
-                np.matmul(self.coefs.T, upstream, out=self.edge_view)
             if self.coef_owned:  # the product is these leaves' whole gradient
                 np.matmul(upstream, self.args.T, out=self._leaf_view(leaf_grads, True))
                 return
             coef_grads = np.matmul(upstream, self.args.T, out=self.coef_scratch)
         else:
-            np.multiply(self.coefs[:, :, None], upstream[:, None, :], out=self.edge_view)
             coef_grads = np.einsum("kb,knb->kn", upstream, self.args)
         if self.coef_unique and self.coef_affine is not None:
             self._leaf_view(leaf_grads, True)[...] += coef_grads
@@ -270,6 +269,16 @@ class DenseGroup(_Group):
             leaf_grads[self.coef_index] += coef_grads
         else:
             np.add.at(leaf_grads, self.coef_index, coef_grads)
+
+    def write_edges(self) -> None:
+        """Each value's share of the gradient, ``coefficient * upstream``, into its rows."""
+        upstream = self.grad_view
+        if not self.shared:
+            np.multiply(self.coefs[:, :, None], upstream[:, None, :], out=self.edge_view)
+        elif len(self.members) == 1:  # an outer product: twice as fast as a matmul
+            np.multiply(self.coefs.T, upstream, out=self.edge_view)
+        else:
+            np.matmul(self.coefs.T, upstream, out=self.edge_view)
 
 
 def constant_slope(rule: Callable, arity: int) -> Optional[float]:

@@ -267,6 +267,21 @@ class GroupedPlan:
                 owned[g.coef_index] = True
         self.zeroed_leaves = as_slice(np.flatnonzero(~owned))
 
+        # a layer that reads only inputs writes W.T @ upstream for input_grads() alone:
+        # it runs when someone asks (training never does), not in every backward
+        input_set = set(inputs)
+        self.input_edge_groups = [g for g in dense_groups
+                                  if all(set(dense[i].values) <= input_set for i in g.members)]
+        for g in self.input_edge_groups:
+            g.edges_on_demand = True
+        # parameters whose gradient is one row (a layer's biases: the layer's own
+        # gradient rows) are summed over the batch straight from that row
+        parts = self.param_grad_reader.parts
+        self.single_row_parts = (parts if parts and all(len(blocks) == 1
+                                                        and blocks[0].index.shape[1] == 1
+                                                        and blocks[0].affine is not None
+                                                        for _, blocks in parts) else None)
+
     def bind(self, batch_size: int) -> None:
         self.values = V = np.zeros((self.n_slots, batch_size))
         self.grads = G = np.zeros((self.n_rows, batch_size))
@@ -277,6 +292,9 @@ class GroupedPlan:
         self.input_grad_reader.bind(G)
         self.output_reader.bind(V)
         self.param_scratch = np.empty((self.n_summed, batch_size))
+        self.param_sums = np.empty(self.n_summed)
+        self.single_rows = ([(rows, blocks[0].read()[:, 0]) for rows, blocks
+                             in self.single_row_parts] if self.single_row_parts else None)
         self.input_scratch = np.empty((self.n_inputs, batch_size))
         self.leaf_grads = np.zeros(self.op_start)
 
@@ -303,9 +321,14 @@ class GroupedPlan:
         self.where = where
 
     def param_grads(self) -> np.ndarray:
-        self.param_grad_reader.sum_into(self.param_scratch)
-        scratch = self.param_scratch
-        summed = scratch[:, 0] if scratch.shape[1] == 1 else scratch.sum(axis=1)
+        if self.single_rows is not None:  # no gather: sum each row over the batch
+            summed = self.param_sums
+            for rows, view in self.single_rows:
+                np.add.reduce(view, axis=1, out=summed[rows])
+        else:
+            self.param_grad_reader.sum_into(self.param_scratch)
+            scratch = self.param_scratch
+            summed = scratch[:, 0] if scratch.shape[1] == 1 else scratch.sum(axis=1)
         if self.has_dense:
             grads = self.leaf_grads[:self.n_params].copy()
             grads[self.summed_params] += summed
@@ -319,6 +342,8 @@ class GroupedPlan:
         return grads
 
     def input_grads(self) -> np.ndarray:
+        for group in self.input_edge_groups:
+            group.write_edges()
         self.input_grad_reader.sum_into(self.input_scratch)
         if not all_finite(self.input_scratch):
             self._raise_backward()
