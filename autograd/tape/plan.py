@@ -102,7 +102,7 @@ def find_dense_rows(graph, terms: dict, uses: dict) -> tuple:
     absorbed when one factor is a parameter or constant and it has no other use."""
     kind, operands, outputs = graph.kind, graph.operands, set(graph.outputs)
     add, mul = OPS.get("add"), OPS.get("mul")
-    static = {i for i, k in enumerate(kind) if k in ("param", "const")}
+    static = set(graph.param_of) | set(graph.consts)
     terms, dense = dict(terms), {}
     for i in list(terms):
         if kind[i] is not add:
@@ -159,8 +159,7 @@ def assign_slots(graph, groups: list, reads: dict) -> dict:
     consumer's reads are evenly spaced (strided views, not gathers)."""
     params = sorted(graph.param_of, key=graph.param_of.get)
     inputs = sorted(graph.input_of, key=graph.input_of.get)
-    consts = [i for i, k in enumerate(graph.kind) if k == "const"]
-    slot = {i: s for s, i in enumerate(params + inputs + consts)}
+    slot = {i: s for s, i in enumerate(params + inputs + graph.consts)}
     starts, offset = [], len(slot)
     for group in groups:
         starts.append(offset)
@@ -216,8 +215,7 @@ class GroupedPlan:
         self.op_start = min([g.out.start for g in groups] or [len(slot)])
         self.n_slots = max([g.out.stop for g in groups] or [len(slot)])
         self.leaf_values = np.zeros(self.op_start)
-        self.leaf_values[self.const_start:] = [graph.nodes[i].data for i, k
-                                               in enumerate(graph.kind) if k == "const"]
+        self.leaf_values[self.const_start:] = [graph.nodes[i].data for i in graph.consts]
 
         # 5. wiring: which rows of the gradient buffer sum into each node's gradient
         rows = GradientRows(self.n_slots)
