@@ -54,7 +54,6 @@ __all__ = ["parse", "build", "Expression", "ExprError", "MAX_LENGTH", "MAX_LABEL
 MAX_LENGTH = 1000  # characters; a teaching expression is a line, not a program
 MAX_LABEL = 20     # longer sub-expressions are labelled n1, n2, ...
 MAX_ROOT_LABEL = 40  # the output keeps its text up to this length, else it is "out"
-MAX_DEPTH = 200    # nesting levels of the syntax tree
 
 # Each Python operator and the table's op that it builds (how it is written is op data).
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
@@ -280,42 +279,51 @@ class _Checker:
                          f"{_short(self.text)!r}; {hint}{_allowed()}", self.text, start, end)
 
     def run(self, tree: ast.Expression) -> Expression:
-        root = self.check(tree.body, 0)
+        root = _post_order(tree.body, self.operands, self.combine)
         return Expression(self.text, root, tuple(self.variables))
 
-    def check(self, node: ast.AST, depth: int) -> _Node:
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"a part nested deeper than {MAX_DEPTH} levels",
-                            "split the expression into smaller pieces")
+    def operands(self, node: ast.AST) -> list:
+        """Refuse ``node`` if it is not allowed; else its operands, to check first."""
+        if isinstance(node, (ast.Constant, ast.Name)):
+            return []
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, ast.USub):
+                symbol = {ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}[type(node.op)]
+                raise self.fail(node, f"unary {symbol}",
+                                "only unary minus is allowed before a term")
+            return [node.operand]
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                raise self.fail(node, "operator", "use + - * / or **")
+            return [node.left, node.right]
+        if isinstance(node, ast.Call):
+            return self.call_arguments(node)
+        what = _DESCRIPTIONS.get(type(node), type(node).__name__)
+        raise self.fail(node, what)
+
+    def combine(self, node: ast.AST, checked: list) -> _Node:
+        """The checked node for ``node``, whose operands are already ``checked``."""
         start, end = self.span(node)
         if isinstance(node, ast.Constant):
             return self.number(node, start, end)
         if isinstance(node, ast.Name):
             return self.name(node, start, end)
         if isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, ast.USub):
-                symbol = {ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}[type(node.op)]
-                raise self.fail(node, f"unary {symbol}",
-                                "only unary minus is allowed before a term")
-            operand = self.check(node.operand, depth + 1)
+            (operand,) = checked
             if operand.kind == "num":  # -3 is the number -3, not neg(3)
                 return _number_node(-operand.number, start, end)
             op = OPS["neg"]
             return _Node("neg", start, end, (operand,), text=_write(op, operand),
                          precedence=op.precedence, constant=operand.constant)
         if isinstance(node, ast.BinOp):
-            name = _BINARY.get(type(node.op))
-            if name is None:
-                raise self.fail(node, "operator", "use + - * / or **")
-            left = self.check(node.left, depth + 1)
-            right = self.check(node.right, depth + 1)
-            op = OPS[name]
+            left, right = checked
+            op = OPS[_BINARY[type(node.op)]]
             return _Node(op.symbol, start, end, (left, right), text=_write(op, left, right),
                          precedence=op.precedence, constant=left.constant and right.constant)
-        if isinstance(node, ast.Call):
-            return self.call(node, start, end, depth)
-        what = _DESCRIPTIONS.get(type(node), type(node).__name__)
-        raise self.fail(node, what)
+        op = OPS[node.func.id]
+        args = tuple(checked)
+        return _Node("call", start, end, args, name=op.name, text=_write(op, *args),
+                     precedence=op.precedence, constant=all(arg.constant for arg in args))
 
     def number(self, node: ast.Constant, start: int, end: int) -> _Node:
         value = node.value
@@ -332,6 +340,9 @@ class _Checker:
 
     def name(self, node: ast.Name, start: int, end: int) -> _Node:
         name = node.id
+        if self.text[start:end] != name:  # Python folded it (NFKC): "ｘ" reads as "x"
+            raise self.fail(node, "the name", f"Python reads it as {name!r}, so it would "
+                            f"silently be the variable {name!r}; write {name!r} itself")
         if name in OPS and not OPS[name].infix:
             raise self.fail(node, "the function name",
                             f"call it, e.g. {name}(x)")
@@ -340,7 +351,7 @@ class _Checker:
         self.variables.setdefault(name, None)
         return _Node("var", start, end, name=name, text=name)
 
-    def call(self, node: ast.Call, start: int, end: int, depth: int) -> _Node:
+    def call_arguments(self, node: ast.Call) -> list:
         func = node.func
         if not isinstance(func, ast.Name):
             raise self.fail(func, "calling", "call a function by its name, e.g. tanh(x)")
@@ -354,9 +365,29 @@ class _Checker:
         if len(node.args) != op.arity:
             raise self.fail(node, f"a call with {len(node.args)} argument(s)",
                             f"{name} takes {op.arity}")
-        args = tuple(self.check(arg, depth + 1) for arg in node.args)
-        return _Node("call", start, end, args, name=name, text=_write(op, *args),
-                     precedence=op.precedence, constant=all(arg.constant for arg in args))
+        return list(node.args)
+
+
+def _post_order(root, operands, combine):
+    """``combine(node, [results of its operands])`` for every node, children first.
+
+    A loop with its own stack rather than recursion: ``x + x + ... + x`` is a
+    chain as deep as it is long, and Python's call stack would run out first.
+    """
+    stack: list = [(root, None)]
+    results: list = []
+    while stack:
+        node, children = stack.pop()
+        if children is None:
+            children = operands(node)
+            stack.append((node, children))
+            stack.extend((child, None) for child in reversed(children))
+        else:
+            first = len(results) - len(children)
+            done = combine(node, results[first:])
+            del results[first:]
+            results.append(done)
+    return results[0]
 
 
 def _number_node(number: float, start: int, end: int) -> _Node:
@@ -389,7 +420,7 @@ class _Builder:
         return value
 
     def run(self, root: _Node) -> Value:
-        result = self.value(root)
+        result = _post_order(root, _children, self.value)
         if result.label == "" or root.kind == "num":
             self.label(result, root)
         if root.kind not in ("var", "num") and len(root.text) > MAX_LABEL:
@@ -397,11 +428,8 @@ class _Builder:
             result.label = root.text if len(root.text) <= MAX_ROOT_LABEL else "out"
         return result
 
-    def constant(self, node: _Node) -> float:
-        """A variable-free exponent or base as a plain number (``2`` in ``x**2``)."""
-        return self.value(node).data
-
-    def value(self, node: _Node) -> Value:
+    def value(self, node: _Node, operands: list) -> Value:
+        """The Value of ``node`` from the Values of its children (``operands``)."""
         if node.kind == "var":
             return self.leaves[node.name]
         if node.kind == "num":
@@ -409,29 +437,29 @@ class _Builder:
         try:
             if node.kind == "**":
                 base, exponent = node.children
-                if exponent.constant:
-                    result = self.value(base) ** self.constant(exponent)
+                if exponent.constant:  # a plain number: x**2 is the table's pow, not powv
+                    result = operands[0] ** operands[1].data
                 elif base.constant:
-                    result = self.constant(base) ** self.value(exponent)
+                    result = operands[0].data ** operands[1]
                 else:
-                    result = self.value(base) ** self.value(exponent)
+                    result = operands[0] ** operands[1]
             elif node.kind == "call":
-                args = [self.value(child) for child in node.children]
-                result = _apply(node.name, args)
+                result = _apply(node.name, operands)
             elif node.kind == "neg":
-                result = -self.value(node.children[0])
+                result = -operands[0]
             else:
-                left, right = (self.value(child) for child in node.children)
+                left, right = operands
                 result = {"+": left.__add__, "-": left.__sub__, "*": left.__mul__,
                           "/": left.__truediv__}[node.kind](right)
         except OpError as error:
-            if getattr(error, "_expr_located", False):
-                raise
             located = type(error)(f"{error} (in {_short(self.text[node.start:node.end])!r} "
                                   f"at column {node.start + 1})")
-            located._expr_located = True
             raise located from None
         return self.label(result, node)
+
+
+def _children(node: _Node) -> tuple:
+    return node.children
 
 
 def _apply(name: str, args: list) -> Value:

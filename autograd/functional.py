@@ -34,7 +34,14 @@ from .graph import topological_order
 from .notation import format_number
 from .ops import OPS, SCALAR_MATH, OpError, OpOverflowError
 from .trace import table_text
-from .value import Value, accumulate_gradients, gc_paused, is_grad_enabled, local_derivatives
+from .value import (
+    Value,
+    _as_float,
+    accumulate_gradients,
+    gc_paused,
+    is_grad_enabled,
+    local_derivatives,
+)
 
 __all__ = ["grad", "hessian", "hessian_of", "hessian_table", "hvp", "VALUE_MATH",
            "graph_local_derivatives"]
@@ -131,6 +138,9 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False,
     if not isinstance(output, Value):
         raise TypeError(f"grad: output is {type(output).__name__}, not a Value; pass the "
                         "Value to differentiate, e.g. grad(loss, [w, b])")
+    if isinstance(inputs, Value):
+        raise TypeError("grad: inputs is one Value; pass a list of the Values you want the "
+                        "gradient for, e.g. grad(loss, [w]) (the result is a list too)")
     inputs = list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
@@ -212,7 +222,9 @@ def _graph_backward(output: Value, order: list) -> dict:
 
 def _leaves(f: Callable[..., Value], point: Sequence[Number], who: str
             ) -> tuple[Value, list[Value]]:
-    xs = [Value(float(x), f"x{i}") for i, x in enumerate(point)]
+    if not isinstance(point, (list, tuple)):
+        point = _sequence(point, who, "point")
+    xs = [Value(_as_float(x, f"{who}: point[{i}]"), f"x{i}") for i, x in enumerate(point)]
     if not xs:
         raise ValueError(f"{who}: the point is empty; give one number per input of f")
     out = f(*xs)
@@ -220,6 +232,14 @@ def _leaves(f: Callable[..., Value], point: Sequence[Number], who: str
         raise TypeError(f"{who}: f returned {type(out).__name__}, not a Value; f must build "
                         "its result from the Values it is given")
     return out, xs
+
+
+def _sequence(items, who: str, what: str) -> list:
+    """``items`` as a list, or a TypeError naming the argument (a lone number, text)."""
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise TypeError(f"{who}: {what} {items!r:.40} should be a list of numbers, one per "
+                        "input of f, such as [0.5, -1.0]")
+    return list(items)
 
 
 def hessian(f: Callable[..., Value], point: Sequence[Number]) -> list[list[float]]:
@@ -271,7 +291,7 @@ def hvp(f: Callable[..., Value], point: Sequence[Number], v: Sequence[Number]) -
     [4.0, 6.0]
     """
     out, xs = _leaves(f, point, "hvp")
-    v = [float(c) for c in v]
+    v = [_as_float(c, f"hvp: v[{i}]") for i, c in enumerate(_sequence(v, "hvp", "v"))]
     if len(v) != len(xs):
         raise ValueError(f"hvp: v has {len(v)} numbers but f takes {len(xs)} inputs; "
                          "give one direction component per input")

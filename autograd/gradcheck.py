@@ -328,7 +328,11 @@ def _read_inputs(f, inputs) -> tuple[list[str], list[float], bool]:
         if not isinstance(value, Real) or isinstance(value, bool):
             raise TypeError(f"gradcheck: input {name} = {raw!r:.40} is not a number; "
                             "give an int or a float (convert text with float(...))")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an int or a Fraction beyond a float: 10**400
+            raise ValueError(f"gradcheck: input {name} = {raw!r:.40} is too large for a float "
+                             "(the largest is about 1.8e308); scale it down") from None
         if not math.isfinite(value):
             raise ValueError(f"gradcheck: input {name} = {value} is not finite; "
                              "check the gradient at a finite point")

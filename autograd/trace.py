@@ -58,6 +58,7 @@ __all__ = [
 ]
 
 MAX_NAME = 20  # an unlabelled node is named by its formula when that is this short
+MAX_SUM_TERMS = 6  # an upstream sum longer than this shows its first and last terms
 
 
 def operand_names(op: Op) -> tuple[str, ...]:
@@ -255,8 +256,11 @@ class BackwardStep:
                 if self.step == 1 else f"{format_number(self.upstream)} (nothing flows here)"
         if len(self.received) == 1:
             return format_number(self.upstream)
-        parts = " + ".join(format_number(c.amount) for c in self.received)
-        return f"{format_number(self.upstream)} = {parts}"
+        parts = [format_number(c.amount) for c in self.received]
+        if len(parts) > MAX_SUM_TERMS:  # a node used 500 times: one line, not 500 terms
+            hidden = len(parts) - MAX_SUM_TERMS + 1
+            parts = parts[:MAX_SUM_TERMS - 2] + [f"... {hidden} more ..."] + parts[-1:]
+        return f"{format_number(self.upstream)} = {' + '.join(parts)}"
 
     def to_dict(self) -> dict:
         """Plain data for JSON (the HTML stepper uses it)."""

@@ -175,11 +175,17 @@ def _parse_number(text: str, symbol: str) -> float:
                         "write e.g. '**2'") from None
 
 
-def _check_children(children) -> tuple:
+def _check_children(data: float, children) -> tuple:
     if not isinstance(children, (tuple, list)):
         raise TypeError(f"Value(data, _children={_describe(children)}): _children must be a "
                         "tuple of Values such as (a, b), or a text label (Value(2.0, 'a'))")
     for child in children:
+        if isinstance(child, str):  # ("a",): a label put where micrograd keeps _children
+            raise TypeError(f"Value({data!r}, {_describe(children)}): the second argument "
+                            f"holds text {_describe(child)}, but a tuple there is micrograd's "
+                            "_children, the Values this one was computed from; for a label "
+                            f"write Value({data!r}, {_describe(child)}) or "
+                            f"Value({data!r}, label={_describe(child)})")
         if not isinstance(child, Value):
             raise TypeError(f"Value(data, _children=...): {_describe(child)} of type "
                             f"{type(child).__name__} is not a Value; _children holds the "
@@ -238,7 +244,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         if _children != () or _op != "":
-            self._op, self._prev = _op_for(_op, _check_children(_children))
+            self._op, self._prev = _op_for(_op, _check_children(data, _children))
         else:
             self._prev = ()
             self._op = ""

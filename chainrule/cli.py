@@ -20,7 +20,9 @@ import argparse
 import errno
 import importlib
 import os
+import re
 import sys
+import warnings
 
 from chainrule.common import (
     EXIT_BAD_INPUT,
@@ -51,6 +53,9 @@ SUBCOMMANDS = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own errors: one line, exit 2
+        if message.startswith("unrecognized arguments: --"):
+            message += ("; an expression that starts with '--' goes after a '--' of its "
+                        "own, e.g. chainrule trace -- --x x=1")
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {one_line(message)}\n")
 
 
@@ -78,8 +83,13 @@ def _dashes_as_values(argv: list[str]) -> list[str]:
             return fixed + argv[index:]
         if arg.startswith("-") and not arg.startswith("--") and arg not in ("-", "-h"):
             arg = " " + arg
+        elif arg.startswith("--") and not _LONG_OPTION.fullmatch(arg.partition("=")[0]):
+            arg = " " + arg  # "---x", "--x*w": no option is spelled so; an expression
         fixed.append(arg)
     return fixed
+
+
+_LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9_-]*")
 
 
 # errno values that mean "the device is full or broken", not "the path is wrong"
@@ -95,6 +105,9 @@ def _bad_input_errors() -> tuple:
 
 def _describe(error: Exception) -> str:
     """``missing.json: No such file or directory`` rather than ``[Errno 2] ...``."""
+    if isinstance(error, ValueError) and str(error) == "embedded null byte":  # open("a\0")
+        return ("a file name given holds a NUL byte (\\x00), which no file name can; "
+                "remove it")
     if isinstance(error, OSError) and error.strerror:
         if error.filename is None:
             return error.strerror
@@ -112,6 +125,14 @@ def _silence_stdout() -> None:
         pass
 
 
+def _one_line_warning(prefix: str):
+    """Show a warning (a graph too large to draw whole, ...) as one line that names the
+    command, not Python's two lines of file, line number and source."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prefix}: warning: {one_line(message)}", file=sys.stderr)
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``chainrule`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = _dashes_as_values(list(sys.argv[1:] if argv is None else argv))
@@ -124,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        code = int(args.run(args) or 0)
+        with warnings.catch_warnings():  # restores the caller's warning display on exit
+            warnings.showwarning = _one_line_warning(prefix)
+            code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code
     except SystemExit as stop:  # argparse: --help (0) or its one-line error (2)

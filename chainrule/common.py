@@ -100,15 +100,28 @@ def parse_bindings(bindings: list[str]) -> dict:
     return values
 
 
-def check_output(option: str, path, folder: bool = False) -> None:
+def check_output(option: str, path, folder: bool = False, inputs: tuple = ()) -> None:
     """Refuse an output path that cannot work, before any work is done: a folder where
     a file is wanted (or the reverse), a file in the middle of the path, a place we
-    may not write."""
+    may not write -- and one that would destroy data: an input of the same command,
+    or a saved model (only ``chainrule train`` replaces a model, and only by a better one).
+    """
+    if "\x00" in str(path):  # pathlib answers "does not exist"; open() fails after the work
+        raise CommandError(f"{option} {str(path)!r}: a file name cannot hold a NUL byte "
+                           "(\\x00); remove it")
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
         raise CommandError(f"{option} {path}: that is a file; give a folder name")
     if not folder and path.is_dir():
         raise CommandError(f"{option} {path}: that is a folder; give a file name")
+    if not folder and path.is_file():
+        for given in inputs:
+            if _same_file(path, given):
+                raise CommandError(f"{option} {path}: that is also the input {given}, which "
+                                   "the output would replace; give the output another name")
+        if _is_model_file(path):
+            raise CommandError(f"{option} {path}: that file is a saved chainrule model, which "
+                               "the output would replace; give the output another name")
     existing = path if folder else path.parent
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -117,6 +130,22 @@ def check_output(option: str, path, folder: bool = False) -> None:
     if not os.access(existing, os.W_OK):
         raise CommandError(f"{option} {path}: {existing} is not writable; choose "
                            "another place")
+
+
+def _same_file(path: Path, other) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except (OSError, ValueError):  # the input is missing: its own error comes later
+        return False
+
+
+def _is_model_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(200)
+    except OSError:
+        return False
+    return b'"format": "chainrule.model"' in head
 
 
 # argparse types: argparse turns an ArgumentTypeError into "argument --lr: <message>".

@@ -65,7 +65,7 @@ def run(args) -> int:
                            "pip install 'chainrule[torch]'") from None
     from nn import load
 
-    check_output("--torch", args.torch)
+    check_output("--torch", args.torch, inputs=(args.model,))
     model = load(args.model)  # a ModelFileError (ValueError) names the file: exit 2
     document = checkpoint(model)
     out = Path(args.torch)

@@ -168,7 +168,12 @@ def run(args) -> int:
 
     rows = [parse_row(text, "--point") for text in args.point]
     if args.csv:
-        rows += read_csv(args.csv)
+        from_csv = read_csv(args.csv)
+        if not from_csv:  # "1;2" or binary junk on one line reads as a header, not as data
+            raise CommandError(f"--csv {args.csv}: no rows of numbers (an empty file, or one "
+                               "line without numbers, which is read as a header); give one "
+                               "row per input, numbers separated by commas, e.g. 0.5,-1.2")
+        rows += from_csv
     if not rows:
         raise CommandError("no input rows: give --point X0,X1,... or --csv FILE "
                            "(or --evaluate)")

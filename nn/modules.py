@@ -33,12 +33,13 @@ so pictures, tables and saved files all speak of the same things:
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from typing import Any, Optional, Sequence, Union
 
 from autograd import OPS, SCALAR_MATH, Value, gc_paused
 
-from .model_file import write_model
+from .model_file import MAX_PARAMETERS, write_model
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "INITIALIZERS",
            "activate", "activate_data", "as_inputs"]
@@ -140,6 +141,27 @@ def as_inputs(x: Sequence[Union[Value, float]]) -> list:
     return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x, 1)]
 
 
+def _size(value, call: str, field: str) -> int:
+    """A layer size as an int: numpy's integers count, a bool or 2.0 does not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{call}: {field} must be a positive int")
+    return int(value)
+
+
+def _check_parameter_count(what: str, count: int) -> None:
+    # The scalar engine keeps one Value per parameter: past the model file's limit a
+    # typo such as MLP(2, [10**9]) allocates for hours instead of failing.
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"{what} would have {count:,} parameters; a chainrule model holds "
+                         f"at most {MAX_PARAMETERS:,} (one Value each, and what a model file "
+                         "may hold): use smaller layers, or PyTorch for a model this size")
+
+
+def _not_a_list(x, neuron) -> TypeError:
+    return TypeError(f"{neuron!r} takes a list of {len(neuron.w)} numbers (one example), "
+                     f"not {type(x).__name__} {x!r:.40}")
+
+
 def _rng(seed: Optional[int], rng: Optional[RNG]) -> RNG:
     """An explicit RNG, a fresh one from ``seed``, or the global ``random`` module
     (micrograd's behaviour, which ``random.seed`` controls)."""
@@ -214,8 +236,8 @@ class Neuron(Module):
     def __init__(self, nin: int, nonlin: bool = True, activation: Optional[str] = None,
                  init: str = "uniform", seed: Optional[int] = None,
                  rng: Optional[RNG] = None, fan_out: int = 1, name: str = ""):
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"Neuron(nin={nin!r}): nin must be a positive int")
+        nin = _size(nin, f"Neuron(nin={nin!r})", "nin")
+        _check_parameter_count(f"Neuron({nin})", nin + 1)
         rule, rng = _init_rule(init), _rng(seed, rng)
         self.name = name
         dot = f"{name}." if name else ""
@@ -231,7 +253,11 @@ class Neuron(Module):
         self._output_label = f"{role}{self.activation}"
 
     def __call__(self, x: Sequence[Union[Value, float]]) -> Value:
-        if len(x) != len(self.w):
+        try:
+            count = len(x)
+        except TypeError:  # a lone number, None, a generator
+            raise _not_a_list(x, self) from None
+        if count != len(self.w):
             raise ValueError(f"{self!r} got {len(x)} inputs but has {len(self.w)} weights")
         return self._forward(as_inputs(x))
 
@@ -276,8 +302,9 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, seed: Optional[int] = None,
                  rng: Optional[RNG] = None, name: str = "L1", **kwargs):
-        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
-            raise ValueError(f"Layer(nin={nin!r}, nout={nout!r}): nout must be a positive int")
+        call = f"Layer(nin={nin!r}, nout={nout!r})"
+        nin, nout = _size(nin, call, "nin"), _size(nout, call, "nout")
+        _check_parameter_count(f"Layer({nin}, {nout})", (nin + 1) * nout)
         rng = _rng(seed, rng)
         self.name = name
         self.neurons = [Neuron(nin, rng=rng, fan_out=nout, name=f"{name}.N{j}", **kwargs)
@@ -286,7 +313,11 @@ class Layer(Module):
     def outputs(self, x) -> list[Value]:
         """All outputs as a list, even when there is one (what the next layer needs)."""
         nin = len(self.neurons[0].w)
-        if len(x) != nin:
+        try:
+            count = len(x)
+        except TypeError:
+            raise _not_a_list(x, self.neurons[0]) from None
+        if count != nin:
             raise ValueError(f"{self.neurons[0]!r} got {len(x)} inputs but has {nin} weights")
         x = as_inputs(x)
         return [n._forward(x) for n in self.neurons]
@@ -363,9 +394,17 @@ class MLP(Module):
                  activation: Optional[Union[str, Sequence[str]]] = None,
                  init: str = "uniform", dropout: float = 0.0, seed: Optional[int] = None,
                  rng: Optional[RNG] = None, output_activation: str = "linear"):
-        sizes = [nin] + list(nouts)
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
+            raise TypeError(f"MLP({nin!r}, {nouts!r:.40}): the second argument is the list of "
+                            f"layer sizes, e.g. MLP({nin!r}, [16, 1])")
+        nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP needs at least one layer size, e.g. MLP(2, [16, 16, 1])")
+        sizes = [_size(nin, f"Neuron(nin={nin!r})", "nin")]
+        for n in nouts:
+            sizes.append(_size(n, f"Layer(nin={sizes[-1]!r}, nout={n!r})", "nout"))
+        _check_parameter_count(f"MLP({sizes[0]}, {sizes[1:]})",
+                               sum((a + 1) * b for a, b in zip(sizes, sizes[1:])))
         last = len(nouts) - 1
         if isinstance(activation, (list, tuple)):
             if len(activation) != len(nouts):
@@ -373,6 +412,8 @@ class MLP(Module):
                                  "give one per layer (the last is the output layer)")
             activations = list(activation)
         else:
+            # checked even when there is no hidden layer to use it: a typo is an error
+            _activation_name(True, activation)
             activations = [activation or "relu"] * last + [output_activation]
         for name in activations:
             _activation_name(True, name)

@@ -23,6 +23,7 @@ import math
 import random
 import sys
 import time
+from numbers import Integral, Real
 from typing import Callable, Optional, Sequence, Union
 
 from autograd import Value, gc_paused
@@ -70,6 +71,11 @@ def _n_outputs(model, x0: Sequence[float]) -> int:
     return len(_output_list(model(x0)))
 
 
+def _plain_labels(y: Sequence) -> list:
+    """numpy's integer labels as Python ints, so ``y = np.array([0, 1])`` classifies."""
+    return [int(t) if isinstance(t, Integral) and not isinstance(t, bool) else t for t in y]
+
+
 def _is_classification(y: Sequence) -> bool:
     return all(isinstance(t, int) and not isinstance(t, bool) for t in y)
 
@@ -104,6 +110,7 @@ def predict(model, X: Sequence[Sequence[float]], loss: Union[str, Loss] = "cross
             ) -> list[int]:
     """The predicted class of each row (argmax, or the sign of a single output)."""
     loss = _as_loss(loss)
+    _check_rows(X, "predict")
     was_training = _eval_mode(model)
     try:
         return [loss.predict(_outputs_data(model, x)) for x in X]
@@ -119,6 +126,7 @@ def predict_proba(model, X: Sequence[Sequence[float]],
     if loss.name not in ("cross_entropy", "bce"):
         raise ValueError(f"loss {loss.name!r} does not give probabilities; "
                          "only cross_entropy and bce models do")
+    _check_rows(X, "predict_proba")
     was_training = _eval_mode(model)
     try:
         out = []
@@ -169,9 +177,11 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
     """``{"loss": mean loss, "accuracy": share correct (None for regression)}``, in eval
     mode and without building the model's graph."""
     loss = _as_loss(loss)
-    if len(X) != len(y) or not X:
+    if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"evaluate: X has {len(X)} rows and y {len(y)} labels; "
                          "need the same number, at least one")
+    _check_rows(X, "evaluate")
+    y = _plain_labels(y)
     classify = _is_classification(y)
     was_training = _eval_mode(model)
     try:
@@ -197,20 +207,36 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
 # --- the loop ----------------------------------------------------------------------------
 
 
+def _check_rows(X: Sequence[Sequence[float]], who: str, what: str = "data") -> None:
+    """Every row a sequence of finite real numbers, or an error naming row and column.
+
+    A NaN reaches no model: in ``fit`` it would surface as a 'diverged' loss that
+    blames the learning rate, in ``predict`` as a confident class for garbage.
+    """
+    for i, row in enumerate(X):
+        try:
+            total = math.fsum(row)
+            if total - total == 0.0:  # finite: so is every number in the row
+                continue
+        except (TypeError, ValueError, OverflowError):
+            pass  # not all numbers, or their sum overflows: look at each
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+            raise TypeError(f"{who}: row {i} of the {what} is {row!r:.40}, not a list of "
+                            "numbers; give one list of numbers per example")
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, Real):
+                raise TypeError(f"{who}: the {what} holds {v!r:.40} at row {i}, column {j}, "
+                                "which is not a number; convert or drop that row")
+            if not math.isfinite(v):
+                raise ValueError(f"{who}: the {what} contains {v} at row {i}, column {j}; "
+                                 "drop or impute that row"
+                                 + (" before training" if who == "fit" else ""))
+
+
 def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> None:
     """Refuse NaN or infinite numbers in the data, by row and column, before training
     (they would surface later as a 'diverged' loss, blaming the learning rate)."""
-    for i, row in enumerate(X):
-        try:
-            total = sum(row)
-            if total - total == 0.0:  # finite: so is every number in the row
-                continue
-        except TypeError:
-            pass  # not all numbers: the loss will say so; look for NaN among the rest
-        for j, v in enumerate(row):
-            if isinstance(v, (int, float)) and not math.isfinite(v):
-                raise ValueError(f"fit: the {what} contains {v} at row {i}, column {j}; "
-                                 "drop or impute that row before training")
+    _check_rows(X, "fit", what)
     for i, t in enumerate(y):
         if isinstance(t, float) and not math.isfinite(t):
             raise ValueError(f"fit: the {what} targets contain {t} at row {i}; drop or "
@@ -279,7 +305,8 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
       naming the epoch and batch; the model keeps the last good parameters.
     """
     loss = _as_loss(loss)
-    if len(X) != len(y) or not X:
+    _check_settings(optimizer, lr, l1, l2, scheduler)
+    if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} labels; "
                          "need the same number, at least one")
     if not isinstance(epochs, int) or epochs < 1:
@@ -288,6 +315,7 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
                                        or early_stopping < 1):
         raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
                          "number of epochs, at least 1 (or None to turn it off)")
+    y = _plain_labels(y)
     classify = _is_classification(y)
     X_train, y_train, X_val, y_val = _split(X, y, val_split, validation_data, classify, seed)
     targets = _targets(loss, y_train, _n_outputs(model, X_train[0]), classify)
@@ -341,6 +369,25 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
             stopper.restore_best()
         run.forget()
         return run.history
+
+
+def _check_settings(optimizer, lr, l1, l2, scheduler) -> None:
+    """fit's arguments of the wrong kind, refused before any work (not as an
+    AttributeError mid-epoch, or a NaN penalty reported as divergence)."""
+    if not isinstance(optimizer, str) and not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"fit(optimizer={optimizer!r:.40}): give a name such as 'adam' or "
+                        "'sgd', or an optimizer built over model.parameters()")
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, Real)):
+        raise TypeError(f"fit(lr={lr!r:.40}): the learning rate is a number such as 0.01")
+    for name, strength in (("l1", l1), ("l2", l2)):
+        if isinstance(strength, bool) or not isinstance(strength, Real) \
+                or not 0.0 <= strength < math.inf:
+            raise ValueError(f"fit({name}={strength!r:.40}): a penalty's strength is a finite "
+                             "number >= 0, such as 1e-4 (0 turns it off)")
+    if scheduler is not None and not isinstance(scheduler, LRScheduler) \
+            and not callable(scheduler):
+        raise TypeError(f"fit(scheduler={scheduler!r:.40}): give an LR schedule, or a "
+                        "function of the optimizer that makes one")
 
 
 def _optimizer(optimizer: Union[str, Optimizer], params: list, lr: Optional[float],
