@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
 	$(PY) benchmarks/tape_step.py
 	$(PY) benchmarks/train_digits.py
+	$(PY) benchmarks/digits_accuracy.py
 	$(PY) benchmarks/grad_vs_backward.py
 
 lint: $(VENV)/.installed-test

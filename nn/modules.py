@@ -66,7 +66,7 @@ def activate_data(name: str, x: float) -> float:
     (so the result is bit-identical to :func:`activate`'s ``.data``).
 
     >>> activate_data("relu", -3.0), activate_data("sigmoid", 0.0)
-    (-0.0, 0.5)
+    (0.0, 0.5)
     """
     if name == "linear":
         return x

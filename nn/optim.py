@@ -218,14 +218,36 @@ class Adam(Optimizer):
                 theta *= 1.0 - lr * wd
             else:
                 g = g + wd * theta
-        m = np.asarray(self.exp_avg, dtype=float)
-        self.exp_avg = m = m + (g - m) * (1.0 - beta1)
-        v = np.asarray(self.exp_avg_sq, dtype=float)
-        self.exp_avg_sq = v = v * beta2 + (1.0 - beta2) * g * g
+        # In place, each product and sum in step()'s order (so the same roundings):
+        # m + (g - m) * (1 - beta1), v * beta2 + (1 - beta2) * g * g, and
+        # theta - step_size * m / (sqrt(v) / bias_correction2_sqrt + eps).
+        m, v = self._state_array("exp_avg"), self._state_array("exp_avg_sq")
+        a, b = np.subtract(g, m), np.multiply(g, 1.0 - beta2)
+        a *= 1.0 - beta1
+        m += a
+        b *= g
+        v *= beta2
+        v += b
         if self.amsgrad:
-            most = np.asarray(self.max_exp_avg_sq, dtype=float)
-            self.max_exp_avg_sq = v = np.maximum(most, v)
-        theta -= step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps)
+            v = np.maximum(self._state_array("max_exp_avg_sq"), v,
+                           out=self.max_exp_avg_sq)
+        np.sqrt(v, out=b)
+        b /= bias_correction2_sqrt
+        b += eps
+        np.multiply(m, step_size, out=a)
+        a /= b
+        theta -= a
+
+    def _state_array(self, name: str):
+        """The state ``name`` as a float64 array that the array step updates in place
+        (a list until the first array step; ``step()`` indexes either)."""
+        import numpy as np
+
+        state = getattr(self, name)
+        if not isinstance(state, np.ndarray) or state.dtype != np.float64:
+            state = np.array(state, dtype=float)
+            setattr(self, name, state)
+        return state
 
 
 class AdamW(Adam):

@@ -189,22 +189,24 @@ class ArrayRun(Run):
         self.last_good = self.theta.copy()
         self.X = np.asarray(self.X_train, dtype=float)  # batches are gathers of its rows
         position = {id(p): i for i, p in enumerate(params)}
-        self.layer_index = [np.array([position[id(p)] for p in layer.parameters()],
-                                     dtype=np.intp)
+        # each layer's entries of theta: a slice (a view, no gather) when contiguous
+        self.layer_index = [_as_slice(np.array([position[id(p)] for p in layer.parameters()],
+                                               dtype=np.intp))
                             for layer in getattr(model, "layers", [])]
 
     def batch(self, epoch: int, batch: int, xb: list, tb: list) -> tuple:
         np, theta = self.np, self.theta
         before = theta.copy()
+        indexes = [i for _, _, i in tb]
         try:
-            rows = self.X[[i for _, _, i in tb]]
-            mean, total, outputs, grad = self.step(rows, [t for t, _, _ in tb], theta)
+            mean, total, outputs, grad = self.step(self.X[indexes], [t for t, _, _ in tb],
+                                                   theta)
         except OpError as error:
             raise self.diverged(epoch, batch, f"the loss could not be computed ({error})",
                                 self.last_good) from None
         if not math.isfinite(total):
             raise self.diverged(epoch, batch, f"the loss is {total}", self.last_good)
-        if not np.isfinite(grad).all():
+        if not _all_finite(np, grad):
             bad = grad[~np.isfinite(grad)][0]
             raise self.diverged(epoch, batch, f"a gradient is {bad}", before, grad)
         if self.clip_value is not None:
@@ -214,18 +216,18 @@ class ArrayRun(Run):
         norms = [math.sqrt(float(np.dot(grad[ix], grad[ix]))) for ix in self.layer_index]
         self.grad = grad
         self.optimizer.step_arrays(theta, grad)
-        if not np.isfinite(theta).all():
+        if not _all_finite(np, theta):
             bad = theta[~np.isfinite(theta)][0]
             raise self.diverged(epoch, batch, f"the update made a parameter {bad}", before)
         self.last_good = before
         correct = 0
         if self.classify:
-            predicted = (outputs.argmax(axis=1) if outputs.shape[1] > 1 else None)
-            correct = (int((predicted == np.array([label for _, label, _ in tb])).sum())
-                       if predicted is not None and self.loss.name in ("cross_entropy",
-                                                                        "multi_margin")
-                       else sum(self.loss.predict(o) == label
-                                for o, (_, label, _) in zip(outputs.tolist(), tb)))
+            if outputs.shape[1] > 1 and self.loss.name in ("cross_entropy", "multi_margin"):
+                labels = np.array([label for _, label, _ in tb])
+                correct = int((outputs.argmax(axis=1) == labels).sum())
+            else:
+                correct = sum(self.loss.predict(o) == label
+                              for o, (_, label, _) in zip(outputs.tolist(), tb))
         self.advance_bar(epoch, mean)
         return mean, correct, norms
 
@@ -249,6 +251,19 @@ class ArrayRun(Run):
         return super().diverged(epoch, batch, what, [p.data for p in self.params])
 
 
+def _all_finite(np, array) -> bool:
+    """Every entry finite: one sum when they are (the usual case), else the full test
+    (a sum of finite entries can still overflow)."""
+    return math.isfinite(array.sum()) or bool(np.isfinite(array).all())
+
+
+def _as_slice(index):
+    """``index`` as a slice when it is a run of consecutive positions, else unchanged."""
+    if len(index) and (index == range(int(index[0]), int(index[0]) + len(index))).all():
+        return slice(int(index[0]), int(index[0]) + len(index))
+    return index
+
+
 class EarlyStopping:
     """Tracks the best monitored loss (validation, else training) and its weights."""
 
@@ -260,7 +275,8 @@ class EarlyStopping:
         monitored = record["val_loss"] if self.validating else record["train_loss"]
         if monitored < self.best_loss:
             self.best_loss, self.waited, history.best_epoch = monitored, 0, epoch
-            self.best_params = [p.data for p in self.params]
+            if self.patience is not None:  # only a restore reads them
+                self.best_params = [p.data for p in self.params]
             return False
         self.waited += 1
         if self.patience is None or self.waited < self.patience:

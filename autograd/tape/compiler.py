@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence, Union
 from ..value import Value
 from .errors import TapeTraceError
 from .replay import Tape
-from .tracing import TracedGraph, structure, trace
+from .tracing import TracedGraph, signature, structure, trace
 
 __all__ = ["compile"]
 
@@ -87,7 +87,7 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
             "itself against the scalar engine on the first batch.")
 
     again, again_inputs, _, _ = trace(fn, example, record_reads=False)
-    if TracedGraph(again, again_inputs, params).signature() != graph.signature():
+    if signature(again, again_inputs, params) != graph.signature():
         raise TapeTraceError(
             "compile: fn built a different graph when traced twice on the same example, so "
             "it is random or stateful (Dropout in training mode draws a new mask each "

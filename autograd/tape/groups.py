@@ -120,7 +120,8 @@ class OpGroup(_Group):
         index = [np.array([slot[terms[i][p]] for i in self.members])
                  for p in range(len(terms[self.members[0]]))]
         self.operand_readers = [Reader(ix) for ix in index]
-        for position, rule in enumerate(self.op.derivatives):
+        # the table's array form of a rule where it has one (relu's slope: a mask)
+        for position, rule in enumerate(self.op.array_derivatives or self.op.derivatives):
             if rule is None:
                 continue
             constant = constant_slope(rule, self.op.arity)
@@ -185,6 +186,8 @@ class DenseGroup(_Group):
     values (a layer: ``shared``), else one product per member (an einsum)."""
 
     kind: ClassVar[str] = "dense"
+    # set by the plan when only input gradients read the edges: write_edges() on demand
+    edges_on_demand: bool = False
 
     def wire(self, slot: dict, dense: dict, rows: GradientRows) -> None:
         coefs = np.array([[slot[c] for c in dense[i].coefficients] for i in self.members])
@@ -251,14 +254,14 @@ class DenseGroup(_Group):
 
     def backward(self, leaf_grads: np.ndarray) -> None:
         upstream = self.gather_upstream()
+        if not self.edges_on_demand:
+            self.write_edges()
         if self.shared:
-            np.matmul(self.coefs.T, upstream, out=self.edge_view)
             if self.coef_owned:  # the product is these leaves' whole gradient
                 np.matmul(upstream, self.args.T, out=self._leaf_view(leaf_grads, True))
                 return
             coef_grads = np.matmul(upstream, self.args.T, out=self.coef_scratch)
         else:
-            np.multiply(self.coefs[:, :, None], upstream[:, None, :], out=self.edge_view)
             coef_grads = np.einsum("kb,knb->kn", upstream, self.args)
         if self.coef_unique and self.coef_affine is not None:
             self._leaf_view(leaf_grads, True)[...] += coef_grads
@@ -266,6 +269,16 @@ class DenseGroup(_Group):
             leaf_grads[self.coef_index] += coef_grads
         else:
             np.add.at(leaf_grads, self.coef_index, coef_grads)
+
+    def write_edges(self) -> None:
+        """Each value's share of the gradient, ``coefficient * upstream``, into its rows."""
+        upstream = self.grad_view
+        if not self.shared:
+            np.multiply(self.coefs[:, :, None], upstream[:, None, :], out=self.edge_view)
+        elif len(self.members) == 1:  # an outer product: twice as fast as a matmul
+            np.multiply(self.coefs.T, upstream, out=self.edge_view)
+        else:
+            np.matmul(self.coefs.T, upstream, out=self.edge_view)
 
 
 def constant_slope(rule: Callable, arity: int) -> Optional[float]:

@@ -37,8 +37,7 @@ class Interpreter:
         self.n_slots = len(graph.nodes)
         self.param_slots = np.array(sorted(graph.param_of, key=graph.param_of.get), dtype=np.intp)
         self.input_slots = np.array(sorted(graph.input_of, key=graph.input_of.get), dtype=np.intp)
-        self.const_slots = np.array([i for i, k in enumerate(graph.kind) if k == "const"],
-                                    dtype=np.intp)
+        self.const_slots = np.array(graph.consts, dtype=np.intp)
         self.const_values = np.array([graph.nodes[i].data for i in self.const_slots])
         self.output_slots = np.array(graph.outputs, dtype=np.intp)
         self.program = [(i, kind, graph.operands[i]) for i, kind in enumerate(graph.kind)

@@ -102,7 +102,7 @@ def find_dense_rows(graph, terms: dict, uses: dict) -> tuple:
     absorbed when one factor is a parameter or constant and it has no other use."""
     kind, operands, outputs = graph.kind, graph.operands, set(graph.outputs)
     add, mul = OPS.get("add"), OPS.get("mul")
-    static = {i for i, k in enumerate(kind) if k in ("param", "const")}
+    static = set(graph.param_of) | set(graph.consts)
     terms, dense = dict(terms), {}
     for i in list(terms):
         if kind[i] is not add:
@@ -159,8 +159,7 @@ def assign_slots(graph, groups: list, reads: dict) -> dict:
     consumer's reads are evenly spaced (strided views, not gathers)."""
     params = sorted(graph.param_of, key=graph.param_of.get)
     inputs = sorted(graph.input_of, key=graph.input_of.get)
-    consts = [i for i, k in enumerate(graph.kind) if k == "const"]
-    slot = {i: s for s, i in enumerate(params + inputs + consts)}
+    slot = {i: s for s, i in enumerate(params + inputs + graph.consts)}
     starts, offset = [], len(slot)
     for group in groups:
         starts.append(offset)
@@ -216,8 +215,7 @@ class GroupedPlan:
         self.op_start = min([g.out.start for g in groups] or [len(slot)])
         self.n_slots = max([g.out.stop for g in groups] or [len(slot)])
         self.leaf_values = np.zeros(self.op_start)
-        self.leaf_values[self.const_start:] = [graph.nodes[i].data for i, k
-                                               in enumerate(graph.kind) if k == "const"]
+        self.leaf_values[self.const_start:] = [graph.nodes[i].data for i in graph.consts]
 
         # 5. wiring: which rows of the gradient buffer sum into each node's gradient
         rows = GradientRows(self.n_slots)
@@ -267,6 +265,21 @@ class GroupedPlan:
                 owned[g.coef_index] = True
         self.zeroed_leaves = as_slice(np.flatnonzero(~owned))
 
+        # a layer that reads only inputs writes W.T @ upstream for input_grads() alone:
+        # it runs when someone asks (training never does), not in every backward
+        input_set = set(inputs)
+        self.input_edge_groups = [g for g in dense_groups
+                                  if all(set(dense[i].values) <= input_set for i in g.members)]
+        for g in self.input_edge_groups:
+            g.edges_on_demand = True
+        # parameters whose gradient is one row (a layer's biases: the layer's own
+        # gradient rows) are summed over the batch straight from that row
+        parts = self.param_grad_reader.parts
+        self.single_row_parts = (parts if parts and all(len(blocks) == 1
+                                                        and blocks[0].index.shape[1] == 1
+                                                        and blocks[0].affine is not None
+                                                        for _, blocks in parts) else None)
+
     def bind(self, batch_size: int) -> None:
         self.values = V = np.zeros((self.n_slots, batch_size))
         self.grads = G = np.zeros((self.n_rows, batch_size))
@@ -277,6 +290,9 @@ class GroupedPlan:
         self.input_grad_reader.bind(G)
         self.output_reader.bind(V)
         self.param_scratch = np.empty((self.n_summed, batch_size))
+        self.param_sums = np.empty(self.n_summed)
+        self.single_rows = ([(rows, blocks[0].read()[:, 0]) for rows, blocks
+                             in self.single_row_parts] if self.single_row_parts else None)
         self.input_scratch = np.empty((self.n_inputs, batch_size))
         self.leaf_grads = np.zeros(self.op_start)
 
@@ -303,9 +319,14 @@ class GroupedPlan:
         self.where = where
 
     def param_grads(self) -> np.ndarray:
-        self.param_grad_reader.sum_into(self.param_scratch)
-        scratch = self.param_scratch
-        summed = scratch[:, 0] if scratch.shape[1] == 1 else scratch.sum(axis=1)
+        if self.single_rows is not None:  # no gather: sum each row over the batch
+            summed = self.param_sums
+            for rows, view in self.single_rows:
+                np.add.reduce(view, axis=1, out=summed[rows])
+        else:
+            self.param_grad_reader.sum_into(self.param_scratch)
+            scratch = self.param_scratch
+            summed = scratch[:, 0] if scratch.shape[1] == 1 else scratch.sum(axis=1)
         if self.has_dense:
             grads = self.leaf_grads[:self.n_params].copy()
             grads[self.summed_params] += summed
@@ -319,6 +340,8 @@ class GroupedPlan:
         return grads
 
     def input_grads(self) -> np.ndarray:
+        for group in self.input_edge_groups:
+            group.write_edges()
         self.input_grad_reader.sum_into(self.input_scratch)
         if not all_finite(self.input_scratch):
             self._raise_backward()
@@ -357,7 +380,7 @@ class GroupedPlan:
                     with np.errstate(all="ignore"):
                         local = np.broadcast_to(slope.rule(np, group.out_view, *group.args),
                                                 shape)
-                    raise backward_error(group.op, slope.position, args, local[k, row],
+                    raise backward_error(group.op, slope.position, args, float(local[k, row]),
                                          group.grad_view[k, row], row, self.where(row))
         raise OpOverflowError("a gradient overflowed while summing over the batch; "
                               "scale the loss or the inputs down")

@@ -34,7 +34,7 @@ from ..ops import OPS, Op
 from ..value import Value
 from .errors import TapeTraceError
 
-__all__ = ["trace", "TracedGraph", "structure", "unflatten", "count"]
+__all__ = ["trace", "TracedGraph", "signature", "structure", "unflatten", "count"]
 
 _ENGINE_FILES = frozenset(
     name
@@ -152,9 +152,7 @@ class TracedGraph:
     """The traced graph as numbers: node kinds, operand indexes and outputs."""
 
     def __init__(self, outputs: list, inputs: list, params: list):
-        root = Value(0.0)  # a handle on all outputs; not a node
-        root._prev = tuple(outputs)
-        nodes = topological_order(root)[:-1]
+        nodes = _nodes(outputs)
         position = {id(node): i for i, node in enumerate(nodes)}
         param_position = {id(p): i for i, p in enumerate(params)}
         input_position = {id(x): i for i, x in enumerate(inputs)}
@@ -165,34 +163,39 @@ class TracedGraph:
         self.operands: list = []  # operand node indexes (op nodes)
         self.param_of: dict = {}  # node index -> position in params
         self.input_of: dict = {}  # node index -> position in inputs
+        self.consts: list = []  # the indexes of constant leaves
+        # does a node depend on an input or a parameter?
+        self.varies = varies = []
+        add_kind, add_operands, add_varies = self.kind.append, self.operands.append, varies.append
         for i, node in enumerate(nodes):
             key = id(node)
             if key in param_position:
                 if node._prev:
                     raise TypeError(f"compile: parameter {node!r} was computed by {node._op!r}; "
                                     "parameters are leaves (Values made directly from numbers)")
-                self.kind.append("param")
+                add_kind("param")
                 self.param_of[i] = param_position[key]
-                self.operands.append(())
+                add_operands(())
+                add_varies(True)
             elif key in input_position:
-                self.kind.append("input")
+                add_kind("input")
                 self.input_of[i] = input_position[key]
-                self.operands.append(())
+                add_operands(())
+                add_varies(True)
             elif not node._prev:
-                self.kind.append("const")
-                self.operands.append(())
+                add_kind("const")
+                self.consts.append(i)
+                add_operands(())
+                add_varies(False)
             else:
-                if node._op not in OPS:
+                op = OPS.get(node._op)
+                if op is None:
                     raise TapeTraceError(f"compile: node {node!r} was made by op {node._op!r}, "
                                          "which is not in the ops table")
-                self.kind.append(OPS[node._op])
-                self.operands.append(tuple(position[id(p)] for p in node._prev))
-        # does a node depend on an input or a parameter?
-        varies = [False] * len(nodes)
-        for i, kind in enumerate(self.kind):  # (an Op never equals a str: skip its __eq__)
-            varies[i] = (kind == "param" or kind == "input" if isinstance(kind, str)
-                         else any(varies[j] for j in self.operands[i]))
-        self.varies = varies
+                add_kind(op)
+                indexes = tuple([position[id(p)] for p in node._prev])
+                add_operands(indexes)
+                add_varies(True in [varies[j] for j in indexes])
 
     def shape(self) -> tuple:
         """The graph's ops and wiring, without any numbers."""
@@ -200,10 +203,12 @@ class TracedGraph:
                      for i, kind in enumerate(self.kind))
 
     def signature(self) -> tuple:
-        """The graph's shape and constants, to compare two traces."""
+        """The graph's shape and constants, to compare two traces (equal to
+        :func:`signature` of the traced outputs)."""
         return tuple(
-            (kind.name if isinstance(kind, Op) else kind, self.operands[i],
-             self.nodes[i].data if kind == "const" else self.param_of.get(i, self.input_of.get(i)))
+            (kind.name, self.operands[i]) if isinstance(kind, Op) else
+            (kind, self.operands[i], self.nodes[i].data if kind == "const"
+             else self.param_of.get(i, self.input_of.get(i)))
             for i, kind in enumerate(self.kind)
         )
 
@@ -217,6 +222,33 @@ class TracedGraph:
                 id(leaf) in self.position and self.varies[self.position[id(leaf)]]
                 for leaf in topological_order(value) if not leaf._prev)
         return cache[id(value)]
+
+
+def _nodes(outputs: list) -> list:
+    """Every node that the outputs reach, in topological order."""
+    root = Value(0.0)  # a handle on all outputs; not a node
+    root._prev = tuple(outputs)
+    return topological_order(root)[:-1]
+
+
+def signature(outputs: list, inputs: list, params: list) -> tuple:
+    """:meth:`TracedGraph.signature` of a trace, in one walk (for the second trace of
+    :func:`~.compiler.compile`, which only compares it)."""
+    nodes = _nodes(outputs)
+    position = {id(node): i for i, node in enumerate(nodes)}
+    leaf_of = {id(p): ("param", i) for i, p in enumerate(params)}
+    leaf_of.update((id(x), ("input", i)) for i, x in enumerate(inputs) if id(x) not in leaf_of)
+    entries = []
+    for node in nodes:
+        prev = node._prev
+        if prev and id(node) not in leaf_of:
+            op = OPS.get(node._op)
+            entries.append((op.name if op is not None else node._op,
+                            tuple([position[id(p)] for p in prev])))
+        else:
+            kind, index = leaf_of.get(id(node), ("const", None))
+            entries.append((kind, (), node.data if kind == "const" else index))
+    return tuple(entries)
 
 
 def structure(arg: Any) -> Any:
