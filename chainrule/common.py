@@ -114,6 +114,9 @@ def check_output(option: str, path, folder: bool = False, inputs: tuple = ()) ->
         raise CommandError(f"{option} {path}: that is a file; give a folder name")
     if not folder and path.is_dir():
         raise CommandError(f"{option} {path}: that is a folder; give a file name")
+    if not folder and path.exists() and not path.is_file():  # /dev/null, a FIFO
+        raise CommandError(f"{option} {path}: that is not a regular file (a device or a "
+                           "pipe), which writing a file would replace; give a file name")
     if not folder and path.is_file():
         for given in inputs:
             if _same_file(path, given):

@@ -21,6 +21,7 @@ that names the file and the reason.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -92,7 +93,15 @@ def write_atomically(path: PathLike, text: Union[str, bytes]) -> None:
     into place: a crash mid-write never leaves half a file.  The file gets the mode
     ``open()`` would give it: an existing file's own mode, else 0o666 minus the umask.
     Every file chainrule writes (models, metrics, pictures, checkpoints) goes through here."""
-    path = Path(path)
+    # A symlink stays a link: what it points to is replaced.  A folder, a device, a pipe
+    # or a socket is refused: os.replace would put a regular file in its place (as
+    # root, save(model, "/dev/null") replaced the machine's /dev/null).
+    path = Path(os.path.realpath(path))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EINVAL, "is not a regular file (a device, a pipe or a socket), "
+                      "which writing a file would replace; give a file name", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o7777

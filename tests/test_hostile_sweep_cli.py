@@ -11,6 +11,7 @@ import contextlib
 import io
 import math
 import os
+import stat
 
 import pytest
 from hypothesis import given, settings
@@ -180,7 +181,7 @@ HOSTILE_TEXT = ["\u202ex*w", "<script>x</script>", "x\n*w", "'x'", "x" * 5000, "
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_paths_and_hostile_text_never_lose_a_model_or_print_a_traceback(data, tmp_path_factory):
-    """Every output flag aimed at the model, its folder, /dev/null, a missing folder or
+    """Every output flag aimed at the model, its folder, a pipe, a missing folder or
     the input itself; text with RTL marks, escapes and 5,000 characters as expressions
     and values: exit 0, 1 or 2, one line on failure, and the model file unchanged."""
     folder = tmp_path_factory.mktemp("fuzz")
@@ -188,7 +189,8 @@ def test_paths_and_hostile_text_never_lose_a_model_or_print_a_traceback(data, tm
     nn.MLP(2, [3, 2], seed=0).save(model)
     before = model.read_bytes()
     (folder / "in.csv").write_text("x0,x1\n0.5,1\n")
-    places = [str(model), str(folder), "/dev/null", str(folder / "missing" / "deep" / "o.svg"),
+    os.mkfifo(folder / "pipe")  # stands for /dev/null, which a test must never risk
+    places = [str(model), str(folder), str(folder / "missing" / "deep" / "o.svg"),
               str(folder / "in.csv"), str(folder / "o.html"), str(folder / "o.svg"), "."]
     command = data.draw(st.sampled_from(sorted(FILE_OPTIONS)), label="command")
     argv = [command]
@@ -207,7 +209,9 @@ def test_paths_and_hostile_text_never_lose_a_model_or_print_a_traceback(data, tm
     for option in data.draw(st.lists(st.sampled_from(FILE_OPTIONS[command] or ["--eps"]),
                                      max_size=2, unique=True), label="options"):
         # the model itself half of the time: it is the place that must never be lost
-        target = st.one_of(st.just(str(model)), st.sampled_from(places + HOSTILE_TEXT[:4]))
+        pipe = [] if option == "--csv" else [str(folder / "pipe")]  # reading one would wait
+        target = st.one_of(st.just(str(model)),
+                           st.sampled_from(places + pipe + HOSTILE_TEXT[:4]))
         argv += [option, data.draw(target, label=option)]
     cwd = os.getcwd()
     os.chdir(folder)
@@ -224,3 +228,41 @@ def test_paths_and_hostile_text_never_lose_a_model_or_print_a_traceback(data, tm
         assert len(message.splitlines()) == 1 and message.startswith("chainrule"), (argv, message)
     if not (command == "train" and "--overwrite" in argv):
         assert model.read_bytes() == before, argv
+    assert stat.S_ISFIFO(os.stat(folder / "pipe").st_mode), argv  # never replaced by a file
+
+
+@pytest.mark.parametrize("via", ["itself", "a symlink"])
+@pytest.mark.parametrize("argv", [["trace", "x*x", "x=1", "--svg"],
+                                  ["trace", "x*x", "x=1", "--html"],
+                                  ["network", "--input", "1,2", "--html"]])
+def test_an_output_never_replaces_a_device_or_a_pipe(argv, via, tmp_path, capsys):
+    """As root, `--html /dev/null` (and nn.save(model, "/dev/null")) put a regular file
+    in place of the machine's /dev/null.  A FIFO stands in for the device here."""
+    pipe = tmp_path / ("pipe.svg" if "--svg" in argv else "pipe")
+    os.mkfifo(pipe)
+    target = pipe
+    if via == "a symlink":
+        target = tmp_path / "link.svg" if "--svg" in argv else tmp_path / "link.html"
+        target.symlink_to(pipe)
+    code, out, err = run([*argv, target], capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert "that is not a regular file (a device or a pipe)" in err
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+def test_nn_save_refuses_a_device_or_a_pipe_and_keeps_a_symlink(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    model = nn.MLP(2, [2], seed=0)
+    with pytest.raises(OSError, match="is not a regular file"):
+        model.save(pipe)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        model.save(tmp_path)
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    model.save(real)
+    link.symlink_to(real)
+    nn.MLP(2, [2], seed=1).save(link)  # writes through the link, which stays a link
+    assert link.is_symlink() and nn.load(real).parameters()[0].data != \
+        model.parameters()[0].data
