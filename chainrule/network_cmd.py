@@ -19,6 +19,7 @@ from autograd.notation import format_number
 from chainrule.common import CommandError, check_output
 from chainrule.table_format import FORMATS, render_tables
 from nn import ACTIVATIONS, MLP
+from nn.model_file import write_atomically
 
 __all__ = ["add_arguments", "run", "network_tables"]
 
@@ -159,14 +160,14 @@ def _write_pictures(args, model, x, target, loss) -> None:
             say(f"wrote {path}")
         if args.html:
             path = Path(args.html)
-            path.write_text(network_stepper_html(model(), x, target, loss), encoding="utf-8")
+            write_atomically(path, network_stepper_html(model(), x, target, loss))
             say(f"wrote {path}")
         if args.frames:
             folder = Path(args.frames)
             folder.mkdir(parents=True, exist_ok=True)
             frames = network_frames(model(), x, target, loss)
             for k, svg in enumerate(frames, 1):
-                (folder / f"step-{k:03d}.svg").write_text(svg, encoding="utf-8")
+                write_atomically(folder / f"step-{k:03d}.svg", svg)
             say(f"wrote {len(frames)} frames: {folder}/step-001.svg ... step-{len(frames):03d}.svg")
     except (RendererNotFound, RuntimeError, subprocess.SubprocessError) as error:
         raise CommandError(f"drawing failed: {error}") from None

@@ -22,6 +22,7 @@ from autograd.graph import topological_order
 from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
 from chainrule.common import CommandError, check_output, parse_bindings
 from chainrule.table_format import FORMATS, render_tables
+from nn.model_file import write_atomically
 from visualize.stepper import MAX_STEPPER_NODES
 
 __all__ = ["add_arguments", "run", "parse_bindings"]
@@ -158,7 +159,7 @@ def _write_pictures(args, root, trace) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             frames = step_frames(trace)
             for k, svg in enumerate(frames, 1):
-                (folder / f"step-{k:03d}.svg").write_text(svg, encoding="utf-8")
+                write_atomically(folder / f"step-{k:03d}.svg", svg)
             if len(frames) == 1:
                 print(f"wrote 1 frame: {folder}/step-001.svg")
             else:

@@ -90,3 +90,55 @@ def test_a_network_pictures_bad_target_is_named(target):
 
     with pytest.raises((TypeError, ValueError), match=r"^network: target"):
         network_stepper_html(nn.MLP(2, [3, 1], seed=0), [0.5, 1.0], target=target)
+
+
+def _writers(tmp_path):
+    """Each way visualize and the CLI write a page, a frame or a plot: name -> (path,
+    write).  They used Path.write_text or savefig, not the one atomic writer."""
+    import nn
+    from chainrule.cli import main
+    from visualize import expression_stepper, write_stepper
+    from visualize.plots import plot_history
+
+    x = Value(2.0, "x")
+    y = (x * x).tanh()
+    history = nn.fit(nn.MLP(2, [2], seed=0), [[0.0, 1.0], [1.0, 0.0]], [0, 1], epochs=1,
+                     progress=False)
+    frames = tmp_path / "frames"
+    return {
+        "StepperPage.save": (tmp_path / "p.html",
+                             lambda p: expression_stepper(y).save(p)),
+        "write_stepper": (tmp_path / "w.html", lambda p: write_stepper(y, p)),
+        "plot_history": (tmp_path / "loss.png", lambda p: plot_history(history, p)),
+        "network --html": (tmp_path / "n.html",
+                           lambda p: main(["network", "--input", "1,2", "--html", str(p)])),
+        "trace --frames": (frames / "step-001.svg",
+                           lambda p: main(["trace", "x*x", "x=1", "--frames", str(frames)])),
+    }
+
+
+@pytest.mark.parametrize("name", ["StepperPage.save", "write_stepper", "plot_history",
+                                  "network --html", "trace --frames"])
+def test_every_page_frame_and_plot_is_written_whole_or_not_at_all(name, tmp_path,
+                                                                   monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    from nn import model_file
+
+    path, write = _writers(tmp_path)[name]
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"the previous file")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model_file.os, "fsync", disk_full)
+    try:
+        write(path)
+    except OSError:
+        pass
+    capsys.readouterr()
+    assert path.read_bytes() == b"the previous file"
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.undo()
+    write(path)
+    assert path.read_bytes() != b"the previous file" and path.stat().st_size > 100

@@ -406,8 +406,8 @@ class StepperPage:
 
     def save(self, path) -> "StepperPage":
         """Write the page to ``path`` (UTF-8)."""
-        from pathlib import Path
-        Path(path).write_text(self.html, encoding="utf-8")
+        from nn.model_file import write_atomically  # the one writer: whole file or none
+        write_atomically(path, self.html)
         return self
 
     def _repr_html_(self) -> str:

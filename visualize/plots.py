@@ -14,9 +14,12 @@ off-screen with the Agg backend, so no display is needed.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence, Union
+
+from nn.model_file import write_atomically
 
 __all__ = ["plotting_available", "plot_history", "plot_decision_boundary",
            "plot_gradient_flow", "plot_confusion_matrix"]
@@ -54,8 +57,10 @@ def _figure(**options):
 
 def _save(fig, path: PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    image = io.BytesIO()  # drawn in memory, then written whole by the one atomic writer
+    fig.savefig(image, format=path.suffix.lstrip(".").lower() or "png", dpi=110,
+                bbox_inches="tight")
+    write_atomically(path, image.getvalue())
     return path
 
 

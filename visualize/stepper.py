@@ -23,6 +23,7 @@ from typing import Union
 from autograd import Value
 from autograd.notation import format_number
 from autograd.trace import BackwardTrace, backward_steps, forward_table
+from nn.model_file import write_atomically
 
 from .annotated import LAYOUT_BUDGET, layout_cost
 from .dot import build_graph
@@ -156,7 +157,5 @@ def expression_stepper(root: Value, title: str = "") -> StepperPage:
 def write_stepper(root: Value, path: Union[str, os.PathLike], title: str = "") -> Path:
     """Write :func:`stepper_html` to ``path`` (UTF-8) and return the path."""
     path = Path(path)
-    page = stepper_html(root, title=title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    write_atomically(path, stepper_html(root, title=title))  # whole file or none
     return path
