@@ -44,6 +44,12 @@ class GradientRows:
     def __init__(self, first_row: int):
         self.n_rows = first_row
         self.sources: defaultdict = defaultdict(list)
+        self.alias: dict = {}  # a node's row -> the one row its gradient is (no copy)
+
+    def resolve(self, row: int) -> int:
+        while row in self.alias:
+            row = self.alias[row]
+        return row
 
     def block(self, size: int) -> slice:
         self.n_rows += size
@@ -54,7 +60,7 @@ class GradientRows:
         width = max([1] + [len(self.sources[i]) for i in nodes])
         matrix = np.full((len(nodes), width), zero_row, dtype=np.intp)
         for k, i in enumerate(nodes):
-            matrix[k, :len(self.sources[i])] = sorted(self.sources[i])
+            matrix[k, :len(self.sources[i])] = [self.resolve(r) for r in sorted(self.sources[i])]
         return matrix
 
 

@@ -227,11 +227,17 @@ class GroupedPlan:
             rows.sources[j].append(self.seed_rows.start + k)
         self.zero_row = rows.n_rows
         self.n_rows = rows.n_rows + 1
-        read_rows = {r for sources in rows.sources.values() for r in sources}
+        # a node whose gradient is a single row (a relu's local * upstream, a layer's
+        # W.T @ upstream) is never copied into a row of its own: its readers read that row
+        for group in groups:
+            for i in group.members:
+                if len(rows.sources[i]) == 1:
+                    rows.alias[slot[i]] = rows.sources[i][0]
+        read_rows = {rows.resolve(r) for sources in rows.sources.values() for r in sources}
         for group in groups:
             group.grad_reader = SumReader(rows.use_matrix(group.members, self.zero_row))
             parts = group.grad_reader.parts
-            if (group.kind == "op" and len(parts) == 1 and len(parts[0][1]) == 1
+            if (len(parts) == 1 and len(parts[0][1]) == 1
                     and parts[0][1][0].affine is not None and parts[0][1][0].index.shape[1] == 1
                     and read_rows.isdisjoint(range(group.out.start, group.out.stop))):
                 group.upstream_in_place = True
