@@ -3,7 +3,7 @@
 A group is a block of nodes at one depth that run together:
 
 * :class:`OpGroup` -- nodes of one table op: the op's forward and derivative rules
-  with ``m = numpy`` on whole rows (the 16 relus of a layer are one ``where``);
+  with ``m = numpy`` on whole rows (the 16 relus of a layer are one ``maximum``);
 * :class:`SumGroup` -- fused chains of the table's ``add``: one n-ary sum, whose
   edges all have slope 1 (so they need no gradient rows of their own);
 * :class:`DenseGroup` -- sums of ``coefficient * value`` products plus other terms:
