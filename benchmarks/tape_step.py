@@ -10,9 +10,11 @@ backward, SGD update, accuracy).  The tape runs it as
 
 * a tape of the per-example part ``[hinge(model(x), y), score]``, replayed over the
   batch; ``backward(weights=[[1/N, 0]])`` seeds the mean of the hinge column only;
-* a tape of the parameter-only part ``1e-4 * sum(p * p)`` (one row);
-* the SGD update on a vector of the parameters, as ``fit(compile=True)`` trains: both
-  tapes read the vector (``forward(..., params=theta)``) and return gradient arrays,
+* the L2 term ``1e-4 * sum(p * p)`` on the parameter vector, as ``fit(compile=True)``
+  adds it (:func:`nn.steps.add_penalty_arrays`: ``1e-4 * theta . theta``, gradient
+  ``2e-4 * theta``), not a second tape;
+* the SGD update on a vector of the parameters, as ``fit(compile=True)`` trains: the
+  tape reads the vector (``forward(..., params=theta)``) and returns a gradient array,
   and no parameter Value is touched per step.
 
 Tracing happens once, before the timed steps (its cost is printed).  Every engine
@@ -59,12 +61,13 @@ def demo_data(n: int = 100):
 
 
 def build_tape_step(X, y, width: int = 16, grouped: bool = True):
-    """The model, the two tapes and one training step; returns (step, model, trace seconds)."""
+    """The model, the tape and one training step; returns (step, parts, trace seconds)."""
     import numpy as np
 
     from autograd.tape import compile
     from nn import MLP
-    from nn.losses import hinge_example, l2_penalty
+    from nn.losses import hinge_example
+    from nn.steps import add_penalty_arrays
 
     random.seed(1337)
     model = MLP(2, [width, width, 1])
@@ -77,21 +80,20 @@ def build_tape_step(X, y, width: int = 16, grouped: bool = True):
         return [hinge_example(score, t), score]
 
     tape = compile(per_example, (X[0], float(y[0])), params, grouped=grouped)
-    reg = compile(lambda: l2_penalty(params, 1e-4), (), params, grouped=grouped)
     trace_seconds = time.perf_counter() - started
     seed = np.array([[1.0 / len(X), 0.0]])  # mean of the hinge column, nothing from scores
     theta = np.array([p.data for p in params])
 
     def step(k: int):
         out = tape.forward(Xa, ya, params=theta)
-        total_loss = out[:, 0].mean() + reg.forward(params=theta)[0]
         accuracy = ((ya > 0) == (out[:, 1] > 0)).mean()
-        grads = tape.gradients(weights=seed) + reg.gradients()
+        grads = tape.gradients(weights=seed)
+        total_loss = add_penalty_arrays(theta, grads, 0.0, 1e-4, out[:, 0].mean())
         learning_rate = 1.0 - 0.9 * k / 100
-        theta[:] -= learning_rate * grads  # in place: the tapes read this vector
+        theta[:] -= learning_rate * grads  # in place: the tape reads this vector
         return total_loss, accuracy
 
-    return step, (tape, reg, Xa, ya, seed, theta), trace_seconds
+    return step, (tape, Xa, ya, seed, theta), trace_seconds
 
 
 def tape_loop(X, y, steps: int, grouped: bool = True, width: int = 16):
@@ -139,16 +141,16 @@ def scalar_phases(Value, MLP, X, y, repeats: int = 3):
 
 
 def tape_phases(X, y, grouped: bool, repeats: int):
-    step, (tape, reg, Xa, ya, seed, theta), _ = build_tape_step(X, y, 16, grouped)
+    from nn.steps import add_penalty_arrays
+
+    step, (tape, Xa, ya, seed, theta), _ = build_tape_step(X, y, 16, grouped)
     step(0)
     forward, backward = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        tape.forward(Xa, ya, params=theta)
-        reg.forward(params=theta)
+        out = tape.forward(Xa, ya, params=theta)
         middle = time.perf_counter()
-        tape.gradients(weights=seed)
-        reg.gradients()
+        add_penalty_arrays(theta, tape.gradients(weights=seed), 0.0, 1e-4, out[:, 0].mean())
         forward.append(middle - start)
         backward.append(time.perf_counter() - middle)
     return statistics.median(forward), statistics.median(backward)
@@ -293,7 +295,7 @@ def main() -> None:
               f"{nodes / fwd / 1e6:>13.2f}{nodes / bwd / 1e6:>13.2f}")
     print(f"(nodes: the {nodes} scalar nodes of one demo loss graph, for every engine; "
           f"'/ {peer}' is time relative to {peer}: below 1 is faster; "
-          f"tracing both tapes once took {1000 * median('tape', 'trace'):.1f} ms)")
+          f"tracing the tape once took {1000 * median('tape', 'trace'):.1f} ms)")
 
     if args.no_scaling:
         return

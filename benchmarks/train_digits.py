@@ -58,6 +58,8 @@ def run_chainrule(seed: int, compiled: bool, scalar_batches: int) -> dict:
     X_train, y_train, X_test, y_test = digits_split()
     model = MLP(64, [HIDDEN, 10], init="he", seed=seed)
     if compiled:
+        import autograd.tape  # noqa: F401  (numpy, imported lazily by fit: imports are excluded)
+
         started = time.perf_counter()
         fit(model, X_train, y_train, loss="cross_entropy", optimizer="adam", lr=LR,
             epochs=EPOCHS, batch_size=BATCH, l2=L2, seed=seed, progress=False, compile=True)

@@ -171,19 +171,22 @@ class ArrayBatchLoss:
         if not self.fused:
             mean, outputs = self.compiled.forward(xb, targets, params=theta)
             return mean, outputs, self.compiled.gradients()
-        M = self.masks.draw(len(xb)) if self.n_masks else np.zeros((len(xb), 0))
+        size = len(xb)
+        M = self.masks.draw(size) if self.n_masks else np.zeros((size, 0))
         logits = self.tape.forward(np.asarray(xb, dtype=float), M, params=theta)
-        logits = logits.reshape(len(xb), -1)
+        logits = logits.reshape(size, -1)
         labels = np.asarray(targets, dtype=np.intp)
-        rows = np.arange(len(labels))
+        rows = np.arange(size)
         shift = logits.max(axis=1)
-        exps = np.exp(logits - shift[:, None])
+        exps = np.subtract(logits, shift[:, None])
+        np.exp(exps, out=exps)
         totals = exps.sum(axis=1)
         losses = np.log(totals) + (shift - logits[rows, labels])
-        seeds = exps / totals[:, None]
+        seeds = np.divide(exps, totals[:, None], out=exps)  # softmax - onehot, / B
         seeds[rows, labels] -= 1.0
-        seeds /= len(labels)
-        return float(losses.mean()), logits, self.tape.gradients(weights=seeds)
+        seeds /= size
+        # (the mean as numpy's mean computes it: the sum, then one division)
+        return float(losses.sum() / size), logits, self.tape.gradients(weights=seeds)
 
 
 def _outputs(out) -> list:

@@ -182,16 +182,18 @@ class ArrayRun(Run):
     def __init__(self, model, params, step, *rest):
         import numpy as np
 
+        from autograd.tape.errors import all_finite  # numpy is needed only here
+        from autograd.tape.readers import as_slice
+
         super().__init__(model, params, step, *rest)
-        self.np = np
+        self.np, self.all_finite = np, all_finite
         self.theta = np.array([p.data for p in params], dtype=float)
         self.grad = np.zeros_like(self.theta)
         self.last_good = self.theta.copy()
         self.X = np.asarray(self.X_train, dtype=float)  # batches are gathers of its rows
         position = {id(p): i for i, p in enumerate(params)}
         # each layer's entries of theta: a slice (a view, no gather) when contiguous
-        self.layer_index = [_as_slice(np.array([position[id(p)] for p in layer.parameters()],
-                                               dtype=np.intp))
+        self.layer_index = [as_slice([position[id(p)] for p in layer.parameters()])
                             for layer in getattr(model, "layers", [])]
 
     def batch(self, epoch: int, batch: int, xb: list, tb: list) -> tuple:
@@ -206,7 +208,7 @@ class ArrayRun(Run):
                                 self.last_good) from None
         if not math.isfinite(total):
             raise self.diverged(epoch, batch, f"the loss is {total}", self.last_good)
-        if not _all_finite(np, grad):
+        if not self.all_finite(grad):
             bad = grad[~np.isfinite(grad)][0]
             raise self.diverged(epoch, batch, f"a gradient is {bad}", before, grad)
         if self.clip_value is not None:
@@ -216,7 +218,7 @@ class ArrayRun(Run):
         norms = [math.sqrt(float(np.dot(grad[ix], grad[ix]))) for ix in self.layer_index]
         self.grad = grad
         self.optimizer.step_arrays(theta, grad)
-        if not _all_finite(np, theta):
+        if not self.all_finite(theta):
             bad = theta[~np.isfinite(theta)][0]
             raise self.diverged(epoch, batch, f"the update made a parameter {bad}", before)
         self.last_good = before
@@ -249,19 +251,6 @@ class ArrayRun(Run):
             self.grad = grad
         self.sync()
         return super().diverged(epoch, batch, what, [p.data for p in self.params])
-
-
-def _all_finite(np, array) -> bool:
-    """Every entry finite: one sum when they are (the usual case), else the full test
-    (a sum of finite entries can still overflow)."""
-    return math.isfinite(array.sum()) or bool(np.isfinite(array).all())
-
-
-def _as_slice(index):
-    """``index`` as a slice when it is a run of consecutive positions, else unchanged."""
-    if len(index) and (index == range(int(index[0]), int(index[0]) + len(index))).all():
-        return slice(int(index[0]), int(index[0]) + len(index))
-    return index
 
 
 class EarlyStopping:

@@ -58,6 +58,14 @@ def test_relu_at_its_kink_and_on_both_sides():
     assert op.forward(np, a).tolist() == [op.forward(SCALAR_MATH, x) for x in a.tolist()]
 
 
+def test_relu_of_a_negative_number_is_plus_zero_in_both_engines_as_in_pytorch():
+    import torch
+
+    for engine_result in (Value(-3.0).relu().data, float(OPS["relu"].forward(np, np.array(-3.0))),
+                          float(torch.relu(torch.tensor(-3.0, dtype=torch.float64)))):
+        assert engine_result == 0.0 and math.copysign(1.0, engine_result) == 1.0
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1, max_size=20),
        st.floats(-2, 2), st.floats(-2, 2))

@@ -33,7 +33,7 @@ its masks to the tape as inputs), and a second trace catches other randomness.  
 checks a replay against the scalar engine on sample rows.
 
 **Where the speed is.**  The replay groups nodes of the same op at the same depth
-into one numpy call (the 16 relus of a layer are one ``where``), fuses chains of
+into one numpy call (the 16 relus of a layer are one ``maximum``), fuses chains of
 ``+`` into one n-ary sum, and turns a group of sums of ``parameter * value``
 products -- the 16 neurons ``b + w . h`` of a layer -- into one matrix product,
 whose backward is two more (``W.T @ g`` for the values, ``g @ h.T`` for the
@@ -42,8 +42,11 @@ instead of copies when their slots line up, which the slot layout arranges.  The
 fusions are optional fast paths that apply only when the table's ``add`` and
 ``mul`` are the plain sum and product (checked at compile time); every other op,
 including ones added to the table later, runs its own forward and derivative
-rules with ``m = numpy``.  ``grouped=False`` keeps the plain one-node-at-a-time
-interpreter: the readable reference.
+rules with ``m = numpy`` (a row's ``array_derivatives`` where it has them: relu's
+slope is a boolean mask that ``mask * upstream`` casts in the same pass).  A node
+whose gradient is a single row is read where it is, never copied.
+``grouped=False`` keeps the plain one-node-at-a-time interpreter (and the scalar
+rules): the readable reference.
 
 Domain errors are per row: ``log`` of a negative entry raises the table's
 :class:`~autograd.ops.OpDomainError`, naming the op, the value and the batch row.

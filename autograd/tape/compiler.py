@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence, Union
 from ..value import Value
 from .errors import TapeTraceError
 from .replay import Tape
-from .tracing import TracedGraph, signature, structure, trace
+from .tracing import TracedGraph, nodes_of, signature, structure, trace
 
 __all__ = ["compile"]
 
@@ -87,7 +87,8 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
             "itself against the scalar engine on the first batch.")
 
     again, again_inputs, _, _ = trace(fn, example, record_reads=False)
-    if signature(again, again_inputs, params) != graph.signature():
+    if (signature(nodes_of(again), again_inputs, params)
+            != signature(graph.nodes, inputs, params)):
         raise TapeTraceError(
             "compile: fn built a different graph when traced twice on the same example, so "
             "it is random or stateful (Dropout in training mode draws a new mask each "

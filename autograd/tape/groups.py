@@ -3,7 +3,7 @@
 A group is a block of nodes at one depth that run together:
 
 * :class:`OpGroup` -- nodes of one table op: the op's forward and derivative rules
-  with ``m = numpy`` on whole rows (the 16 relus of a layer are one ``where``);
+  with ``m = numpy`` on whole rows (the 16 relus of a layer are one ``maximum``);
 * :class:`SumGroup` -- fused chains of the table's ``add``: one n-ary sum, whose
   edges all have slope 1 (so they need no gradient rows of their own);
 * :class:`DenseGroup` -- sums of ``coefficient * value`` products plus other terms:
@@ -44,6 +44,12 @@ class GradientRows:
     def __init__(self, first_row: int):
         self.n_rows = first_row
         self.sources: defaultdict = defaultdict(list)
+        self.alias: dict = {}  # a node's row -> the one row its gradient is (no copy)
+
+    def resolve(self, row: int) -> int:
+        while row in self.alias:
+            row = self.alias[row]
+        return row
 
     def block(self, size: int) -> slice:
         self.n_rows += size
@@ -54,7 +60,7 @@ class GradientRows:
         width = max([1] + [len(self.sources[i]) for i in nodes])
         matrix = np.full((len(nodes), width), zero_row, dtype=np.intp)
         for k, i in enumerate(nodes):
-            matrix[k, :len(self.sources[i])] = sorted(self.sources[i])
+            matrix[k, :len(self.sources[i])] = [self.resolve(r) for r in sorted(self.sources[i])]
         return matrix
 
 

@@ -28,7 +28,7 @@ other op runs its own rules, so an op added to the table later replays unchanged
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -152,7 +152,7 @@ def group_by_depth(graph, terms: dict, reads: dict, dense: dict, fusing: bool) -
     return [by_key[key] for key in sorted(by_key, key=lambda k: k[0])]
 
 
-def assign_slots(graph, groups: list, reads: dict) -> dict:
+def assign_slots(graph, groups: list, reads: dict, read_by: Optional[dict] = None) -> dict:
     """node -> row of the values buffer: parameters in the given order, inputs in
     example order, constants, then a block per group.  Within a block, members are
     ordered by where they are used, deciding from the last group back, so that each
@@ -164,7 +164,7 @@ def assign_slots(graph, groups: list, reads: dict) -> dict:
     for group in groups:
         starts.append(offset)
         offset += len(group.members)
-    read_by = uses_of(reads)
+    read_by = uses_of(reads) if read_by is None else read_by
     output_rank = {j: k for k, j in enumerate(graph.outputs)}
 
     def use_key(i):
@@ -206,7 +206,8 @@ class GroupedPlan:
             terms, dense = find_dense_rows(graph, terms, uses)
         reads = {i: dense[i].reads if i in dense else list(ts) for i, ts in terms.items()}
         self.groups = groups = group_by_depth(graph, terms, reads, dense, fusing)
-        slot = assign_slots(graph, groups, reads)
+        read_by = uses_of(reads)
+        slot = assign_slots(graph, groups, reads, read_by)
 
         params = sorted(graph.param_of, key=graph.param_of.get)
         inputs = sorted(graph.input_of, key=graph.input_of.get)
@@ -226,17 +227,22 @@ class GroupedPlan:
             rows.sources[j].append(self.seed_rows.start + k)
         self.zero_row = rows.n_rows
         self.n_rows = rows.n_rows + 1
-        read_rows = {r for sources in rows.sources.values() for r in sources}
+        # a node whose gradient is a single row (a relu's local * upstream, a layer's
+        # W.T @ upstream) is never copied into a row of its own: its readers read that row
+        for group in groups:
+            for i in group.members:
+                if len(rows.sources[i]) == 1:
+                    rows.alias[slot[i]] = rows.sources[i][0]
+        read_rows = {rows.resolve(r) for sources in rows.sources.values() for r in sources}
         for group in groups:
             group.grad_reader = SumReader(rows.use_matrix(group.members, self.zero_row))
             parts = group.grad_reader.parts
-            if (group.kind == "op" and len(parts) == 1 and len(parts[0][1]) == 1
+            if (len(parts) == 1 and len(parts[0][1]) == 1
                     and parts[0][1][0].affine is not None and parts[0][1][0].index.shape[1] == 1
                     and read_rows.isdisjoint(range(group.out.start, group.out.stop))):
                 group.upstream_in_place = True
         # parameters that are only coefficients of dense groups need no row of values
         # and no gradient rows: their gradient comes from the matrix products
-        read_by = uses_of(reads)
         output_set = set(graph.outputs)
         # (as slices when they are runs of parameters: copies, not gathers and scatters)
         self.broadcast_params = as_slice([k for k, j in enumerate(params)

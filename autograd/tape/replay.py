@@ -25,6 +25,7 @@ from .tracing import TracedGraph, count, trace, unflatten
 __all__ = ["Tape"]
 
 _get_data = attrgetter("data")
+_FLOAT = np.dtype(np.float64)
 
 
 class Tape:
@@ -99,7 +100,7 @@ class Tape:
             return np.zeros((0, 1))
         columns, size = [], None
         for a, (arg, n, scalar) in enumerate(zip(batch, self.arg_sizes, self.arg_scalar)):
-            array = _real_array(arg, a)
+            array = arg if type(arg) is np.ndarray and arg.dtype == _FLOAT else _real_array(arg, a)
             rows = array.shape[0] if array.ndim else 0
             if size is None:
                 size = rows
@@ -110,7 +111,8 @@ class Tape:
                                  f"{'one number' if scalar else f'{n} numbers'} each, like the "
                                  "traced example, with the same number of rows for every "
                                  "argument")
-            columns.append(array.reshape(rows, n).T)
+            if n or len(columns) == 0:  # (an argument of no numbers adds no rows)
+                columns.append(array.reshape(rows, n).T)
         if size == 0:
             raise ValueError("Tape.forward: the batch is empty; pass at least one row")
         stacked = np.concatenate(columns, axis=0) if len(columns) > 1 else columns[0]
@@ -171,7 +173,12 @@ class Tape:
 
     def _seeds(self, weights) -> np.ndarray:
         n_out, batch_size = self._outputs.shape
-        w = np.asarray(weights, dtype=float)
+        w = weights if type(weights) is np.ndarray else np.asarray(weights, dtype=float)
+        if w.shape == (batch_size, n_out) and w.dtype == _FLOAT:  # a weight per row and output
+            if not all_finite(w):
+                raise ValueError("Tape.backward: the weights must be finite numbers")
+            return w.T
+        w = np.asarray(w, dtype=float)
         try:
             if n_out == 1 and w.ndim == 1:
                 w = w[:, None]

@@ -34,7 +34,7 @@ from ..ops import OPS, Op
 from ..value import Value
 from .errors import TapeTraceError
 
-__all__ = ["trace", "TracedGraph", "signature", "structure", "unflatten", "count"]
+__all__ = ["trace", "TracedGraph", "nodes_of", "signature", "structure", "unflatten", "count"]
 
 _ENGINE_FILES = frozenset(
     name
@@ -152,7 +152,7 @@ class TracedGraph:
     """The traced graph as numbers: node kinds, operand indexes and outputs."""
 
     def __init__(self, outputs: list, inputs: list, params: list):
-        nodes = _nodes(outputs)
+        nodes = nodes_of(outputs)
         position = {id(node): i for i, node in enumerate(nodes)}
         param_position = {id(p): i for i, p in enumerate(params)}
         input_position = {id(x): i for i, x in enumerate(inputs)}
@@ -203,8 +203,7 @@ class TracedGraph:
                      for i, kind in enumerate(self.kind))
 
     def signature(self) -> tuple:
-        """The graph's shape and constants, to compare two traces (equal to
-        :func:`signature` of the traced outputs)."""
+        """The graph's shape and constants, as one tuple."""
         return tuple(
             (kind.name, self.operands[i]) if isinstance(kind, Op) else
             (kind, self.operands[i], self.nodes[i].data if kind == "const"
@@ -224,31 +223,25 @@ class TracedGraph:
         return cache[id(value)]
 
 
-def _nodes(outputs: list) -> list:
+def nodes_of(outputs: list) -> list:
     """Every node that the outputs reach, in topological order."""
     root = Value(0.0)  # a handle on all outputs; not a node
     root._prev = tuple(outputs)
     return topological_order(root)[:-1]
 
 
-def signature(outputs: list, inputs: list, params: list) -> tuple:
-    """:meth:`TracedGraph.signature` of a trace, in one walk (for the second trace of
-    :func:`~.compiler.compile`, which only compares it)."""
-    nodes = _nodes(outputs)
+def signature(nodes: list, inputs: list, params: list) -> tuple:
+    """What two traces must share, from a topological order of ``nodes``: each node's
+    op, its operands' positions, and each leaf's parameter or input position or, for
+    a constant, its number.  A handful of flat lists, so that :func:`~.compiler.compile`'s
+    second trace costs a walk, not a second :class:`TracedGraph`."""
     position = {id(node): i for i, node in enumerate(nodes)}
-    leaf_of = {id(p): ("param", i) for i, p in enumerate(params)}
-    leaf_of.update((id(x), ("input", i)) for i, x in enumerate(inputs) if id(x) not in leaf_of)
-    entries = []
-    for node in nodes:
-        prev = node._prev
-        if prev and id(node) not in leaf_of:
-            op = OPS.get(node._op)
-            entries.append((op.name if op is not None else node._op,
-                            tuple([position[id(p)] for p in prev])))
-        else:
-            kind, index = leaf_of.get(id(node), ("const", None))
-            entries.append((kind, (), node.data if kind == "const" else index))
-    return tuple(entries)
+    leaf_of = {id(x): ("input", i) for i, x in enumerate(inputs)}
+    leaf_of.update((id(p), ("param", i)) for i, p in enumerate(params))
+    return ([node._op for node in nodes],
+            [len(node._prev) for node in nodes],
+            [position[id(parent)] for node in nodes for parent in node._prev],
+            [leaf_of.get(id(node)) or node.data for node in nodes if not node._prev])
 
 
 def structure(arg: Any) -> Any:
