@@ -374,7 +374,7 @@ def test_tracing_leaves_pythons_random_as_it_was_and_other_threads_alone():
     assert random.Random(3).random() == first == random.random()
 
 
-def test_complex_and_text_batches_are_refused_not_cast():
+def test_complex_text_none_and_bool_batches_are_refused_not_cast():
     w = Value(1.5, "w")
     tape = compile(lambda x: w * x, (1.0,), [w])
     for batch in ([1 + 2j, 2.0], np.array([1.0 + 0j, 2.0]), np.array([1, 2], dtype=object) * 1j):
@@ -384,6 +384,15 @@ def test_complex_and_text_batches_are_refused_not_cast():
         tape.forward(["1.0", "x"])
     with pytest.raises(TypeError, match="complex"):
         compile(lambda x: w * x, (1 + 1j,), [w])
+    for batch in (np.array([True, False]), np.array([None, 1.0], dtype=object),
+                  [1.0, None], np.array([1.0, True], dtype=object)):
+        with pytest.raises(TypeError, match="not numbers; drop or impute"):
+            tape.forward(batch)
+    with pytest.raises(ValueError, match=r"shape \(2, 1\); expected shape \(2,\), one number"):
+        tape.forward(np.ones((2, 1)))
+    pair = compile(lambda x: w * x[0] + x[1], ([1.0, 2.0],), [w])
+    with pytest.raises(ValueError, match=r"shape \(3,\); expected shape \(3, 2\), 2 numbers"):
+        pair.forward(np.ones(3))
     with pytest.raises(OpDomainError, match="input arg0 is nan at batch row 1"):
         tape.forward([1.0, float("nan")])
     with pytest.raises(OpDomainError, match="input arg0 is inf at batch row 0"):

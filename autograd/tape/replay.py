@@ -106,11 +106,13 @@ class Tape:
                 size = rows
             if array.ndim == 0 or rows != size or array.size != rows * n or (scalar and
                                                                             array.ndim != 1):
+                rows_wanted = size if size is not None else "B"
+                wanted = (f"({rows_wanted},), one number per row, as the traced example was "
+                          "one number" if scalar else f"({rows_wanted}, {n}), {n} numbers per "
+                          "row like the traced example")
                 raise ValueError(f"Tape.forward: batch argument {a} has shape {array.shape}; "
-                                 f"expected {size if size is not None else 'B'} rows of "
-                                 f"{'one number' if scalar else f'{n} numbers'} each, like the "
-                                 "traced example, with the same number of rows for every "
-                                 "argument")
+                                 f"expected shape {wanted}, with the same number of rows "
+                                 "for every argument")
             if n or len(columns) == 0:  # (an argument of no numbers adds no rows)
                 columns.append(array.reshape(rows, n).T)
         if size == 0:
@@ -317,6 +319,13 @@ def _real_array(arg: Any, position: int) -> np.ndarray:
                         f"(dtype {array.dtype}); the tape computes with real numbers only -- "
                         "pass the real part (x.real) or split real and imaginary parts into "
                         "two inputs")
+    if array.dtype.kind == "b" or (array.dtype == object and any(
+            v is None or isinstance(v, (bool, np.bool_)) for v in array.ravel().tolist())):
+        # a cast would make None a NaN (then reported as a NaN input) and True a 1.0
+        what = "booleans" if array.dtype.kind == "b" else "None or booleans"
+        raise TypeError(f"Tape.forward: batch argument {position} holds {what}, which are "
+                        "not numbers; drop or impute a missing value, and write 0.0/1.0 "
+                        "(x.astype(float)) if a flag is meant as a number")
     if array.dtype.kind not in "iuf":
         try:
             return np.asarray(array, dtype=float)
