@@ -68,7 +68,8 @@ def add_arguments(parser) -> None:
                         help="points to generate (toy data sets)")
     parser.add_argument("--noise", type=float_between(0.0, MAX_NOISE),
                         help="noise of the generated points (cluster std for blobs)")
-    parser.add_argument("--hidden", help="hidden layer sizes, e.g. 32,16")
+    parser.add_argument("--hidden", help="hidden layer sizes, e.g. 32,16 ('' for none: a "
+                        "linear model)")
     parser.add_argument("--activation", choices=["relu", "leaky_relu", "tanh", "sigmoid",
                                                  "linear"], help="hidden activation "
                         "(default: relu)")
@@ -125,8 +126,13 @@ def resolve(args) -> dict:
         if value is not None:
             settings[key] = value
     settings["dataset"] = args.dataset
+    # "" is no hidden layer (a linear model); "4,,4" is a typo, not 4,4
+    parts = str(settings["hidden"]).split(",") if str(settings["hidden"]).strip() else []
+    if any(not part.strip() for part in parts):
+        raise CommandError(f"--hidden {one_line(settings['hidden'], 60)!r}: a size is missing "
+                           "between commas; give sizes like 32,16 (or '' for no hidden layer)")
     try:
-        settings["hidden_sizes"] = [int(h) for h in str(settings["hidden"]).split(",") if h]
+        settings["hidden_sizes"] = [int(h) for h in parts]
     except ValueError:
         raise CommandError(f"--hidden {settings['hidden']!r}: give layer sizes as ints "
                            "separated by commas, e.g. 32,16") from None

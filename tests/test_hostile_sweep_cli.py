@@ -266,3 +266,19 @@ def test_nn_save_refuses_a_device_or_a_pipe_and_keeps_a_symlink(tmp_path):
     nn.MLP(2, [2], seed=1).save(link)  # writes through the link, which stays a link
     assert link.is_symlink() and nn.load(real).parameters()[0].data != \
         model.parameters()[0].data
+
+
+@pytest.mark.parametrize("hidden", ["4,,4", ",4", "4,", " , "])
+def test_a_missing_hidden_size_is_a_typo_not_a_smaller_network(hidden, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run(["train", "--hidden", hidden, "--epochs", "1", "--out", str(out)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "a size is missing between commas" in err and not out.exists()
+
+
+def test_an_empty_hidden_is_a_linear_model(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, _ = run(["train", "--hidden", "", "--epochs", "1", "--no-progress", "--out", str(out)],
+                  capsys)
+    model = nn.load(out / "model.json")
+    assert code == 0 and [len(layer.neurons) for layer in model.layers] == [2]
