@@ -300,10 +300,15 @@ def _evaluate_at_point(evaluate, names, point, label, who) -> tuple[Value, list[
 
 
 def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
-    if not (isinstance(eps, Real) and math.isfinite(eps) and eps > 0):
-        raise ValueError(f"gradcheck: eps={eps!r} must be a small positive number, e.g. 1e-6")
+    # True is an int to Python, but never a step size; a step of 1 or more measures a
+    # secant, not a derivative, and 1e300 overflowed into a "failed" verdict
+    if isinstance(eps, bool) or not (isinstance(eps, Real) and math.isfinite(eps)
+                                     and 0 < eps < 1):
+        raise ValueError(f"gradcheck: eps={eps!r} must be a small positive number below 1, "
+                         "e.g. 1e-6")
     for what, tol in (("atol", atol), ("rtol", rtol)):
-        if not (isinstance(tol, Real) and math.isfinite(tol) and tol >= 0):
+        if isinstance(tol, bool) or not (isinstance(tol, Real) and math.isfinite(tol)
+                                         and tol >= 0):
             raise ValueError(f"gradcheck: {what}={tol!r} must be a number >= 0, e.g. 1e-5")
 
 

@@ -352,3 +352,18 @@ def test_a_step_that_rounds_away_is_a_clear_error(f, point, eps):
         gradcheck(f, point, eps=eps)
     assert not isinstance(error.value, ZeroDivisionError)
     assert "step" in str(error.value) and "=" in str(error.value)
+
+
+@pytest.mark.parametrize("eps", [True, 1.0, 1e300, 0.0, -1e-6, float("nan"), "1e-6"])
+def test_an_eps_that_is_not_a_small_step_is_refused_not_failed(eps):
+    from autograd import gradgradcheck
+
+    for check in (gradcheck, gradgradcheck):
+        with pytest.raises(ValueError, match=r"eps=.* small positive number below 1"):
+            check(lambda x: x.tanh(), [0.5], eps=eps)
+
+
+@pytest.mark.parametrize("tol", [True, -1.0, float("inf")])
+def test_a_tolerance_that_is_not_a_number_at_least_zero_is_refused(tol):
+    with pytest.raises(ValueError, match="must be a number >= 0"):
+        gradcheck(lambda x: x.tanh(), [0.5], atol=tol)
