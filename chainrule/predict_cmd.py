@@ -35,8 +35,8 @@ def add_arguments(parser) -> None:
 
 
 KNOWN_LOSSES = ("cross_entropy", "bce", "hinge", "multi_margin", "mse")
-# nn's own limit for a model file; the largest model `chainrule train` makes (500,000
-# parameters) is about 13.5 MB.
+# nn's own limit for a model file; the largest model `chainrule train` makes (250,000
+# parameters, nn.model_file.MAX_PARAMETERS) is about 7 MB.
 MAX_MODEL_BYTES = 16 * 2**20
 
 

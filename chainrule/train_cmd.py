@@ -54,7 +54,6 @@ COMMON_DEFAULTS = dict(activation="relu", loss="cross_entropy", optimizer="adam"
 # Bounds on what one run may ask for: beyond them a run is a typo or a resource bomb.
 MAX_EPOCHS = 100_000
 MAX_HIDDEN = 4096
-MAX_PARAMETERS = 500_000  # ~27 bytes each in model.json: stays under a 16 MiB file
 MAX_LR = 1000.0
 MAX_NOISE = 100.0
 MAX_PENALTY = 1000.0  # --l1, --l2, --weight-decay: beyond it the penalty is all there is
@@ -209,10 +208,12 @@ def run(args) -> int:
     sizes = settings["hidden_sizes"] + [n_outputs]
     widths = [len(X_train[0])] + sizes
     n_parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    from nn.model_file import MAX_PARAMETERS  # the most a model (and its file) holds
+
     if n_parameters > MAX_PARAMETERS:
         raise CommandError(f"--hidden {','.join(map(str, settings['hidden_sizes']))}: "
-                           f"{n_parameters} parameters; the scalar engine takes at most "
-                           f"{MAX_PARAMETERS}, use smaller layers")
+                           f"{n_parameters:,} parameters; a chainrule model holds at most "
+                           f"{MAX_PARAMETERS:,}, use smaller layers")
     model = MLP(len(X_train[0]), sizes, activation=settings["activation"],
                 init=settings["init"], dropout=args.dropout, seed=settings["seed"])
     print(f"training MLP({len(X_train[0])}, {sizes}) {settings['activation']}/"

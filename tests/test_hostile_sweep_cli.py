@@ -282,3 +282,13 @@ def test_an_empty_hidden_is_a_linear_model(tmp_path, capsys):
                   capsys)
     model = nn.load(out / "model.json")
     assert code == 0 and [len(layer.neurons) for layer in model.layers] == [2]
+
+
+def test_train_refuses_a_network_past_the_model_limit_before_building_it(tmp_path, capsys):
+    from nn.model_file import MAX_PARAMETERS
+
+    # 303,902 parameters: over the model file's limit, under the CLI's old 500,000
+    code, _, err = run(["train", "--hidden", "1000,300", "--epochs", "1",
+                        "--out", tmp_path / "run"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"303,902 parameters; a chainrule model holds at most {MAX_PARAMETERS:,}" in err
