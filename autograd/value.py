@@ -279,8 +279,6 @@ class Value:
         return _node(data, operands, name)
 
     def _coerce(self, other, name: str) -> "Value":
-        if type(other) is Value:
-            return other
         if isinstance(other, Value):
             return other
         return Value(_as_float(other, f"{name}: {self!r} and {_describe(other)}"))

@@ -11,6 +11,7 @@ from numbers import Real
 from typing import Sequence, Union
 
 from autograd import Value
+from nn.modules import as_inputs
 
 __all__ = ["input_leaves", "finite_numbers"]
 
@@ -41,6 +42,8 @@ def finite_numbers(values: Sequence[float], who: str, what: str) -> list[float]:
 
 
 def input_leaves(x: Sequence[Union[float, Value]], who: str) -> list[Value]:
-    """Values pass through; numbers become leaves labelled ``x1``, ``x2`` ..."""
-    return [v if isinstance(v, Value) else Value(_number(v, who, f"input {i}"), f"x{i}")
-            for i, v in enumerate(_sequence(x, who, "the inputs"), 1)]
+    """Values pass through; numbers become leaves labelled ``x1``, ``x2`` ... as in a
+    model call (:func:`nn.modules.as_inputs`), once each is checked by position."""
+    items = [v if isinstance(v, Value) else _number(v, who, f"input {i}")
+             for i, v in enumerate(_sequence(x, who, "the inputs"), 1)]
+    return as_inputs(items)

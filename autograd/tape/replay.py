@@ -313,14 +313,14 @@ def _real_array(arg: Any, position: int) -> np.ndarray:
     """A batch argument as float64, refusing what a cast would change silently or
     unclearly: complex numbers (numpy would drop the imaginary part) and text."""
     array = np.asarray(arg)
-    if array.dtype.kind == "c" or (array.dtype == object and any(
-            isinstance(v, complex) for v in array.ravel().tolist())):
+    entries = array.ravel().tolist() if array.dtype == object else ()
+    if array.dtype.kind == "c" or any(isinstance(v, complex) for v in entries):
         raise TypeError(f"Tape.forward: batch argument {position} holds complex numbers "
                         f"(dtype {array.dtype}); the tape computes with real numbers only -- "
                         "pass the real part (x.real) or split real and imaginary parts into "
                         "two inputs")
-    if array.dtype.kind == "b" or (array.dtype == object and any(
-            v is None or isinstance(v, (bool, np.bool_)) for v in array.ravel().tolist())):
+    if array.dtype.kind == "b" or any(v is None or isinstance(v, (bool, np.bool_))
+                                      for v in entries):
         # a cast would make None a NaN (then reported as a NaN input) and True a 1.0
         what = "booleans" if array.dtype.kind == "b" else "None or booleans"
         raise TypeError(f"Tape.forward: batch argument {position} holds {what}, which are "
