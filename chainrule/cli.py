@@ -32,6 +32,7 @@ from chainrule.common import (
     one_line,
     parse_bindings,
 )
+from chainrule.version import __version__
 
 __all__ = ["main", "build_parser", "CommandError", "RunFailed", "SUBCOMMANDS",
            "parse_bindings"]
@@ -62,6 +63,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The ``chainrule`` parser with every registered subcommand."""
     parser = _Parser(prog="chainrule", description="See backpropagation at work.")
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (module_name, help_text) in SUBCOMMANDS.items():
@@ -113,6 +115,12 @@ def _describe(error: Exception) -> str:
             return error.strerror
         return f"{error.filename}: {error.strerror}"
     return str(error) or type(error).__name__
+
+
+def _our_module_missing(error: ImportError) -> bool:
+    """A module of chainrule's own packages is missing: a broken install, so a bug."""
+    missing = getattr(error, "name", None) or ""
+    return missing.split(".")[0] in ("autograd", "nn", "visualize", "chainrule")
 
 
 def _silence_stdout() -> None:
@@ -179,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, _bad_input_errors()):
             print(f"{prefix}: error: {one_line(_describe(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if isinstance(error, ImportError) and not _our_module_missing(error):
+            # an optional extra that is not installed: its message says how to install it
+            print(f"{prefix}: failed: {one_line(error)}", file=sys.stderr)
+            return EXIT_FAILED
         print(f"{prefix}: failed: {type(error).__name__}: {one_line(error)} (this is a bug "
               "in chainrule; please report it with the command line)", file=sys.stderr)
         return EXIT_FAILED
