@@ -8,6 +8,8 @@
 0.8
 """
 
+from pathlib import Path as _Path
+
 from .expr import ExprError, Expression, parse
 from .functional import grad, hessian, hvp
 from .gradcheck import (
@@ -88,6 +90,15 @@ __all__ = [
     "InputCheck",
     "graph_function",
 ]
+
+
+# What nn, visualize and the command line look for to tell this engine from another
+# project's package named 'autograd' (nn/engine_check.py).
+__engine__ = "chainrule"
+
+from .install_check import warn_if_installed_over as _warn_if_installed_over  # noqa: E402
+
+_warn_if_installed_over(_Path(__file__).parent)
 
 
 def __getattr__(name: str):

@@ -16,7 +16,11 @@ is :func:`nn.fit`:
 2
 """
 
-from importlib import import_module as _import_module
+from .engine_check import require_chainrule_engine as _require_chainrule_engine
+
+_require_chainrule_engine()  # first: is `autograd` chainrule's engine? One line if not
+
+from importlib import import_module as _import_module  # noqa: E402
 
 from autograd.hooks import provide as _provide
 

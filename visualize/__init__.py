@@ -6,6 +6,10 @@
 True
 """
 
+from nn.engine_check import require_chainrule_engine as _require_chainrule_engine
+
+_require_chainrule_engine()  # first: is `autograd` chainrule's engine? One line if not
+
 from .annotated import GraphTooLargeWarning, draw_annotated, draw_network, draw_step
 from .display import register_display_hooks, value_html, value_stepper, value_svg
 from .drawing import RendererNotFound, draw_graph, find_dot, node_label, render, to_svg
