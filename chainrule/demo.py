@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from autograd import Value
+from autograd.install_check import install_command
 from chainrule.common import check_output, int_between
 from nn import MLP
 from nn.data import make_moons
@@ -116,7 +117,7 @@ def _demo_plots(out: Path, model, X, y, losses, accuracies) -> None:
     from visualize.plots import plot_decision_boundary, plot_history, plotting_available
 
     if not plotting_available():
-        print("plots skipped: matplotlib is not installed (pip install 'chainrule[plot]' "
+        print(f"plots skipped: matplotlib is not installed ({install_command('plot')} "
               "for decision_boundary.png and loss.png)")
         return
     labels = [int(t > 0) for t in y]

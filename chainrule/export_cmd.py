@@ -13,7 +13,7 @@ input scaler, the loss).  Three lines rebuild the network::
     net.load_state_dict(checkpoint["state_dict"])
 
 Inputs are scaled as ``chainrule train`` scaled them (``metadata["scaler"]``).
-Needs PyTorch: ``pip install 'chainrule[torch]'``.
+Needs PyTorch: ``pip install '.[torch]'`` in a chainrule checkout.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import io
 import json
 from pathlib import Path
 
+from autograd.install_check import install_command
 from chainrule.common import CommandError, check_output
 from nn.model_file import write_atomically
 
@@ -62,7 +63,7 @@ def run(args) -> int:
         import torch
     except ImportError:
         raise CommandError("export --torch needs PyTorch, which is optional: "
-                           "pip install 'chainrule[torch]'") from None
+                           + install_command("torch")) from None
     from nn import load
 
     check_output("--torch", args.torch, inputs=(args.model,))

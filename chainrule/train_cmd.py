@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from autograd.install_check import install_command
 from chainrule.common import (
     MAX_SAMPLES,
     CommandError,
@@ -336,8 +337,7 @@ def _plots(out: Path, model, history, settings, scaler, matrix, loss) -> list:
     )
 
     if not plotting_available():
-        print("plots skipped: matplotlib is not installed "
-              "(pip install 'chainrule[plot]')")
+        print(f"plots skipped: matplotlib is not installed ({install_command('plot')})")
         return []
     if not history.epochs:
         return []

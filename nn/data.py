@@ -20,6 +20,8 @@ import math
 import random
 from typing import Iterator, Optional, Sequence
 
+from autograd.install_check import install_command
+
 __all__ = [
     "make_moons",
     "make_circles",
@@ -198,7 +200,7 @@ def load_digits() -> Data:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError:
         raise ImportError("load_digits needs scikit-learn, which ships the 8x8 digits data; "
-                          "install the extra: pip install 'chainrule[digits]'") from None
+                          "install the extra: " + install_command("digits")) from None
     bunch = sklearn_digits()
     return [[float(v) for v in row] for row in bunch.data], [int(t) for t in bunch.target]
 

@@ -16,13 +16,14 @@ True
 gradients as the model (tests/test_torch_bridge.py checks both); :func:`from_torch`
 reads a Sequential of ``Linear`` layers and the activations chainrule has (float32
 models too: their weights are widened to float64).  PyTorch is optional: install the
-extra, ``pip install 'chainrule[torch]'``.
+extra: ``pip install '.[torch]'`` in a chainrule checkout.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from autograd.install_check import install_command
 from autograd.ops import LEAKY_SLOPE
 
 from .modules import MLP
@@ -40,7 +41,7 @@ def _torch() -> Any:
         import torch
     except ImportError:
         raise ImportError("nn.to_torch and nn.from_torch need PyTorch, which is optional: "
-                          "pip install 'chainrule[torch]'") from None
+                          + install_command("torch")) from None
     return torch
 
 

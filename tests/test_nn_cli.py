@@ -95,7 +95,7 @@ def test_digits_without_scikit_learn_names_the_extra(monkeypatch, capsys, tmp_pa
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     assert main(["train", "--dataset", "digits", "--out", str(tmp_path)]) == 2
-    assert "chainrule[digits]" in capsys.readouterr().err
+    assert "'.[digits]'" in capsys.readouterr().err
 
 
 def test_demo_without_matplotlib_skips_plots_with_one_note(monkeypatch, capsys, tmp_path):

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence, Union
 
+from autograd.install_check import install_command
 from nn.model_file import write_atomically
 
 __all__ = ["plotting_available", "plot_history", "plot_decision_boundary",
@@ -51,7 +52,7 @@ def _figure(**options):
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib; install the extra: "
-                          "pip install 'chainrule[plot]'") from None
+                          + install_command("plot")) from None
     return Figure(**options)
 
 

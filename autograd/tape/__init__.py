@@ -62,11 +62,19 @@ The package, one room per step:
 * :mod:`.errors` -- the errors, and the batch row named in each.
 """
 
-from .compiler import compile, compile_tape
-from .errors import TapeMismatchError, TapeTraceError
-from .interpreter import Interpreter
-from .plan import GroupedPlan
-from .replay import Tape
+from autograd.install_check import install_command
+
+try:
+    import numpy  # noqa: F401  (the tape's one dependency, an optional extra)
+except ImportError:
+    raise ImportError("the compiled tape (fit(compile=True), train --compile, autograd.tape) "
+                      "needs numpy, which is optional: " + install_command("fast")) from None
+
+from .compiler import compile, compile_tape  # noqa: E402
+from .errors import TapeMismatchError, TapeTraceError  # noqa: E402
+from .interpreter import Interpreter  # noqa: E402
+from .plan import GroupedPlan  # noqa: E402
+from .replay import Tape  # noqa: E402
 
 __all__ = ["Tape", "compile", "compile_tape", "TapeTraceError", "TapeMismatchError",
            "Interpreter", "GroupedPlan"]
