@@ -95,10 +95,12 @@ def warn_if_installed_over(package: Path) -> None:
     known = " (HIPS autograd)" if owner.lower().startswith("autograd ") else ""
     shown = ", ".join(entries[:4]) + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
     name = owner.split()[0]
-    warnings.warn(
+    # warn_explicit at line 0 of the folder's __init__.py: one line, with no source line
+    # under it (the importer's frame would show importlib's code)
+    warnings.warn_explicit(
         f"chainrule was installed over {owner}{known}: both install a package named "
         f"'autograd', and chainrule's autograd/__init__.py replaced theirs in {package} "
         f"(their files: {shown}), so {name} no longer imports. chainrule works; to repair "
         f"{name}: pip uninstall chainrule, then pip install --force-reinstall {name}, and "
         f"give chainrule a virtual environment of its own",
-        AutogradInstalledOverWarning, stacklevel=3)
+        AutogradInstalledOverWarning, str(package / "__init__.py"), 0, module="autograd")
