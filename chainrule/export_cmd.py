@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from autograd.install_check import install_command
-from chainrule.common import CommandError, check_output
+from chainrule.common import check_output
 from nn.model_file import write_atomically
 
 __all__ = ["add_arguments", "run", "checkpoint"]
@@ -62,8 +62,9 @@ def run(args) -> int:
     try:
         import torch
     except ImportError:
-        raise CommandError("export --torch needs PyTorch, which is optional: "
-                           + install_command("torch")) from None
+        # not bad input but a missing extra: the CLI reports it as a failed run (exit 1)
+        raise ImportError("export --torch needs PyTorch, which is optional: "
+                          + install_command("torch")) from None
     from nn import load
 
     check_output("--torch", args.torch, inputs=(args.model,))
