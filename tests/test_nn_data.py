@@ -141,7 +141,7 @@ def test_load_digits_matches_sklearn_or_names_the_extra(monkeypatch):
     assert max(max(row) for row in X) == 16.0
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"chainrule\[digits\]"):
+    with pytest.raises(ImportError, match=r"pip install '\.\[digits\]' in your chainrule"):
         load_digits()
 
 

@@ -60,7 +60,7 @@ def test_confusion_matrix_picture(tmp_path):
 def test_missing_matplotlib_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert not plots.plotting_available()
-    with pytest.raises(ImportError, match=r"chainrule\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install '\.\[plot\]' in your chainrule"):
         plots.plot_history({"epochs": []}, tmp_path / "x.png")
 
 

@@ -87,7 +87,7 @@ def test_from_torch_names_the_layer_it_cannot_convert(layers, named):
 def test_a_missing_torch_is_one_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
     for call in (lambda: to_torch(MLP(2, [1], seed=0)), lambda: from_torch(object())):
-        with pytest.raises(ImportError, match=r"pip install 'chainrule\[torch\]'"):
+        with pytest.raises(ImportError, match=r"pip install '\.\[torch\]' in your chainrule"):
             call()
 
 
