@@ -18,6 +18,8 @@ ones and a "+ n more" box, with a :class:`~visualize.GraphTooLargeWarning`.
 
 from __future__ import annotations
 
+import html
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -161,7 +163,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
     _stack_in_order(dot, [node_id for _, node_id in previous])
     if len(shown_inputs) < len(run.inputs):
         dot.node("in-more", label=f"+ {len(run.inputs) - len(shown_inputs)} more",
-                 shape="box", style="dashed")
+                 shape="box", style="dashed", id="in-more")
     edge_count = sum(len(r.weights) for r in run.rows)
     for layer in run.layers:
         current = []
@@ -186,7 +188,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
             current.append((id(row.node), nid))
         if len(drawn) < len(layer):
             dot.node(f"more-{layer[0].layer}", label=f"+ {len(layer) - len(drawn)} more",
-                     shape="box", style="dashed")
+                     shape="box", style="dashed", id=f"more-{layer[0].layer}")
         _stack_in_order(dot, [node_id for _, node_id in current])
         previous = current
     grad = "\ndL/dL = 1" if backward else ""
@@ -237,8 +239,45 @@ def draw_network_diagram(model, x: Sequence[float], target=None,
     return NetworkDiagram(_diagram(run, backward=True))
 
 
-def network_steps(run: NetworkPass) -> list[dict]:
-    """The stepper's steps on the diagram: forward neuron by neuron, then backward."""
+def network_steps(run: NetworkPass, drawn: Optional[set] = None) -> list[dict]:
+    """The stepper's steps on the diagram: forward neuron by neuron, then backward.
+
+    ``drawn`` is the set of element ids the picture has (see :func:`_drawn_ids`): a
+    neuron summarized in a layer's "+ n more" box is explained beside the picture,
+    and the box is what its steps highlight.
+    """
+    steps = _all_steps(run)
+    return steps if drawn is None else [_on_the_picture(step, drawn) for step in steps]
+
+
+def _drawn_ids(svg: str) -> set:
+    return {html.unescape(i) for i in re.findall(r' id="([^"]+)"', svg)}  # "-" is &#45;
+
+
+def _stand_in(element_id: str, drawn: set) -> Optional[str]:
+    """The element that shows ``element_id`` on the picture: itself, or its "more" box."""
+    if element_id in drawn:
+        return element_id
+    parts = element_id.split("-")
+    if parts[0] == "n":
+        return f"more-{parts[1]}" if f"more-{parts[1]}" in drawn else None
+    if parts[0] == "in":
+        return "in-more" if "in-more" in drawn else None
+    return None   # an edge from or to a summarized neuron is not drawn
+
+
+def _on_the_picture(step: dict, drawn: set) -> dict:
+    step = dict(step)
+    focus = [_stand_in(element_id, drawn) for element_id in step.get("focus", [])]
+    step["focus"] = list(dict.fromkeys(f for f in focus if f))
+    for key in ("set", "reveal"):
+        if key in step:
+            step[key] = [item for item in step[key]
+                         if (item[0] if key == "set" else item) in drawn]
+    return step
+
+
+def _all_steps(run: NetworkPass) -> list[dict]:
     steps = []
     blank = []
     for row in run.rows:
@@ -323,7 +362,8 @@ def network_stepper_html(model, x: Sequence[float], target=None, loss: str = "ms
     sizes = [len(run.inputs)] + [len(layer) for layer in run.layers]
     title = title or f"a network {'-'.join(map(str, sizes))} on x = " \
                      f"({', '.join(format_number(v.data) for v in run.inputs)})"
-    return page_html(to_svg(diagram), network_steps(run), title)
+    svg = to_svg(diagram)
+    return page_html(svg, network_steps(run, _drawn_ids(svg)), title)
 
 
 class Stepper(StepperPage):
@@ -347,4 +387,5 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     the step's neurons and edges in orange, as the page does.
     """
     run = run_network(model, x, target, loss)
-    return frames_from_steps(to_svg(_diagram(run, backward=True)), network_steps(run))
+    svg = to_svg(_diagram(run, backward=True))
+    return frames_from_steps(svg, network_steps(run, _drawn_ids(svg)))
