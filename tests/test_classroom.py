@@ -62,7 +62,12 @@ def _open(browser, path, fragment=""):
 _GEOMETRY = """() => {
     const pic = document.getElementById('picture').getBoundingClientRect();
     const svg = document.querySelector('#picture svg').getBoundingClientRect();
+    // the node a step explains is its first focus (zoomed in for a projector, the
+    // step's far edges and the other inputs may lie outside the view)
+    const steps = JSON.parse(document.getElementById('steps-data').textContent);
+    const k = parseInt(document.getElementById('counter').textContent.split(' ')[1]) - 1;
     const cur = Array.from(document.querySelectorAll('#picture .current'))
+                     .filter(e => e.id === steps[k].focus[0])
                      .map(e => e.getBoundingClientRect())
                      .map(r => [r.left, r.top, r.right, r.bottom]);
     return {pic: [pic.left, pic.top, pic.right, pic.bottom],

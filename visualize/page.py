@@ -62,7 +62,8 @@ main { flex: 1 1 auto; display: flex; gap: .8em; min-height: 0; padding: 0 1em .
 #picture { flex: 1 1 auto; min-width: 0; border: 1px solid #ddd; border-radius: 6px;
            overflow: hidden; position: relative; touch-action: none; cursor: grab; }
 #picture svg { width: 100%; height: 100%; display: block; }
-aside { flex: 0 0 360px; overflow-y: auto; line-height: 1.45; font-size: 1.05em; }
+aside { flex: 0 0 clamp(260px, 28vw, 360px); overflow-y: auto; line-height: 1.45;
+        font-size: 1.05em; }
 #step-title { font-size: 1.3em; font-weight: 700; margin: .2em 0 .4em 0; }
 #lines div { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
              margin: .35em 0; padding-bottom: .3em; border-bottom: 1px solid #eee; }
@@ -117,10 +118,10 @@ _SCRIPT = r"""
     });
     (s.reveal || []).forEach(function (id) { hidden[id] = true; });
   });
-  function keepInView(ids) {
-    // Centre the box around every element of the step; zoom out (never past "fit")
-    // only as far as it takes for that box to fit.
-    var pr = picture.getBoundingClientRect(), k = pixelsPerUnit(), box = null;
+  var openingScale = 1;   // set by readableView: keepInView keeps labels SMALLEST px
+  var READABLE = 14, SMALLEST = 12;
+  function boxOf(ids) {
+    var box = null;
     ids.forEach(function (id) {
       var el = byId(id); if (!el) { return; }
       var r = el.getBoundingClientRect();
@@ -128,12 +129,25 @@ _SCRIPT = r"""
                    t: Math.min(box.t, r.top), b: Math.max(box.b, r.bottom)}
                 : {l: r.left, r: r.right, t: r.top, b: r.bottom};
     });
-    if (!box || (box.l >= pr.left && box.r <= pr.right && box.t >= pr.top &&
-                 box.b <= pr.bottom)) { return; }
+    return box;
+  }
+  function keepInView(ids) {
+    // Centre the box around every element of the step; zoom out only as far as it
+    // takes for that box to fit, and never below the readable opening scale: a step
+    // too big for that is centred on its node (the first id) instead.
+    var pr = picture.getBoundingClientRect(), k = pixelsPerUnit(), box = boxOf(ids);
+    function inside(b) { return b.l >= pr.left && b.r <= pr.right && b.t >= pr.top &&
+                                b.b <= pr.bottom; }
+    if (!box || inside(box)) { return; }
     var grow = Math.max((box.r - box.l) / (0.9 * pr.width), (box.b - box.t) / (0.9 * pr.height));
+    var floor = Math.min(view.scale, openingScale * SMALLEST / READABLE);
+    if (grow > 1 && view.scale / grow < floor) {
+      box = boxOf(ids.slice(0, 1)) || box;       // the node itself, at a readable size
+      grow = Math.max((box.r - box.l) / (0.9 * pr.width), (box.b - box.t) / (0.9 * pr.height));
+    }
     view.cx += ((box.l + box.r) / 2 - (pr.left + pr.right) / 2) / k;
     view.cy += ((box.t + box.b) / 2 - (pr.top + pr.bottom) / 2) / k;
-    if (grow > 1) { view.scale = Math.min(view.scale, Math.max(1, view.scale / grow)); }
+    if (grow > 1) { view.scale = Math.min(view.scale, Math.max(floor, 1, view.scale / grow)); }
     applyView();
   }
   var current = 0, timer = null, quizOn = false, score = {right: 0, asked: 0}, answered = {};
@@ -271,11 +285,31 @@ _SCRIPT = r"""
   var wanted = /^#step-(\d+)$/.exec(location.hash || "");
   current = wanted ? Math.max(0, Math.min(steps.length - 1, parseInt(wanted[1], 10) - 1)) : 0;
   applyView();
-  // A big graph fitted whole is too small to read on a projector: start at a readable
-  // scale instead (labels about 13 px), and let keepInView follow the current node;
-  // "fit" or 0 still shows the whole graph.
-  var fitted = pixelsPerUnit();
-  if (fitted > 0 && fitted < 0.6) { view.scale = Math.min(40, 0.9 / fitted); applyView(); }
+  // A projector needs big text: open at the scale where the labels are READABLE px
+  // tall, unless the whole graph fits with labels of at least SMALLEST px (then "fit"
+  // is the view).  Zoomed in, keepInView follows the current node; "fit" or 0 shows
+  // the whole graph.
+  function labelHeights() {
+    return Array.prototype.filter.call(svg.querySelectorAll("text"),
+      function (t) { return t.textContent.trim(); })
+      .map(function (t) { return t.getBoundingClientRect().height; })
+      .filter(function (h) { return h > 0; }).sort(function (a, b) { return a - b; });
+  }
+  function readableView() {
+    fit(); openingScale = 1;
+    var heights = labelHeights(); if (!heights.length) { return; }
+    var median = heights[Math.floor(heights.length / 2)], smallest = heights[0];
+    if (median >= SMALLEST && smallest >= 9) { return; }
+    view.scale = Math.min(40, Math.max(READABLE / median, 10 / smallest));
+    openingScale = view.scale;
+    applyView();
+  }
+  readableView();
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { readableView(); render(); }, 100);
+  });
   render();
 })();
 """

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
 from typing import Union
 
@@ -115,8 +116,26 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
     return steps
 
 
+# The stepper's picture panel at the two screens a classroom meets (CSS px, the page's
+# own layout at 1280x800 and 1024x768): the layout that draws biggest in both is used.
+PANELS = ((880, 690), (690, 640))
+EDGE_FONT = "11"   # edge labels as big as the records: a projector shows both
+
+
+def _scale(svg: str) -> float:
+    """How big ``svg`` draws in the smaller of :data:`PANELS` (px per point) when fitted."""
+    width, height = map(float, re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"',
+                                         svg).groups())
+    return min(min(w / width, h / height) for w, h in PANELS)
+
+
 def _picture(trace: BackwardTrace) -> str:
-    """One layout of the whole graph, every edge labelled; the page hides and fills in."""
+    """One layout of the whole graph, every edge labelled; the page hides and fills in.
+
+    Left to right suits a wide, shallow graph and top to bottom a deep, narrow one
+    (a chain of ops is long, and a left-to-right strip of it is tiny in a panel);
+    both are laid out and the one that fits the panel at the larger scale is kept.
+    """
     nodes = trace.nodes
     edge_info = {}
     for step in trace:
@@ -125,7 +144,14 @@ def _picture(trace: BackwardTrace) -> str:
                     f"local {format_number(c.local)}\nflows {format_number(c.amount)}")
             edge_info[(step.index - 1, c.position)] = (
                 text, {"id": f"edge-{step.index}-{c.position}"})
-    return to_svg(build_graph(nodes, trace.names, edge_info=edge_info))
+    pictures = []
+    for rankdir in ("LR", "TB"):
+        graph = build_graph(nodes, trace.names, edge_info=edge_info, rankdir=rankdir)
+        graph.attr("edge", fontsize=EDGE_FONT)
+        pictures.append(to_svg(graph))
+        if len(nodes) > 60:      # a big graph is zoomed into anyway: one layout is enough
+            break
+    return max(pictures, key=_scale)
 
 
 def stepper_html(root: Value, title: str = "") -> str:
