@@ -77,8 +77,10 @@ g.edge.current > text { fill: #bf360c; font-weight: 700; }
 #quiz { border: 2px solid #7e57c2; border-radius: 6px; padding: .5em; margin: .5em 0; }
 #quiz label { display: block; margin: .3em 0; }
 #quiz input { width: 8em; font-size: 1em; }
-.right { color: #1b5e20; font-weight: 700; }
-.wrong { color: #b71c1c; font-weight: 700; }
+.right { color: #1b5e20; }
+.wrong { color: #6d4c41; }
+.mark { font-weight: 600; }
+#quiz-result { margin: .3em 0; }
 details pre { font-size: .8em; overflow: auto; background: #fafafa; padding: .4em; }
 """
 
@@ -183,7 +185,8 @@ _SCRIPT = r"""
     (quiz ? (s.question || []) : s.lines).forEach(function (line) {
       var div = document.createElement("div"); div.textContent = line; lines.appendChild(div);
     });
-    showQuiz(quiz ? s.quiz : null);
+    var asked = quizOn && s.quiz && s.quiz.length;
+    showQuiz(asked ? s.quiz : null, answered[current]);
     $("prev").disabled = current === 0;
     $("next").disabled = current === steps.length - 1;
     keepInView(s.focus || []);
@@ -191,41 +194,56 @@ _SCRIPT = r"""
       try { history.replaceState(null, "", "#step-" + (current + 1)); } catch (e) { }
     }
   }
-  function showQuiz(questions) {
+  function showQuiz(questions, answers) {
+    // the questions, and once checked the typed answers with a mark beside each
     var box = $("quiz"); box.hidden = !questions;
-    if (!questions) { return; }
     var form = $("quiz-fields");
     while (form.firstChild) { form.removeChild(form.firstChild); }
+    setText("quiz-result", "");
+    $("quiz-result").className = "";
+    if (!questions) { return; }
     questions.forEach(function (q, i) {
       var label = document.createElement("label");
       label.textContent = q.prompt + " ";
       var input = document.createElement("input");
       input.type = "text"; input.inputMode = "decimal"; input.id = "quiz-answer-" + i;
-      label.appendChild(input); form.appendChild(label);
+      label.appendChild(input);
+      if (answers) {
+        input.value = answers.typed[i]; input.readOnly = true;
+        var mark = document.createElement("span");
+        mark.id = "quiz-mark-" + i;
+        mark.className = "mark " + (answers.ok[i] ? "right" : "wrong");
+        mark.textContent = answers.ok[i] ? " \u2713 right" : " \u2717 it is " + q.answer_text;
+        label.appendChild(mark);
+      }
+      form.appendChild(label);
     });
-    setText("quiz-result", "");
+    $("quiz-check").hidden = !!answers;
+    if (answers) {
+      var right = answers.ok.filter(Boolean).length;
+      var result = $("quiz-result");
+      result.textContent = right + " of " + answers.ok.length + " right" +
+        (right === answers.ok.length ? "." : ": the worked answer is below.");
+      result.className = right === answers.ok.length ? "right" : "wrong";
+    }
   }
   function check() {
-    var s = steps[current], verdicts = [], all = true;
+    var s = steps[current];
+    if (!quizOn || !s.quiz || !s.quiz.length || answered[current]) { return; }
+    var typed = [], ok = [];
     s.quiz.forEach(function (q, i) {
-      var typed = parseFloat($("quiz-answer-" + i).value.replace(",", "."));
-      var ok = isFinite(typed) &&
-               Math.abs(typed - q.answer) <= tolerance * Math.max(1, Math.abs(q.answer));
-      all = all && ok;
-      var typedText = $("quiz-answer-" + i).value.trim() || "nothing";
-      verdicts.push(q.prompt.replace(/ =$/, "") + ": you typed " + typedText + ", " +
-                    (ok ? "right" : "wrong") + " (it is " + q.answer_text + ")");
+      var text = $("quiz-answer-" + i).value.trim();
+      var number = parseFloat(text.replace(",", "."));
+      typed.push(text);
+      ok.push(isFinite(number) &&
+              Math.abs(number - q.answer) <= tolerance * Math.max(1, Math.abs(q.answer)));
     });
-    score.asked += 1; if (all) { score.right += 1; }
-    answered[current] = true;
+    score.asked += ok.length; score.right += ok.filter(Boolean).length;   // per field
+    answered[current] = {typed: typed, ok: ok};
     render();
-    var result = $("quiz-result");
-    result.textContent = (all ? "Right! " : "Not quite. ") + verdicts.join(". ");
-    result.className = all ? "right" : "wrong";
     setText("score", "score " + score.right + " / " + score.asked);
   }
-  function show(k) { current = Math.max(0, Math.min(steps.length - 1, k));
-                     setText("quiz-result", ""); render(); }
+  function show(k) { current = Math.max(0, Math.min(steps.length - 1, k)); render(); }
   function stop() { if (timer !== null) { clearInterval(timer); timer = null; }
                     setText("play", "\u25B6 Play"); }
   function play() {
@@ -243,7 +261,8 @@ _SCRIPT = r"""
   $("zoom-fit").addEventListener("click", fit);
   $("quiz-check").addEventListener("click", check);
   $("quiz-toggle").addEventListener("change", function (e) {
-    quizOn = e.target.checked; answered = {}; render(); });
+    // the checkbox never keeps the keys: arrows step and Space plays right after
+    quizOn = e.target.checked; answered = {}; e.target.blur(); render(); });
   picture.addEventListener("wheel", function (e) {
     e.preventDefault(); zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); }, {passive: false});
   var pointers = {}, pinch = null;
@@ -268,14 +287,19 @@ _SCRIPT = r"""
   picture.addEventListener("pointerup", release);
   picture.addEventListener("pointercancel", release);
   document.addEventListener("keydown", function (event) {
-    if (event.target && event.target.tagName === "INPUT") {
-      if (event.key === "Enter") { check(); event.preventDefault(); }
+    var target = event.target || {}, tag = (target.tagName || "").toUpperCase();
+    var key = event.key, handled = true;
+    if (tag === "INPUT" && target.type === "text") {   // an answer field keeps its keys
+      if (key === "Enter") { check(); event.preventDefault(); }
       return;
     }
-    var key = event.key, handled = true;
+    var control = tag === "BUTTON" || tag === "INPUT" || tag === "SELECT" ||
+                  tag === "SUMMARY" || tag === "A";
+    if (control && (key === " " || key === "Enter")) { return; }  // the control's own
     if (key === "ArrowRight") { stop(); show(current + 1); }
     else if (key === "ArrowLeft") { stop(); show(current - 1); }
     else if (key === " ") { play(); }
+    else if (key === "Enter") { check(); }
     else if (key === "+" || key === "=") { zoom(1.25); }
     else if (key === "-") { zoom(0.8); }
     else if (key === "0") { fit(); }
