@@ -128,6 +128,21 @@ def test_writes_the_diagram_the_stepper_and_frames(tmp_path):
     assert f"wrote {svg}" in out
 
 
+def test_a_layer_wider_than_the_picture_draws_writes_every_frame(tmp_path):
+    # 9 neurons: the picture draws 7 and a "+ 2 more" box, which the steps of the
+    # other two light up (this was KeyError: 'n-1-8')
+    frames = tmp_path / "frames"
+    code, out, err = run("network", "--sizes", "2,9,1", "--input", "1,2", "--target", "1",
+                         "--frames", str(frames))
+    assert code == 0, err
+    written = sorted(frames.iterdir())
+    assert len(written) == 2 + 9 + 1 + 2 * 10
+    lit = [f.name for f in written if 'stroke="#e65100"' in
+           "".join(ET.tostring(g, encoding="unicode") for g in ET.fromstring(f.read_text()).iter()
+                   if g.get("id") == "more-1")]
+    assert len(lit) >= 2                       # L1.N8 and L1.N9 forward, and backward
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["--sizes", "2,x,1"], "--sizes '2,x,1': give the input count"),
     (["--sizes", "2,0"], "each size must be 1 to 64"),
