@@ -142,8 +142,8 @@ def _drawn(items: list, what: str) -> list:
 
 
 def _short(x: float) -> str:
-    """Four significant digits: what a projector can show on a picture."""
-    return f"{x:.4g}"
+    """A number on the picture, rounded as the panel and the tables round it."""
+    return format_number(x)
 
 
 def _neuron_lines(row, backward: bool) -> str:
@@ -152,7 +152,7 @@ def _neuron_lines(row, backward: bool) -> str:
 
 
 def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digraph:
-    dot = new_digraph("LR", title, nodesep="0.25", ranksep="1.1")
+    dot = new_digraph("LR", title, nodesep="0.25", ranksep="0.6")
     dot.attr("node", fontsize="16")
     dot.attr("edge", fontsize="14")
     shown_inputs = _drawn(run.inputs, "inputs")
@@ -183,7 +183,10 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
                          "id": f"w-{row.layer}-{row.neuron}-{k + 1}",
                          "tooltip": plain_text(f"{_name(row)}.w{k + 1} = {w.data:.6g}")}
                 if edge_count <= MAX_EDGE_LABELS:
-                    attrs["label"] = plain_text(label)
+                    # in the edge's own colour, with a line to the edge it belongs to:
+                    # crossing edges' labels are matched to their edges at a glance
+                    attrs.update(label=plain_text(label), fontcolor=attrs["color"],
+                                 decorate="true")
                 dot.edge(source, nid, **attrs)
             current.append((id(row.node), nid))
         if len(drawn) < len(layer):
@@ -192,7 +195,10 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
         _stack_in_order(dot, [node_id for _, node_id in current])
         previous = current
     grad = "\ndL/dL = 1" if backward else ""
-    dot.node("loss", label=plain_text(f"{run.loss_text}{grad}"), shape="box",
+    target = "" if run.target is None else "\ntarget = " + (
+        format_number(run.target[0]) if len(run.target) == 1
+        else "(" + ", ".join(map(format_number, run.target)) + ")")
+    dot.node("loss", label=plain_text(f"{run.loss_text}{grad}{target}"), shape="box",
              style="rounded,filled", fillcolor="#f3e5f5", id="loss")
     for _, source in previous:
         dot.edge(source, "loss", color="#555555", id=f"to-loss-{source}")
@@ -388,4 +394,5 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     """
     run = run_network(model, x, target, loss)
     svg = to_svg(_diagram(run, backward=True))
-    return frames_from_steps(svg, network_steps(run, _drawn_ids(svg)))
+    return frames_from_steps(svg, network_steps(run, _drawn_ids(svg)),
+                             legend="edges: blue w > 0, red w < 0, wider = larger |w|")
