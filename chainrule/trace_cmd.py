@@ -20,7 +20,7 @@ from autograd.expr import parse
 from autograd.functional import hessian_of, hessian_table
 from autograd.graph import topological_order
 from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
-from chainrule.common import CommandError, check_output, parse_bindings
+from chainrule.common import CommandError, add_digits_argument, check_output, parse_bindings
 from chainrule.table_format import FORMATS, render_tables
 from nn.model_file import write_atomically
 from visualize.stepper import MAX_STEPPER_NODES
@@ -46,6 +46,7 @@ def add_arguments(parser) -> None:
                         help="write one SVG per backward step into DIR")
     parser.add_argument("--format", default="text", metavar="FMT",
                         help=f"how to print the tables: {', '.join(FORMATS)} (default text)")
+    add_digits_argument(parser)
     plain_error = parser.error
 
     def error(message):

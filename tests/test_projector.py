@@ -10,6 +10,7 @@ clicked, ArrowRight steps and Space plays.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import warnings
 from pathlib import Path
@@ -164,3 +165,28 @@ def test_after_clicking_the_quiz_checkbox_the_keys_still_step_and_play(browser, 
     assert page.text_content("#score").startswith("score ")
     assert errors == []
     page.close()
+
+
+def test_the_weights_step_colours_the_edges_themselves(browser, pages):
+    # The edges carry a tooltip, so their lines sit inside <g><a>: only the label used to
+    # turn orange.  Each label is in its edge's colour and tied to it by a line.
+    page, errors = _open(browser, pages["2-3-1"], SIZES[0])
+    steps = page.evaluate("() => JSON.parse(document.getElementById('steps-data')"
+                          ".textContent)")
+    k = next(k for k, s in enumerate(steps, 1) if s["title"].endswith("weights' gradients"))
+    page.goto(pages["2-3-1"].as_uri() + f"#step-{k}")
+    page.reload()
+    strokes = page.evaluate("""(ids) => ids.map(id => getComputedStyle(
+        document.querySelector('[id="' + id + '"] path')).stroke)""",
+                            [f for f in steps[k - 1]["focus"] if f.startswith("w-")])
+    assert strokes and set(strokes) == {"rgb(230, 81, 0)"}, strokes
+    assert errors == []
+    page.close()
+    from visualize.network import draw_network_diagram
+    source = draw_network_diagram(MLP(2, [3, 1], activation="tanh", seed=0), [1.0, -2.0],
+                                  target=1.0).source
+    edges = [line for line in source.splitlines() if "-> \"n-" in line and "invis" not in line]
+    assert edges and all("decorate=true" in e for e in edges)
+    for edge in edges:
+        assert re.search(r'color="(#\w+)"', edge).group(1) == \
+            re.search(r'fontcolor="(#\w+)"', edge).group(1)

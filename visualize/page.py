@@ -7,6 +7,8 @@ A page is one SVG plus a list of steps (plain dicts, embedded as JSON).  Each st
 * ``set``: ``[id, i, text]`` -- replace the ``i``-th ``<text>`` of element ``id``
   (negative ``i`` counts from the end), kept for every later step;
 * ``reveal``: element ids hidden until this step (edge labels that fill in);
+* ``state``: ``{id: "final" | "reached" | "waiting"}`` -- how far backprop has come
+  for each node (green, orange, grey and dashed), the same colours in page and frames;
 * ``quiz``: ``[{"prompt": ..., "answer": number, "answer_text": ...}]`` asked before
   the answer shows; ``question`` and ``quiz_title`` replace ``lines`` and ``title`` until then.
 
@@ -71,8 +73,15 @@ aside { flex: 0 0 clamp(260px, 28vw, 360px); overflow-y: auto; line-height: 1.45
 g.current > polygon, g.current > ellipse, g.current > path {
   stroke: #e65100 !important; stroke-width: 4px; }
 g.node.current > polygon, g.node.current > ellipse { fill: #ffd54f !important; }
-g.edge.current > path { stroke-width: 3.5px; }
-g.edge.current > text { fill: #bf360c; font-weight: 700; }
+g.node.state-final > polygon { fill: #c8e6c9; }
+g.node.state-reached > polygon { fill: #ffe0b2; }
+g.node.state-waiting > polygon { fill: #f5f5f5; stroke: #9e9e9e; stroke-dasharray: 5,2; }
+#legend { font-size: .85em; color: #444; margin: .3em 0; }
+#legend span { padding: 0 .35em; border-radius: 3px; border: 1px solid #bbb; }
+/* an edge with a tooltip keeps its line inside <g><a>: descendants, not children */
+g.edge.current path { stroke: #e65100 !important; stroke-width: 3.5px; }
+g.edge.current polygon { stroke: #e65100 !important; fill: #e65100 !important; }
+g.edge.current text { fill: #bf360c !important; font-weight: 700; }
 .pending > text { visibility: hidden; }
 #quiz { border: 2px solid #7e57c2; border-radius: 6px; padding: .5em; margin: .5em 0; }
 #quiz label { display: block; margin: .3em 0; }
@@ -157,7 +166,7 @@ _SCRIPT = r"""
   function render() {
     var id, i;
     for (id in originals) {
-      var texts = byId(id).querySelectorAll("text");
+      var texts = byId(id).querySelectorAll("text");   // (originals: found ids only)
       for (i = 0; i < texts.length; i++) { texts[i].textContent = originals[id][i]; }
     }
     for (id in hidden) { var h = byId(id); if (h) { h.classList.add("pending"); } }
@@ -168,13 +177,20 @@ _SCRIPT = r"""
     // a quiz question must not show its answer in the picture before it is checked
     for (var k = 0; k <= current - (quiz ? 1 : 0); k++) {
       (steps[k].set || []).forEach(function (c) {
-        var texts = byId(c[0]).querySelectorAll("text");
+        var el = byId(c[0]); if (!el) { return; }
+        var texts = el.querySelectorAll("text");
         var at = c[1] < 0 ? texts.length + c[1] : c[1];
         if (texts[at]) { texts[at].textContent = c[2]; }
       });
       (steps[k].reveal || []).forEach(function (rid) {
         var el = byId(rid); if (el) { el.classList.remove("pending"); } });
     }
+    Array.prototype.forEach.call(
+      svg.querySelectorAll(".state-final, .state-reached, .state-waiting"), function (el) {
+        el.classList.remove("state-final", "state-reached", "state-waiting"); });
+    var state = s.state || {};
+    for (id in state) { var n = byId(id); if (n) { n.classList.add("state-" + state[id]); } }
+    var legend = $("legend"); if (legend) { legend.hidden = !s.state; }
     (s.focus || []).forEach(function (fid) {
       var el = byId(fid); if (el) { el.classList.add("current"); } });
     setText("counter", "step " + (current + 1) + " / " + steps.length);
@@ -339,6 +355,18 @@ _SCRIPT = r"""
 """
 
 
+# What the progress colours mean: the page's legend and the frames' legend say the same.
+PROGRESS = (("current", "#ffd54f", "this step"), ("final", "#c8e6c9", "grad final"),
+            ("reached", "#ffe0b2", "has received grad, not visited yet"),
+            ("waiting", "#f5f5f5", "not reached yet"))
+PROGRESS_FILL = {state: colour for state, colour, _ in PROGRESS}
+
+
+def _legend_html() -> str:
+    return " ".join(f'<span style="background:{colour}">{html.escape(meaning)}</span>'
+                    for _, colour, meaning in PROGRESS)
+
+
 def _body(svg: str, steps: Sequence[dict], title: str, extra_html: str) -> str:
     return f"""<header>
 <h1>Backprop step by step: <code>{html.escape(title)}</code></h1>
@@ -367,6 +395,7 @@ def _body(svg: str, steps: Sequence[dict], title: str, extra_html: str) -> str:
     <button id="quiz-check" type="button">Check</button>
   </div>
   <div id="quiz-result"></div>
+  <div id="legend" hidden>{_legend_html()}</div>
   <div id="lines"></div>
   {extra_html}
 </aside>
@@ -399,12 +428,13 @@ def page_html(svg: str, steps: Sequence[dict], title: str, extra_html: str = "")
 
 
 def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("forward",
-                      "backward")) -> list[str]:
+                      "backward"), legend: str = "") -> list[str]:
     """The page's steps applied to its one picture, as standalone SVGs (for slides).
 
     One frame per step whose mode is in ``modes``; each holds every earlier step's
     texts and revealed labels, with this step's focus filled yellow and outlined.
-    Nothing is laid out again, so a frame costs no Graphviz run.
+    Nothing is laid out again, so a frame costs no Graphviz run.  A strip below the
+    picture is the legend: the page's progress colours, and ``legend`` as a last line.
     """
     import xml.etree.ElementTree as ET
 
@@ -431,20 +461,75 @@ def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("
                 text.text = original
         if step["mode"] not in modes:
             continue
-        restore = []
+        restore: list = []
+
+        def paint(shape, _restore=restore, **attrs):
+            _restore.append((shape, dict(shape.attrib)))
+            for name, value in attrs.items():
+                shape.set(name.replace("_", "-"), value)
+
+        for element_id, state in step.get("state", {}).items():
+            for shape in by_id[element_id].findall(f"{{{ns}}}polygon"):
+                paint(shape, fill=PROGRESS_FILL[state],
+                      **({"stroke": "#9e9e9e", "stroke_dasharray": "5,2"}
+                         if state == "waiting" else {}))
         for element_id in step.get("focus", []):
-            for shape in by_id.get(element_id, ()):  # a leaf has no op oval
-                if shape.tag in shapes:
-                    restore.append((shape, dict(shape.attrib)))
-                    shape.set("stroke", "#e65100")
-                    shape.set("stroke-width", "4")
-                    if element_id.startswith("node-") and shape.tag != f"{{{ns}}}path":
-                        shape.set("fill", "#ffd54f")
-        frames.append(ET.tostring(root, encoding="unicode"))
+            found = by_id.get(element_id)    # a leaf has no op oval
+            if found is None:
+                continue
+            node = found.get("class") == "node"
+            # an edge with a tooltip keeps its line inside <g><a>: every descendant
+            for shape in found.iter():
+                if shape.tag not in shapes:
+                    continue
+                if node and shape.tag != f"{{{ns}}}path":
+                    paint(shape, stroke="#e65100", stroke_width="4", fill="#ffd54f")
+                elif not node and shape.tag == f"{{{ns}}}polygon":
+                    paint(shape, stroke="#e65100", stroke_width="4", fill="#e65100")
+                else:
+                    paint(shape, stroke="#e65100", stroke_width="4")
+            if not node:
+                for text in found.iter(f"{{{ns}}}text"):
+                    paint(text, fill="#bf360c", font_weight="bold")
+        frames.append(_with_legend(ET.tostring(root, encoding="unicode"),
+                                   bool(step.get("state")), legend))
         for shape, attrib in restore:
             shape.attrib.clear()
             shape.attrib.update(attrib)
     return frames
+
+
+def _with_legend(svg: str, progress: bool, extra: str) -> str:
+    """``svg`` with a legend strip below the picture: the colours, as the page shows them."""
+    items = [(colour, meaning) for _, colour, meaning in PROGRESS] if progress else \
+        [("#ffd54f", "this step")]
+    match = re.search(r'<svg[^>]*?width="([\d.]+)pt" height="([\d.]+)pt"'
+                      r'[^>]*?viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"', svg)
+    if not match:
+        return svg
+    width, height = float(match.group(1)), float(match.group(2))
+    x0, y0, vw, vh = (float(g) for g in match.groups()[2:])
+    rows = [items[i:i + 2] for i in range(0, len(items), 2)] + ([[(None, extra)]] if extra
+                                                                   else [])
+    strip = 22 * len(rows) + 8
+    parts = []
+    for r, row in enumerate(rows):
+        y = y0 + vh + 20 + 22 * r
+        for c, (colour, meaning) in enumerate(row):
+            x = x0 + 8 + c * max(vw / 2, 150)
+            if colour:
+                parts.append(f'<rect x="{x:.1f}" y="{y - 12:.1f}" width="16" height="14" '
+                             f'fill="{colour}" stroke="#555"/>')
+                x += 22
+            parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-family="Helvetica,sans-Serif" '
+                         f'font-size="13">{html.escape(meaning)}</text>')
+    svg = svg[:match.start()] + match.group(0).replace(
+        f'width="{match.group(1)}pt" height="{match.group(2)}pt"',
+        f'width="{width:.0f}pt" height="{height + strip:.0f}pt"').replace(
+        f'viewBox="{match.group(3)} {match.group(4)} {match.group(5)} {match.group(6)}"',
+        f'viewBox="{x0:g} {y0:g} {vw:g} {vh + strip:g}"') + svg[match.end():]
+    close = svg.rindex("</svg>")
+    return svg[:close] + '<g id="legend">' + "".join(parts) + "</g>\n" + svg[close:]
 
 
 class StepperPage:

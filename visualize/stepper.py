@@ -42,7 +42,8 @@ def step_frames(source: Union[Value, BackwardTrace]) -> list[str]:
     laid out once, with that step's node and edges highlighted and the grads and
     edge labels filled in as far as backprop has come."""
     trace = source if isinstance(source, BackwardTrace) else _trace(source)
-    return frames_from_steps(_picture(trace), expression_steps(trace), modes=("backward",))
+    return frames_from_steps(_picture(trace), expression_steps(trace), modes=("backward",),
+                             legend="edges: local derivative, and the gradient that flows back")
 
 
 def _trace(root: Value) -> BackwardTrace:
@@ -60,7 +61,7 @@ def _trace(root: Value) -> BackwardTrace:
 
 
 def _grad_text(x: float) -> str:
-    return f"grad {x:.4f}"
+    return f"grad {format_number(x)}"   # the panel's and the tables' rounding
 
 
 def expression_steps(trace: BackwardTrace) -> list[dict]:
@@ -72,7 +73,8 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
     nodes, names = trace.nodes, trace.names
     leaves = [i for i, v in enumerate(nodes, 1) if not v._op]
     blank = [[f"node-{i}", -1, "grad ?"] for i in range(1, len(nodes) + 1)]
-    blank += [[f"node-{i}", -2, "data ?"] for i, v in enumerate(nodes, 1) if v._op]
+    blank += [[f"node-{i}", -2, "data ?" if v._op else f"data {format_number(v.data)}"]
+              for i, v in enumerate(nodes, 1)]
     steps = [{"mode": "forward", "title": "the inputs",
               "lines": [f"{names[nodes[i - 1]]} = {format_number(nodes[i - 1].data)}"
                         for i in leaves] or ["no inputs"],
@@ -87,8 +89,19 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
                                 f"= {format_number(row.value)}"],
                       "focus": [f"node-{row.index}", f"op-{row.index}"]
                       + [f"edge-{row.index}-{k}" for k in range(len(node._prev))],
-                      "set": [[f"node-{row.index}", -2, f"data {node.data:.4f}"]]})
+                      "set": [[f"node-{row.index}", -2, f"data {format_number(node.data)}"]]})
+    received: set = set()
     for step, rows in ((s, s.rows()) for s in trace):
+        # the progress colours, as draw_step has them: visited (grad final), reached
+        # (grad arriving, more may come), waiting (nothing yet); this step's node is lit
+        state = {}
+        for i in range(1, len(nodes) + 1):
+            if i == step.index:
+                continue
+            visited = len(nodes) - i + 1 < step.step
+            state[f"node-{i}"] = ("final" if visited else
+                                  "reached" if i in received else "waiting")
+        received.update(c.parent_index for c in step.contributions if c.local is not None)
         header = f"gradient arriving at {step.node}: {step.upstream_text()}"
         lines, question, quiz = [header], [header], []
         sets = [[f"node-{step.index}", -1, _grad_text(step.upstream)]]
@@ -112,7 +125,7 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
                       "quiz_title": f"{step.node}: what flows back?",
                       "lines": lines, "question": question, "quiz": quiz,
                       "focus": [f"node-{step.index}", f"op-{step.index}"] + edges,
-                      "set": sets, "reveal": edges})
+                      "set": sets, "reveal": edges, "state": state})
     return steps
 
 
