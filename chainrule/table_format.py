@@ -13,9 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from typing import Sequence
 
-__all__ = ["FORMATS", "render_tables", "Table"]
+from autograd.trace import table_text
+
+__all__ = ["FORMATS", "render_tables", "Table", "terminal_width"]
 
 FORMATS = ("text", "md", "latex", "csv", "json")
 Table = tuple  # (title, header, rows): rows are lists of strings, one per header cell
@@ -37,12 +40,14 @@ def _one_line(text) -> str:
     return " ".join(str(text).splitlines())
 
 
+def terminal_width() -> int:
+    """The terminal's columns (``$COLUMNS``), or 100 when the output is not a terminal."""
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
 def _text(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [title]
-    for row in [header, *rows]:
-        lines.append("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
-    return "\n".join(lines)
+    table = table_text(header, rows, width=terminal_width() - 2)   # wrapped to fit
+    return "\n".join([title, *("  " + line for line in table.splitlines())])
 
 
 def _md_text(text) -> str:
