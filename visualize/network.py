@@ -31,7 +31,7 @@ from autograd.notation import format_number
 from autograd.trace import neuron_table
 
 from .dot import new_digraph, plain_text
-from .drawing import to_svg
+from .drawing import to_png, to_svg
 from .inputs import finite_numbers, input_leaves
 from .page import StepperPage, frames_from_steps, page_html
 from .summary import GraphTooLargeWarning
@@ -237,6 +237,10 @@ class NetworkDiagram:
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    def _repr_png_(self) -> bytes:
+        """The picture as PNG: what GitHub and an untrusted notebook show."""
+        return to_png(self.graph)
+
 
 def draw_network_diagram(model, x: Sequence[float], target=None,
                          loss: str = "mse") -> NetworkDiagram:
@@ -383,7 +387,8 @@ class Stepper(StepperPage):
 
     def __init__(self, model, x: Sequence[float], target=None, loss: str = "mse",
                  title: str = "", height: int = 640):
-        super().__init__(network_stepper_html(model, x, target, loss, title), height)
+        super().__init__(network_stepper_html(model, x, target, loss, title), height,
+                         preview=draw_network_diagram(model, x, target, loss).graph)
 
 
 def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") -> list[str]:

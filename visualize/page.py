@@ -540,9 +540,20 @@ class StepperPage:
     ``str(page)`` or :meth:`save` give the standalone file.
     """
 
-    def __init__(self, page: str, height: int = 640):
+    def __init__(self, page: str, height: int = 640, preview=None):
         self.html = page
         self.height = height
+        self.preview_graph = preview   # a Graphviz drawing of where the steps end
+
+    def preview(self):
+        """The picture the steps end at, as a :class:`~visualize.display.Picture` (SVG and
+        PNG): it shows wherever the notebook is opened, where the page itself (an
+        iframe) needs a trusted notebook."""
+        if self.preview_graph is None:
+            raise ValueError("this stepper page was made without a preview picture: "
+                             "make it with expression_stepper(...) or Stepper(...)")
+        from .picture import Picture
+        return Picture(self.preview_graph)
 
     def __str__(self) -> str:
         return self.html

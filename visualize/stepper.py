@@ -190,7 +190,9 @@ def expression_stepper(root: Value, title: str = "") -> StepperPage:
     >>> "<iframe" in page._repr_html_() and "steps-data" in str(page)
     True
     """
-    return StepperPage(stepper_html(root, title=title))
+    from .annotated import draw_annotated
+    page = stepper_html(root, title=title)       # (this backpropagates root's graph)
+    return StepperPage(page, preview=draw_annotated(root))
 
 
 def write_stepper(root: Value, path: Union[str, os.PathLike], title: str = "") -> Path:
