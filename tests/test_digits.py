@@ -101,3 +101,23 @@ def test_frames_have_the_progress_colours_and_a_legend():
     assert 'id="legend"' in first and "grad final" in first and "not reached yet" in first
     assert 'fill="#f5f5f5"' in first            # step 1: the inputs are not reached yet
     assert 'fill="#c8e6c9"' in last             # the last step: earlier nodes are final
+
+
+def test_the_pages_progress_colours_are_draw_steps():
+    # draw_step (the README's step picture) is the older, separate drawing of the same
+    # states: the page and its frames must colour every node as it does
+    from autograd.trace import backward_steps
+    from visualize import draw_step
+    from visualize.stepper import expression_steps
+    root = parse("sigmoid(w1*x1 + w2*x2 + b) * w1").build(
+        {"w1": 1.0, "x1": 2.0, "w2": -1.0, "x2": 0.5, "b": 0.1})
+    trace = backward_steps(root)
+    backward = [s for s in expression_steps(trace) if s["mode"] == "backward"]
+    for k, step in enumerate(backward, 1):
+        source = draw_step(trace, k).source
+        states = {}
+        for line in source.splitlines():
+            found = re.search(r'class=(\w+)', line), re.search(r'id="?(node-\d+)', line)
+            if all(found) and found[0].group(1) != "current":
+                states[found[1].group(1)] = found[0].group(1)
+        assert states == step["state"], k

@@ -509,25 +509,24 @@ def _with_legend(svg: str, progress: bool, extra: str) -> str:
         return svg
     width, height = float(match.group(1)), float(match.group(2))
     x0, y0, vw, vh = (float(g) for g in match.groups()[2:])
-    rows = [items[i:i + 2] for i in range(0, len(items), 2)] + ([[(None, extra)]] if extra
-                                                                   else [])
-    strip = 22 * len(rows) + 8
+    rows = items + ([(None, extra)] if extra else [])     # one a line: nothing overlaps
+    strip = 20 * len(rows) + 10
+    longest = max(len(meaning) for _, meaning in rows)
+    wide = max(vw, 30 + 7 * longest)                    # Helvetica 13: about 7 pt a letter
     parts = []
-    for r, row in enumerate(rows):
-        y = y0 + vh + 20 + 22 * r
-        for c, (colour, meaning) in enumerate(row):
-            x = x0 + 8 + c * max(vw / 2, 150)
-            if colour:
-                parts.append(f'<rect x="{x:.1f}" y="{y - 12:.1f}" width="16" height="14" '
-                             f'fill="{colour}" stroke="#555"/>')
-                x += 22
-            parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-family="Helvetica,sans-Serif" '
-                         f'font-size="13">{html.escape(meaning)}</text>')
+    for r, (colour, meaning) in enumerate(rows):
+        y, x = y0 + vh + 20 + 20 * r, x0 + 8
+        if colour:
+            parts.append(f'<rect x="{x:.1f}" y="{y - 12:.1f}" width="16" height="14" '
+                         f'fill="{colour}" stroke="#555"/>')
+            x += 22
+        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-family="Helvetica,sans-Serif" '
+                     f'font-size="13">{html.escape(meaning)}</text>')
     svg = svg[:match.start()] + match.group(0).replace(
         f'width="{match.group(1)}pt" height="{match.group(2)}pt"',
-        f'width="{width:.0f}pt" height="{height + strip:.0f}pt"').replace(
+        f'width="{width * wide / vw:.0f}pt" height="{height + strip:.0f}pt"').replace(
         f'viewBox="{match.group(3)} {match.group(4)} {match.group(5)} {match.group(6)}"',
-        f'viewBox="{x0:g} {y0:g} {vw:g} {vh + strip:g}"') + svg[match.end():]
+        f'viewBox="{x0:g} {y0:g} {wide:g} {vh + strip:g}"') + svg[match.end():]
     close = svg.rindex("</svg>")
     return svg[:close] + '<g id="legend">' + "".join(parts) + "</g>\n" + svg[close:]
 

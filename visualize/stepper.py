@@ -94,6 +94,8 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
     for step, rows in ((s, s.rows()) for s in trace):
         # the progress colours, as draw_step has them: visited (grad final), reached
         # (grad arriving, more may come), waiting (nothing yet); this step's node is lit
+        # (grads as they stand after this step's +=, as draw_step draws them)
+        received.update(c.parent_index for c in step.contributions if c.local is not None)
         state = {}
         for i in range(1, len(nodes) + 1):
             if i == step.index:
@@ -101,7 +103,6 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
             visited = len(nodes) - i + 1 < step.step
             state[f"node-{i}"] = ("final" if visited else
                                   "reached" if i in received else "waiting")
-        received.update(c.parent_index for c in step.contributions if c.local is not None)
         header = f"gradient arriving at {step.node}: {step.upstream_text()}"
         lines, question, quiz = [header], [header], []
         sets = [[f"node-{step.index}", -1, _grad_text(step.upstream)]]
