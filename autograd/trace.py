@@ -158,21 +158,20 @@ def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequ
 
 
 def _fit_widths(table: list, widths: list, room: int) -> list:
-    """Narrow the widest columns, one character at a time, until the table fits ``room``:
-    first only as far as breaking before ``=`` allows, then between words."""
-    columns = list(zip(*table))
-    by_sign = [max(max(len(p) + 4 for c in column for p in c.split(" = ")), 6)
-               for column in columns]
-    by_word = [max(max((len(w) + 2 for c in column for w in c.split()), default=0), 4)
-               for column in columns]
+    """Narrow columns one character at a time until the table fits ``room``, each time
+    the column where the fewest cells have to wrap (the widest of those): one long cell
+    wraps alone instead of every row (the narrowest a column gets is its longest word)."""
+    columns = [[len(c) for c in column] for column in zip(*table)]
+    floors = [max(max((len(w) + 2 for c in column for w in c.split()), default=0), 4)
+              for column in zip(*table)]
     widths = list(widths)
-    for floors in (by_sign, by_word):
-        while sum(widths) > room:
-            shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
-            if not shrinkable:
-                break
-            widest = max(shrinkable, key=lambda i: widths[i])
-            widths[widest] -= 1
+    while sum(widths) > room:
+        shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not shrinkable:
+            break
+        cheapest = min(shrinkable, key=lambda i: (sum(n >= widths[i] for n in columns[i]),
+                                                  -widths[i]))
+        widths[cheapest] -= 1
     return widths
 
 
