@@ -131,6 +131,8 @@ def test_labels_are_readable_and_every_step_shows_its_node(browser, pages, name,
         assert _inside(where["node"], where["pic"]), \
             f"{name} at {size}, step {k + 1}: the current node {where['node']} lies outside " \
             f"the picture {where['pic']}"
+        shown = page.evaluate(_LABELS)       # following the steps keeps labels readable
+        assert min(shown) >= 9, f"{name} at {size}, step {k + 1}: {min(shown):.1f} px labels"
         page.keyboard.press("ArrowRight")
     assert errors == [], errors
     page.close()

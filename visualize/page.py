@@ -57,7 +57,8 @@ h1 code { background: #f3f3f3; padding: .1em .3em; border-radius: 4px; }
 .controls { display: flex; flex-wrap: wrap; gap: .4em; align-items: center; }
 button { font-size: 1em; padding: .25em .8em; cursor: pointer; }
 #counter { font-weight: 600; margin: 0 .5em; }
-#mode { font-weight: 700; padding: .1em .5em; border-radius: 4px; }
+#mode { font-weight: 700; padding: .1em .5em; border-radius: 4px; display: inline-block;
+        min-width: 5.2em; text-align: center; }  /* forward and backward: no reflow */
 #mode.forward { background: #e3f2fd; color: #0d47a1; }
 #mode.backward { background: #fbe9e7; color: #bf360c; }
 main { flex: 1 1 auto; display: flex; gap: .8em; min-height: 0; padding: 0 1em .8em 1em; }

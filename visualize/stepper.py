@@ -161,7 +161,7 @@ def _picture(trace: BackwardTrace) -> str:
     pictures = []
     for rankdir in ("LR", "TB"):
         graph = build_graph(nodes, trace.names, edge_info=edge_info, rankdir=rankdir)
-        graph.attr("edge", fontsize=EDGE_FONT)
+        graph.edge_attr.update(fontsize=EDGE_FONT)   # at the top: it applies to every edge
         pictures.append(to_svg(graph))
         if len(nodes) > 60:      # a big graph is zoomed into anyway: one layout is enough
             break
