@@ -340,7 +340,7 @@ _SCRIPT = r"""
     fit(); openingScale = 1;
     var heights = labelHeights(); if (!heights.length) { return; }
     var median = heights[Math.floor(heights.length / 2)], smallest = heights[0];
-    if (median >= SMALLEST && smallest >= 9) { return; }
+    if (median >= SMALLEST - 0.01 && smallest >= 9) { return; }   // (box heights: float noise)
     view.scale = Math.min(40, Math.max(READABLE / median, 10 / smallest));
     openingScale = view.scale;
     applyView();
