@@ -21,6 +21,7 @@ from .gradcheck import (
     graph_function,
 )
 from .graph import nodes_and_edges, topological_order
+from .notation import format_number, number_digits
 from .ops import (
     OPS,
     SCALAR_MATH,
@@ -53,6 +54,8 @@ from .value import (
 
 __all__ = [
     "Value",
+    "format_number",
+    "number_digits",
     "OPS",
     "Op",
     "SCALAR_MATH",

@@ -10,15 +10,17 @@ from typing import Callable, Optional
 
 __all__ = ["register_display_hook", "display_hook"]
 
-_DISPLAY_KINDS = ("svg", "html", "stepper")
+_DISPLAY_KINDS = ("svg", "html", "png", "stepper")
 _display_hooks: dict[str, Callable] = {}
 
 
 def register_display_hook(kind: str, fn: Optional[Callable]) -> None:
-    """Let a higher layer show a Value: ``kind`` is "svg", "html" or "stepper".
+    """Let a higher layer show a Value: ``kind`` is "svg", "html", "png" or "stepper".
 
     * ``"svg"``: ``fn(value) -> str`` is what ``Value._repr_svg_`` returns (Jupyter);
     * ``"html"``: ``fn(value) -> str`` is what ``Value._repr_html_`` returns;
+    * ``"png"``: ``fn(value) -> bytes`` is what ``Value._repr_png_`` returns (the
+      picture a notebook shows where SVG and HTML are not trusted: GitHub, JupyterLab);
     * ``"stepper"``: ``fn(value, **options)`` is what ``Value.stepper(**options)``
       returns, an object with ``_repr_html_``.
 

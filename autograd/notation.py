@@ -18,15 +18,18 @@ This module only knows the levels' names, Python's own:
 
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+import threading
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ops import Op
 
 __all__ = [
     "SUM", "PRODUCT", "UNARY", "POWER", "ATOM",
-    "format_number", "number_literal", "exact_number",
+    "format_number", "number_literal", "exact_number", "number_digits", "current_digits",
+    "DEFAULT_DIGITS",
     "binding", "write", "substitute", "cap_list",
 ]
 
@@ -38,8 +41,43 @@ SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 # --- numbers -------------------------------------------------------------------------
 
 
+DEFAULT_DIGITS = 6
+MAX_DIGITS = 17      # a float's every digit
+_digits = threading.local()   # per thread, as PyTorch keeps its print options' state
+
+
+def current_digits() -> int:
+    """How many significant digits :func:`format_number` writes (6 unless changed)."""
+    return getattr(_digits, "value", DEFAULT_DIGITS)
+
+
+@contextlib.contextmanager
+def number_digits(digits: int) -> Iterator[int]:
+    """Within the block, every number chainrule writes -- tables, the steppers' pictures,
+    their panels, frames -- has ``digits`` significant digits: one rounding rule, so a
+    student sees the same number everywhere.
+
+    >>> with number_digits(3):
+    ...     format_number(1.786453)
+    '1.79'
+    >>> format_number(1.786453)
+    '1.78645'
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or not \
+            1 <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits={digits!r:.40}: give a whole number of significant digits "
+                         f"from 1 to {MAX_DIGITS}")
+    before = current_digits()
+    _digits.value = digits
+    try:
+        yield digits
+    finally:
+        _digits.value = before
+
+
 def format_number(x: Optional[float]) -> str:
-    """A number for a table cell, as a person writes it: six significant digits.
+    """A number for a table cell, as a person writes it: six significant digits
+    (or as many as :func:`number_digits` says).
 
     >>> format_number(-3), format_number(1.5e-08), format_number(None)
     ('-3.0', '1.5e-08', '-')
@@ -49,7 +87,7 @@ def format_number(x: Optional[float]) -> str:
     x = float(x)
     if x.is_integer() and abs(x) < 1e15:
         return f"{x:.1f}"
-    return f"{x:.6g}"
+    return f"{x:.{current_digits()}g}"
 
 
 def number_literal(x: float) -> str:

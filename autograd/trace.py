@@ -33,6 +33,7 @@ table, so the ``.grad`` of every node afterwards equals what ``backward()`` give
 from __future__ import annotations
 
 import inspect
+import textwrap
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence, Union
 
@@ -122,16 +123,75 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
-def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
-           ) -> str:
-    """Aligned columns; column indexes in ``right`` are right-aligned (numbers)."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+def table_text(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = (),
+               width: Optional[int] = None) -> str:
+    """Aligned columns; column indexes in ``right`` are right-aligned (numbers).
+
+    With ``width`` (a terminal's columns), the widest columns wrap until the table fits:
+    a formula breaks before its ``=`` signs, then between words, and a row takes as many
+    lines as its tallest cell.
+
+    >>> print(table_text(["node", "local derivative"], [["t", "d(t)/dx = 1 - t**2 = 0.42"]],
+    ...                  width=22))
+    node  local derivative
+    t     d(t)/dx
+            = 1 - t**2
+            = 0.42
+    """
+    table = [[str(c) for c in row] for row in [header, *rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    if width is not None:
+        widths = _fit_widths(table, widths, width - 2 * (len(header) - 1))
+        table = [[_wrap(c, w) for c, w in zip(row, widths)] for row in table]
+        widths = [max(len(line) for row in table for line in row[i])   # a long word stays
+                  for i in range(len(header))]
+    else:
+        table = [[[c] for c in row] for row in table]
     lines = []
-    for row in [header, *rows]:
-        cells = [str(c).rjust(w) if i in right and row is not header else str(c).ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
+    for k, row in enumerate(table):
+        for line in range(max(len(cell) for cell in row)):
+            cells = [(cell[line] if line < len(cell) else "") for cell in row]
+            cells = [c.rjust(w) if i in right and k else c.ljust(w)
+                     for i, (c, w) in enumerate(zip(cells, widths))]
+            lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _fit_widths(table: list, widths: list, room: int) -> list:
+    """Narrow columns one character at a time until the table fits ``room``, each time
+    the column where the fewest cells have to wrap (the widest of those): one long cell
+    wraps alone instead of every row (the narrowest a column gets is its longest word)."""
+    columns = [[len(c) for c in column] for column in zip(*table)]
+    floors = [max(max((len(w) + 2 for c in column for w in c.split()), default=0), 4)
+              for column in zip(*table)]
+    widths = list(widths)
+    while sum(widths) > room:
+        shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not shrinkable:
+            break
+        cheapest = min(shrinkable, key=lambda i: (sum(n >= widths[i] for n in columns[i]),
+                                                  -widths[i]))
+        widths[cheapest] -= 1
+    return widths
+
+
+def _wrap(cell: str, width: int) -> list:
+    """``cell`` as lines of at most ``width``: before each `` = `` first, then words."""
+    if len(cell) <= width:
+        return [cell]
+    parts = cell.split(" = ")
+    pieces = [parts[0]] + ["  = " + p for p in parts[1:]]
+    lines: list = []
+    for piece in pieces:
+        if lines and len(lines[-1]) + len(piece) - 1 <= width and not piece.startswith("  = "):
+            lines[-1] += piece
+        elif len(piece) <= width:
+            lines.append(piece)
+        else:
+            lines.extend(textwrap.wrap(piece, width, subsequent_indent="  ",
+                                       break_long_words=False, break_on_hyphens=False,
+                                       drop_whitespace=True) or [piece])
+    return lines
 
 
 # --- the forward pass ----------------------------------------------------------------
@@ -162,9 +222,14 @@ class ForwardTable(Sequence):
         return len(self.rows)
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, width: Optional[int] = None) -> str:
+        """The table; with ``width``, wrapped to fit that many columns."""
         body = [[str(r.index), r.name, r.op, ", ".join(r.inputs) or "-",
                  format_number(r.value)] for r in self.rows]
-        return table_text(["#", "node", "op", "inputs", "value"], body, right=(4,))
+        return table_text(["#", "node", "op", "inputs", "value"], body, right=(4,),
+                          width=width)
 
     def __repr__(self) -> str:
         return f"<ForwardTable of {len(self.rows)} nodes>"
@@ -222,8 +287,9 @@ class Contribution:
         return f"{self._derivative()} = {self.formula} = {format_number(self.local)}"
 
     def _derivative(self) -> str:
+        # a plain name reads d(x*w)/dx; anything else gets its brackets, tanh(x) too
         return f"d({self.node_formula})/d{self.parent}" \
-            if notation.binding(self.parent) == notation.ATOM \
+            if self.parent.isidentifier() \
             else f"d({self.node_formula})/d({self.parent})"
 
     def update_text(self) -> str:
@@ -357,8 +423,12 @@ class BackwardTrace(Sequence):
         return grads
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, width: Optional[int] = None) -> str:
+        """The table; with ``width`` (a terminal's columns), wrapped to fit it."""
         rows = [row for step in self.steps for row in step.rows()]
-        return table_text(STEP_HEADER, rows)
+        return table_text(STEP_HEADER, rows, width=width)
 
     def __repr__(self) -> str:
         return f"<BackwardTrace of {len(self.steps)} steps>"

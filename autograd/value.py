@@ -479,6 +479,11 @@ class Value:
         hook = display_hook("svg")
         return None if hook is None else hook(self)
 
+    def _repr_png_(self) -> Optional[bytes]:
+        """The same picture as PNG, for viewers that do not trust SVG or HTML."""
+        hook = display_hook("png")
+        return None if hook is None else hook(self)
+
     def _repr_html_(self) -> Optional[str]:
         """Jupyter's HTML view (an inline stepper), once ``visualize`` has registered it."""
         hook = display_hook("html")

@@ -153,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        with warnings.catch_warnings():  # restores the caller's warning display on exit
+        from autograd.notation import DEFAULT_DIGITS, number_digits
+        with warnings.catch_warnings(), \
+                number_digits(getattr(args, "digits", DEFAULT_DIGITS)):
+            # (both restore the caller's state on exit: warning display, digits)
             warnings.showwarning = _one_line_warning(prefix)
             code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below

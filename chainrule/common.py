@@ -234,6 +234,16 @@ def int_between(low: int, high: int):
     return parse
 
 
+def add_digits_argument(parser) -> None:
+    """``--digits N``: the significant digits of every number printed and drawn."""
+    from autograd.notation import DEFAULT_DIGITS, MAX_DIGITS
+    parser.add_argument("--digits", type=int_between(1, MAX_DIGITS), default=DEFAULT_DIGITS,
+                        metavar="N",
+                        help="significant digits of every number in the tables, pictures, "
+                             f"pages and frames (default {DEFAULT_DIGITS}; 4 suits a "
+                             "projector)")
+
+
 def _integral_float(text: str) -> int | None:
     try:
         number = float(text)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from autograd.notation import format_number
-from chainrule.common import CommandError, check_output
+from chainrule.common import CommandError, add_digits_argument, check_output
 from chainrule.table_format import FORMATS, render_tables
 from nn import ACTIVATIONS, MLP
 from nn.model_file import write_atomically
@@ -42,6 +42,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", default="0", metavar="INT", help="weight seed (default 0)")
     parser.add_argument("--format", default="text", metavar="FMT",
                         help=f"how to print the tables: {', '.join(FORMATS)} (default text)")
+    add_digits_argument(parser)
     parser.add_argument("--svg", metavar="FILE", help="write the network diagram (.svg/.png/.dot)")
     parser.add_argument("--html", metavar="FILE", help="write the network stepper page")
     parser.add_argument("--frames", metavar="DIR", help="write one SVG per stepper step into DIR")

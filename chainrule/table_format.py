@@ -13,41 +13,62 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from typing import Sequence
 
-__all__ = ["FORMATS", "render_tables", "Table"]
+from autograd.trace import table_text
+
+__all__ = ["FORMATS", "render_tables", "Table", "terminal_width"]
 
 FORMATS = ("text", "md", "latex", "csv", "json")
 Table = tuple  # (title, header, rows): rows are lists of strings, one per header cell
 
+# Every character LaTeX gives a meaning in running text, as the command that prints it;
+# < > | are not special but print as other glyphs in the default (OT1) font encoding.
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-          "^": r"\textasciicircum{}"}
+          "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+          "|": r"\textbar{}"}
+# Markdown: every character that can start emphasis, code, a link, an HTML tag or entity,
+# a table cell, strikethrough or (on GitHub) math is backslash-escaped, so ``a*b*c`` stays
+# text instead of becoming a<em>b</em>c.  CommonMark lets any ASCII punctuation be escaped.
+_MARKDOWN_SPECIAL = set("\\`*_[]<>|~#&$!^{}")
+
+
+def _one_line(text) -> str:
+    """A cell is one line in every format: line breaks become spaces."""
+    return " ".join(str(text).splitlines())
+
+
+def terminal_width() -> int:
+    """The terminal's columns (``$COLUMNS``), or 100 when the output is not a terminal."""
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _text(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [title]
-    for row in [header, *rows]:
-        lines.append("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
-    return "\n".join(lines)
+    table = table_text(header, rows, width=terminal_width() - 2)   # wrapped to fit
+    return "\n".join([title, *("  " + line for line in table.splitlines())])
+
+
+def _md_text(text) -> str:
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in _one_line(text))
 
 
 def _md(title, header, rows) -> str:
     def cells(row):
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
-    return "\n".join([f"**{title}**", "", cells(header), "|" + "---|" * len(header),
+        return "| " + " | ".join(_md_text(c) for c in row) + " |"
+    return "\n".join([f"**{_md_text(title)}**", "", cells(header), "|" + "---|" * len(header),
                       *(cells(r) for r in rows)])
 
 
 def _latex_cell(text: str) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in str(text))
+    return "".join(_LATEX.get(ch, ch) for ch in _one_line(text))
 
 
 def _latex(title, header, rows) -> str:
     def cells(row):
         return " & ".join(_latex_cell(c) for c in row) + r" \\"
-    return "\n".join([f"% {title}", r"\begin{tabular}{" + "l" * len(header) + "}",
+    return "\n".join([f"% {_one_line(title)}", r"\begin{tabular}{" + "l" * len(header) + "}",
                       r"\hline", cells(header), r"\hline", *(cells(r) for r in rows),
                       r"\hline", r"\end{tabular}"])
 
@@ -61,7 +82,9 @@ def render_tables(tables: Sequence[Table], fmt: str) -> str:
                            for title, header, rows in tables}, indent=2)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        # every field quoted: QUOTE_MINIMAL leaves a lone carriage return bare, which
+        # ends the row for a reader
+        writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         for title, header, rows in tables:
             writer.writerow(["table", *header])
             writer.writerows([title, *row] for row in rows)

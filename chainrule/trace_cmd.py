@@ -20,8 +20,8 @@ from autograd.expr import parse
 from autograd.functional import hessian_of, hessian_table
 from autograd.graph import topological_order
 from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_table
-from chainrule.common import CommandError, check_output, parse_bindings
-from chainrule.table_format import FORMATS, render_tables
+from chainrule.common import CommandError, add_digits_argument, check_output, parse_bindings
+from chainrule.table_format import FORMATS, render_tables, terminal_width
 from nn.model_file import write_atomically
 from visualize.stepper import MAX_STEPPER_NODES
 
@@ -46,6 +46,7 @@ def add_arguments(parser) -> None:
                         help="write one SVG per backward step into DIR")
     parser.add_argument("--format", default="text", metavar="FMT",
                         help=f"how to print the tables: {', '.join(FORMATS)} (default text)")
+    add_digits_argument(parser)
     plain_error = parser.error
 
     def error(message):
@@ -98,11 +99,12 @@ def run(args) -> int:
         print("values      " + ", ".join(f"{k} = {format_number(v)}" for k, v in values.items()))
     print()
     print("forward pass: one row per node, parents first")
-    print(_indent(str(forward_table(root))))
+    width = terminal_width() - 2          # the tables are indented by two
+    print(_indent(forward_table(root).text(width)))
     print()
     print("backward pass: one step per node, in reverse order; "
           "each parent gets local derivative * upstream")
-    print(_indent(str(trace)))
+    print(_indent(trace.text(width)))
     print()
     print(f"gradients of {root.label}")
     grads = trace.gradients()

@@ -62,7 +62,12 @@ def _open(browser, path, fragment=""):
 _GEOMETRY = """() => {
     const pic = document.getElementById('picture').getBoundingClientRect();
     const svg = document.querySelector('#picture svg').getBoundingClientRect();
+    // the node a step explains is its first focus (zoomed in for a projector, the
+    // step's far edges and the other inputs may lie outside the view)
+    const steps = JSON.parse(document.getElementById('steps-data').textContent);
+    const k = parseInt(document.getElementById('counter').textContent.split(' ')[1]) - 1;
     const cur = Array.from(document.querySelectorAll('#picture .current'))
+                     .filter(e => e.id === steps[k].focus[0])
                      .map(e => e.getBoundingClientRect())
                      .map(r => [r.left, r.top, r.right, r.bottom]);
     return {pic: [pic.left, pic.top, pic.right, pic.bottom],
@@ -159,17 +164,27 @@ def test_the_quiz_accepts_a_right_answer_flags_a_wrong_one_and_keeps_score(brows
         page.fill(f"#quiz-answer-{i}", f"{q['answer']:.5f}")
     page.click("#quiz-check")
     assert page.get_attribute("#quiz-result", "class") == "right"
-    assert page.text_content("#score") == "score 1 / 1"
+    assert page.text_content("#score") == f"score {len(quiz)} / {len(quiz)}"   # per field
     second = next(k for k, s in enumerate(steps, 1) if s.get("quiz") and k > first)
     while int(page.text_content("#counter").split()[1]) < second:
         page.click("#next")
-    for i, q in enumerate(steps[second - 1]["quiz"]):
-        page.fill(f"#quiz-answer-{i}", str(q["answer"] + 1.0 + abs(q["answer"])))
+    later = steps[second - 1]["quiz"]
+    for i, q in enumerate(later):     # the first field right, every other one wrong
+        page.fill(f"#quiz-answer-{i}",
+                  f"{q['answer']:.5f}" if i == 0 else str(q["answer"] + 1.0 + abs(q["answer"])))
     page.keyboard.press("Enter")
     assert page.get_attribute("#quiz-result", "class") == "wrong"
-    assert page.text_content("#score") == "score 1 / 2"
-    result = page.text_content("#quiz-result")
-    assert all(q["answer_text"] in result for q in steps[second - 1]["quiz"])  # revealed
+    assert page.text_content("#quiz-result").startswith(f"1 of {len(later)} right")
+    assert page.text_content("#score") == f"score {len(quiz) + 1} / {len(quiz) + len(later)}"
+    assert page.get_attribute("#quiz-mark-0", "class") == "mark right"
+    for i, q in enumerate(later[1:], 1):      # marked beside the field, with the answer
+        assert page.get_attribute(f"#quiz-mark-{i}", "class") == "mark wrong"
+        assert q["answer_text"] in page.text_content(f"#quiz-mark-{i}")
+    # the worked answer shows calmly: not bold, not red
+    style = page.evaluate("() => { const s = getComputedStyle(document.getElementById("
+                          "'quiz-result')); return [s.fontWeight, s.color]; }")
+    assert int(style[0]) < 600 and style[1] != "rgb(183, 28, 28)"
+    assert page.text_content("#step-title") == steps[second - 1]["title"]
     assert errors == []
     page.close()
 

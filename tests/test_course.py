@@ -177,3 +177,32 @@ def refresh(paths: list[Path]) -> None:
 if __name__ == "__main__":
     chosen = [COURSE / Path(name).name for name in sys.argv[1:]] or NOTEBOOKS
     refresh(chosen)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_chapter_shows_a_picture_without_being_trusted(path):
+    # An untrusted notebook (JupyterLab before "trust", GitHub's viewer) shows no SVG and
+    # no HTML; a PNG it shows.  nbconvert's HTML is what the docs site and a reader's
+    # browser get: the picture must be an <img> there.
+    nbconvert = pytest.importorskip("nbconvert")
+    notebook = nbformat.read(path, as_version=4)
+    pngs = [output for cell in code_cells(notebook) for output in cell.get("outputs", [])
+            if "image/png" in output.get("data", {})]
+    assert pngs, f"{path.name}: no PNG output; show pictures with visualize.Picture"
+    for output in pngs:
+        data = output["data"]
+        assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    assert re.search(r'<img [^>]*src="data:image/(png|svg\+xml);base64,', body), \
+        f"{path.name}: no picture (<img>) in its HTML"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_drawing_has_a_png_beside_its_svg(path):
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(code_cells(notebook), start=1):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            assert "image/svg+xml" not in data or "image/png" in data, (
+                f"{path.name}, code cell {index}: an SVG with no PNG beside it shows as "
+                "'<IPython.core.display.SVG object>' until the notebook is trusted")

@@ -408,8 +408,11 @@ def test_display_hooks_are_used_and_missing_ones_say_what_to_do(monkeypatch):
     assert v.stepper(quiz=True) == (v, {"quiz": True})
     register_display_hook("html", None)
     assert v._repr_html_() is None
-    with pytest.raises(ValueError, match="unknown kind 'png'"):
-        register_display_hook("png", str)
+    assert v._repr_png_() is None
+    register_display_hook("png", lambda value: b"\x89PNG" + value.label.encode())
+    assert v._repr_png_() == b"\x89PNGv"
+    with pytest.raises(ValueError, match="unknown kind 'gif'"):
+        register_display_hook("gif", str)
     with pytest.raises(TypeError, match="must be callable"):
         register_display_hook("svg", "not a function")
 

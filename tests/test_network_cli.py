@@ -105,7 +105,7 @@ def test_every_format_prints_the_tables(fmt, check_text):
         code, out, err = run(command, *argv, "--format", fmt)
         assert code == 0, err
         assert check_text(out), (command, fmt, out[:300])
-        assert "#" not in out.replace(r"\#", "").replace("table,#", "").replace("| # |", "")
+        assert "#" not in out.replace(r"\#", "").replace("\"table\",\"#\"", "").replace("| # |", "")
 
 
 def test_trace_json_has_the_gradients():
@@ -126,6 +126,21 @@ def test_writes_the_diagram_the_stepper_and_frames(tmp_path):
     assert page.count("<svg") == 1 and "quiz-toggle" in page
     assert len(list(frames.iterdir())) == page.count('"mode": ')
     assert f"wrote {svg}" in out
+
+
+def test_a_layer_wider_than_the_picture_draws_writes_every_frame(tmp_path):
+    # 9 neurons: the picture draws 7 and a "+ 2 more" box, which the steps of the
+    # other two light up (this was KeyError: 'n-1-8')
+    frames = tmp_path / "frames"
+    code, out, err = run("network", "--sizes", "2,9,1", "--input", "1,2", "--target", "1",
+                         "--frames", str(frames))
+    assert code == 0, err
+    written = sorted(frames.iterdir())
+    assert len(written) == 2 + 9 + 1 + 2 * 10
+    lit = [f.name for f in written if 'stroke="#e65100"' in
+           "".join(ET.tostring(g, encoding="unicode") for g in ET.fromstring(f.read_text()).iter()
+                   if g.get("id") == "more-1")]
+    assert len(lit) >= 2                       # L1.N8 and L1.N9 forward, and backward
 
 
 @pytest.mark.parametrize("argv, needle", [

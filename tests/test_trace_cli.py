@@ -28,7 +28,8 @@ def run(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_trace_prints_forward_backward_and_every_gradient():
+def test_trace_prints_forward_backward_and_every_gradient(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")      # a wide terminal: every formula on one line
     code, out, err = run("tanh(x*w + b)", "x=2", "w=-3", "b=6.88")
     assert code == 0 and err == ""
     assert "forward pass" in out and "backward pass" in out

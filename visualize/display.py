@@ -26,11 +26,14 @@ from autograd import Value
 from autograd.display import register_display_hook
 
 from .annotated import draw_annotated
-from .drawing import to_svg
+from .drawing import to_png, to_svg
 from .page import StepperPage, inline_svg
+from .picture import Picture
 from .stepper import expression_stepper
 
-__all__ = ["value_svg", "value_html", "value_stepper", "register_display_hooks"]
+__all__ = ["value_svg", "value_html", "value_png", "value_stepper", "register_display_hooks",
+           "Picture"]
+
 
 
 def value_svg(value: Value) -> Optional[str]:
@@ -42,9 +45,22 @@ def value_svg(value: Value) -> Optional[str]:
 
 
 def value_html(value: Value) -> Optional[str]:
-    """The same picture as an HTML fragment."""
+    """The same picture as an HTML fragment, scaled down to the cell's width if wider."""
     svg = value_svg(value)
-    return None if svg is None else f"<div>{inline_svg(svg)}</div>"
+    return None if svg is None else f'<div style="max-width:100%;overflow-x:auto">' \
+        f'{_fit_width(inline_svg(svg))}</div>'
+
+
+def _fit_width(svg: str) -> str:
+    return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+
+def value_png(value: Value) -> Optional[bytes]:
+    """The annotated graph as PNG (shown where SVG is not trusted); None on failure."""
+    try:
+        return to_png(draw_annotated(value))
+    except Exception:  # a display must never raise inside the notebook
+        return None
 
 
 def value_stepper(value: Value, title: str = "") -> StepperPage:
@@ -56,4 +72,5 @@ def register_display_hooks() -> None:
     """Hand the three displays to autograd (``import visualize`` does this once)."""
     register_display_hook("svg", value_svg)
     register_display_hook("html", value_html)
+    register_display_hook("png", value_png)
     register_display_hook("stepper", value_stepper)

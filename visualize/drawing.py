@@ -31,7 +31,8 @@ from nn.model_file import write_atomically
 from .dot import build_graph, record_label
 from .summary import DEFAULT_MAX_NODES, summarize, too_big
 
-__all__ = ["draw_graph", "render", "to_svg", "find_dot", "RendererNotFound", "LayoutTimeout",
+__all__ = ["draw_graph", "render", "to_svg", "to_png", "find_dot", "RendererNotFound",
+           "LayoutTimeout",
            "node_label", "LAYOUT_TIMEOUT"]
 
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
@@ -114,6 +115,12 @@ def _source_of(graph) -> str:
 def to_svg(graph: Union[Value, graphviz.Digraph]) -> str:
     """The SVG text of a Value's graph (or of a Digraph you built)."""
     return _run_dot(_source_of(graph), "svg").decode("utf-8")
+
+
+def to_png(graph: Union[Value, graphviz.Digraph]) -> bytes:
+    """The picture as PNG bytes, at twice the screen's resolution (sharp when scaled)."""
+    source = _source_of(graph)
+    return _run_dot(source.replace("{", "{\n\tdpi=144", 1), "png")
 
 
 def render(graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike]) -> Path:

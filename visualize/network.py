@@ -18,6 +18,8 @@ ones and a "+ n more" box, with a :class:`~visualize.GraphTooLargeWarning`.
 
 from __future__ import annotations
 
+import html
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -29,7 +31,7 @@ from autograd.notation import format_number
 from autograd.trace import neuron_table
 
 from .dot import new_digraph, plain_text
-from .drawing import to_svg
+from .drawing import to_png, to_svg
 from .inputs import finite_numbers, input_leaves
 from .page import StepperPage, frames_from_steps, page_html
 from .summary import GraphTooLargeWarning
@@ -140,8 +142,8 @@ def _drawn(items: list, what: str) -> list:
 
 
 def _short(x: float) -> str:
-    """Four significant digits: what a projector can show on a picture."""
-    return f"{x:.4g}"
+    """A number on the picture, rounded as the panel and the tables round it."""
+    return format_number(x)
 
 
 def _neuron_lines(row, backward: bool) -> str:
@@ -150,7 +152,7 @@ def _neuron_lines(row, backward: bool) -> str:
 
 
 def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digraph:
-    dot = new_digraph("LR", title, nodesep="0.25", ranksep="1.1")
+    dot = new_digraph("LR", title, nodesep="0.25", ranksep="0.6")
     dot.attr("node", fontsize="16")
     dot.attr("edge", fontsize="14")
     shown_inputs = _drawn(run.inputs, "inputs")
@@ -161,7 +163,7 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
     _stack_in_order(dot, [node_id for _, node_id in previous])
     if len(shown_inputs) < len(run.inputs):
         dot.node("in-more", label=f"+ {len(run.inputs) - len(shown_inputs)} more",
-                 shape="box", style="dashed")
+                 shape="box", style="dashed", id="in-more")
     edge_count = sum(len(r.weights) for r in run.rows)
     for layer in run.layers:
         current = []
@@ -181,16 +183,22 @@ def _diagram(run: NetworkPass, backward: bool, title: str = "") -> graphviz.Digr
                          "id": f"w-{row.layer}-{row.neuron}-{k + 1}",
                          "tooltip": plain_text(f"{_name(row)}.w{k + 1} = {w.data:.6g}")}
                 if edge_count <= MAX_EDGE_LABELS:
-                    attrs["label"] = plain_text(label)
+                    # in the edge's own colour, with a line to the edge it belongs to:
+                    # crossing edges' labels are matched to their edges at a glance
+                    attrs.update(label=plain_text(label), fontcolor=attrs["color"],
+                                 decorate="true")
                 dot.edge(source, nid, **attrs)
             current.append((id(row.node), nid))
         if len(drawn) < len(layer):
             dot.node(f"more-{layer[0].layer}", label=f"+ {len(layer) - len(drawn)} more",
-                     shape="box", style="dashed")
+                     shape="box", style="dashed", id=f"more-{layer[0].layer}")
         _stack_in_order(dot, [node_id for _, node_id in current])
         previous = current
     grad = "\ndL/dL = 1" if backward else ""
-    dot.node("loss", label=plain_text(f"{run.loss_text}{grad}"), shape="box",
+    target = "" if run.target is None else "\ntarget = " + (
+        format_number(run.target[0]) if len(run.target) == 1
+        else "(" + ", ".join(map(format_number, run.target)) + ")")
+    dot.node("loss", label=plain_text(f"{run.loss_text}{grad}{target}"), shape="box",
              style="rounded,filled", fillcolor="#f3e5f5", id="loss")
     for _, source in previous:
         dot.edge(source, "loss", color="#555555", id=f"to-loss-{source}")
@@ -229,6 +237,10 @@ class NetworkDiagram:
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    def _repr_png_(self) -> bytes:
+        """The picture as PNG: what GitHub and an untrusted notebook show."""
+        return to_png(self.graph)
+
 
 def draw_network_diagram(model, x: Sequence[float], target=None,
                          loss: str = "mse") -> NetworkDiagram:
@@ -237,8 +249,45 @@ def draw_network_diagram(model, x: Sequence[float], target=None,
     return NetworkDiagram(_diagram(run, backward=True))
 
 
-def network_steps(run: NetworkPass) -> list[dict]:
-    """The stepper's steps on the diagram: forward neuron by neuron, then backward."""
+def network_steps(run: NetworkPass, drawn: Optional[set] = None) -> list[dict]:
+    """The stepper's steps on the diagram: forward neuron by neuron, then backward.
+
+    ``drawn`` is the set of element ids the picture has (see :func:`_drawn_ids`): a
+    neuron summarized in a layer's "+ n more" box is explained beside the picture,
+    and the box is what its steps highlight.
+    """
+    steps = _all_steps(run)
+    return steps if drawn is None else [_on_the_picture(step, drawn) for step in steps]
+
+
+def _drawn_ids(svg: str) -> set:
+    return {html.unescape(i) for i in re.findall(r' id="([^"]+)"', svg)}  # "-" is &#45;
+
+
+def _stand_in(element_id: str, drawn: set) -> Optional[str]:
+    """The element that shows ``element_id`` on the picture: itself, or its "more" box."""
+    if element_id in drawn:
+        return element_id
+    parts = element_id.split("-")
+    if parts[0] == "n":
+        return f"more-{parts[1]}" if f"more-{parts[1]}" in drawn else None
+    if parts[0] == "in":
+        return "in-more" if "in-more" in drawn else None
+    return None   # an edge from or to a summarized neuron is not drawn
+
+
+def _on_the_picture(step: dict, drawn: set) -> dict:
+    step = dict(step)
+    focus = [_stand_in(element_id, drawn) for element_id in step.get("focus", [])]
+    step["focus"] = list(dict.fromkeys(f for f in focus if f))
+    for key in ("set", "reveal"):
+        if key in step:
+            step[key] = [item for item in step[key]
+                         if (item[0] if key == "set" else item) in drawn]
+    return step
+
+
+def _all_steps(run: NetworkPass) -> list[dict]:
     steps = []
     blank = []
     for row in run.rows:
@@ -323,7 +372,8 @@ def network_stepper_html(model, x: Sequence[float], target=None, loss: str = "ms
     sizes = [len(run.inputs)] + [len(layer) for layer in run.layers]
     title = title or f"a network {'-'.join(map(str, sizes))} on x = " \
                      f"({', '.join(format_number(v.data) for v in run.inputs)})"
-    return page_html(to_svg(diagram), network_steps(run), title)
+    svg = to_svg(diagram)
+    return page_html(svg, network_steps(run, _drawn_ids(svg)), title)
 
 
 class Stepper(StepperPage):
@@ -337,7 +387,8 @@ class Stepper(StepperPage):
 
     def __init__(self, model, x: Sequence[float], target=None, loss: str = "mse",
                  title: str = "", height: int = 640):
-        super().__init__(network_stepper_html(model, x, target, loss, title), height)
+        super().__init__(network_stepper_html(model, x, target, loss, title), height,
+                         preview=draw_network_diagram(model, x, target, loss).graph)
 
 
 def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") -> list[str]:
@@ -347,4 +398,6 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     the step's neurons and edges in orange, as the page does.
     """
     run = run_network(model, x, target, loss)
-    return frames_from_steps(to_svg(_diagram(run, backward=True)), network_steps(run))
+    svg = to_svg(_diagram(run, backward=True))
+    return frames_from_steps(svg, network_steps(run, _drawn_ids(svg)),
+                             legend="edges: blue w > 0, red w < 0, wider = larger |w|")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
 from typing import Union
 
@@ -41,7 +42,8 @@ def step_frames(source: Union[Value, BackwardTrace]) -> list[str]:
     laid out once, with that step's node and edges highlighted and the grads and
     edge labels filled in as far as backprop has come."""
     trace = source if isinstance(source, BackwardTrace) else _trace(source)
-    return frames_from_steps(_picture(trace), expression_steps(trace), modes=("backward",))
+    return frames_from_steps(_picture(trace), expression_steps(trace), modes=("backward",),
+                             legend="edges: local derivative, and the gradient that flows back")
 
 
 def _trace(root: Value) -> BackwardTrace:
@@ -59,7 +61,7 @@ def _trace(root: Value) -> BackwardTrace:
 
 
 def _grad_text(x: float) -> str:
-    return f"grad {x:.4f}"
+    return f"grad {format_number(x)}"   # the panel's and the tables' rounding
 
 
 def expression_steps(trace: BackwardTrace) -> list[dict]:
@@ -71,7 +73,8 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
     nodes, names = trace.nodes, trace.names
     leaves = [i for i, v in enumerate(nodes, 1) if not v._op]
     blank = [[f"node-{i}", -1, "grad ?"] for i in range(1, len(nodes) + 1)]
-    blank += [[f"node-{i}", -2, "data ?"] for i, v in enumerate(nodes, 1) if v._op]
+    blank += [[f"node-{i}", -2, "data ?" if v._op else f"data {format_number(v.data)}"]
+              for i, v in enumerate(nodes, 1)]
     steps = [{"mode": "forward", "title": "the inputs",
               "lines": [f"{names[nodes[i - 1]]} = {format_number(nodes[i - 1].data)}"
                         for i in leaves] or ["no inputs"],
@@ -86,8 +89,20 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
                                 f"= {format_number(row.value)}"],
                       "focus": [f"node-{row.index}", f"op-{row.index}"]
                       + [f"edge-{row.index}-{k}" for k in range(len(node._prev))],
-                      "set": [[f"node-{row.index}", -2, f"data {node.data:.4f}"]]})
+                      "set": [[f"node-{row.index}", -2, f"data {format_number(node.data)}"]]})
+    received: set = set()
     for step, rows in ((s, s.rows()) for s in trace):
+        # the progress colours, as draw_step has them: visited (grad final), reached
+        # (grad arriving, more may come), waiting (nothing yet); this step's node is lit
+        # (grads as they stand after this step's +=, as draw_step draws them)
+        received.update(c.parent_index for c in step.contributions if c.local is not None)
+        state = {}
+        for i in range(1, len(nodes) + 1):
+            if i == step.index:
+                continue
+            visited = len(nodes) - i + 1 < step.step
+            state[f"node-{i}"] = ("final" if visited else
+                                  "reached" if i in received else "waiting")
         header = f"gradient arriving at {step.node}: {step.upstream_text()}"
         lines, question, quiz = [header], [header], []
         sets = [[f"node-{step.index}", -1, _grad_text(step.upstream)]]
@@ -111,12 +126,30 @@ def expression_steps(trace: BackwardTrace) -> list[dict]:
                       "quiz_title": f"{step.node}: what flows back?",
                       "lines": lines, "question": question, "quiz": quiz,
                       "focus": [f"node-{step.index}", f"op-{step.index}"] + edges,
-                      "set": sets, "reveal": edges})
+                      "set": sets, "reveal": edges, "state": state})
     return steps
 
 
+# The stepper's picture panel at the two screens a classroom meets (CSS px, the page's
+# own layout at 1280x800 and 1024x768): the layout that draws biggest in both is used.
+PANELS = ((880, 690), (690, 640))
+EDGE_FONT = "11"   # edge labels as big as the records: a projector shows both
+
+
+def _scale(svg: str) -> float:
+    """How big ``svg`` draws in the smaller of :data:`PANELS` (px per point) when fitted."""
+    width, height = map(float, re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"',
+                                         svg).groups())
+    return min(min(w / width, h / height) for w, h in PANELS)
+
+
 def _picture(trace: BackwardTrace) -> str:
-    """One layout of the whole graph, every edge labelled; the page hides and fills in."""
+    """One layout of the whole graph, every edge labelled; the page hides and fills in.
+
+    Left to right suits a wide, shallow graph and top to bottom a deep, narrow one
+    (a chain of ops is long, and a left-to-right strip of it is tiny in a panel);
+    both are laid out and the one that fits the panel at the larger scale is kept.
+    """
     nodes = trace.nodes
     edge_info = {}
     for step in trace:
@@ -125,7 +158,14 @@ def _picture(trace: BackwardTrace) -> str:
                     f"local {format_number(c.local)}\nflows {format_number(c.amount)}")
             edge_info[(step.index - 1, c.position)] = (
                 text, {"id": f"edge-{step.index}-{c.position}"})
-    return to_svg(build_graph(nodes, trace.names, edge_info=edge_info))
+    pictures = []
+    for rankdir in ("LR", "TB"):
+        graph = build_graph(nodes, trace.names, edge_info=edge_info, rankdir=rankdir)
+        graph.edge_attr.update(fontsize=EDGE_FONT)   # at the top: it applies to every edge
+        pictures.append(to_svg(graph))
+        if len(nodes) > 60:      # a big graph is zoomed into anyway: one layout is enough
+            break
+    return max(pictures, key=_scale)
 
 
 def stepper_html(root: Value, title: str = "") -> str:
@@ -151,7 +191,9 @@ def expression_stepper(root: Value, title: str = "") -> StepperPage:
     >>> "<iframe" in page._repr_html_() and "steps-data" in str(page)
     True
     """
-    return StepperPage(stepper_html(root, title=title))
+    from .annotated import draw_annotated
+    page = stepper_html(root, title=title)       # (this backpropagates root's graph)
+    return StepperPage(page, preview=draw_annotated(root))
 
 
 def write_stepper(root: Value, path: Union[str, os.PathLike], title: str = "") -> Path:
