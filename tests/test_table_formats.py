@@ -12,14 +12,12 @@ import csv
 import html.parser
 import io
 
-import pytest
+import mistune  # a test dependency (the [test] extra): the Markdown oracle
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chainrule.cli import main
 from chainrule.table_format import render_tables
-
-mistune = pytest.importorskip("mistune")
 
 # printable text, with every character Markdown or LaTeX gives a meaning to over-represented
 SPECIALS = "\\`*_[]<>|~#&$!^{}%()+-.=:\"'@"
