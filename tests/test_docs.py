@@ -1,0 +1,135 @@
+"""Docs that cannot go stale.
+
+Every ``$`` command of a ```console block and every ``>>>`` block of README.md and of each
+docs/*.md page runs, in page order, in a fresh temporary folder per page, and its output
+must be what the page shows.  Timings, addresses and temporary paths are masked on both
+sides; ``...`` in a shown output stands for any text.  A long recorded run (a benchmark,
+a two-minute training) may be shown only as plain output with its command named in the
+prose: a ``$`` line outside a console block is refused, so nothing shown as a command is
+silently skipped.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docs_pages import README, ROOT, blocks, commands, is_doctest, mask, matches, pages
+
+PAGES = pages()
+
+
+def tracked_state() -> str:
+    """What git sees as changed in the checkout (empty in a clean one)."""
+    result = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=ROOT, capture_output=True, text=True)
+    return result.stdout if result.returncode == 0 else ""
+
+
+class MaskingChecker(doctest.OutputChecker):
+    def __init__(self, temp: str):
+        self.temp = temp
+
+    def check_output(self, want, got, optionflags):
+        return super().check_output(mask(want, self.temp), mask(got, self.temp), optionflags)
+
+
+def shell_env(folder: Path) -> dict:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["MPLBACKEND"] = "Agg"
+    env["COLUMNS"] = "200"
+    env.pop("HYPOTHESIS_PROFILE", None)
+    return env
+
+
+def run_page(path: Path, folder: Path, monkeypatch) -> list[str]:
+    """Run the page's examples in ``folder``; one message per difference."""
+    # `.venv/bin/chainrule ...` as the README writes it: the venv these tests run in
+    (folder / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    monkeypatch.chdir(folder)
+    temp = str(folder)
+    failures: list[str] = []
+    globs: dict = {"__name__": "__docs__"}
+    runner = doctest.DocTestRunner(checker=MaskingChecker(temp),
+                                   optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    parser = doctest.DocTestParser()
+    last_code = 0
+    for block in blocks(path):
+        where = f"{path.name}, block at line {block.line}"
+        lines = block.text.splitlines()
+        if block.lang == "console":
+            for command, shown in commands(block):
+                result = subprocess.run(f"(exit {last_code}); {command}", shell=True,
+                                        executable="/bin/bash", cwd=folder, env=shell_env(folder),
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, timeout=600)
+                last_code = result.returncode
+                want, got = mask(shown, temp), mask(result.stdout, temp)
+                if not matches(want, got):
+                    failures.append(f"{where}: `$ {command}` printed\n{result.stdout}\n"
+                                    f"but the page shows\n{shown}\n")
+        elif is_doctest(block):
+            test = parser.get_doctest(block.text, globs, where, str(path), block.line)
+            before = runner.failures
+            out: list[str] = []
+            runner.run(test, out=out.append, clear_globs=False)
+            globs = test.globs
+            if runner.failures != before:
+                failures.append("".join(out))
+        elif any(line.startswith("$ ") for line in lines):
+            failures.append(f"{where}: a '$ ' line in a ```{block.lang or ' '} block is never "
+                            "run; make it a ```console block, or show the output alone and "
+                            "name the command in the prose")
+    return failures
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
+def test_every_example_on_the_page_prints_what_the_page_shows(path, tmp_path, monkeypatch):
+    before = tracked_state()
+    failures = run_page(path, tmp_path, monkeypatch)
+    assert not failures, "\n".join(failures)
+    assert tracked_state() == before, f"running {path.name}'s examples changed the checkout"
+
+
+def test_the_pages_have_examples_to_run():
+    """A parser that found nothing would pass every page."""
+    found = {p.name: [b for b in blocks(p) if b.lang == "console" or is_doctest(b)]
+             for p in PAGES}
+    assert len(found["README.md"]) >= 6
+    assert sum(len(v) for v in found.values()) >= 40
+
+
+def test_a_dollar_line_outside_a_console_block_is_refused(tmp_path, monkeypatch):
+    page = tmp_path / "page.md"
+    page.write_text("```\n$ chainrule demo --steps 100000\nslow\n```\n")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (failure,) = run_page(page, folder, monkeypatch)
+    assert "is never run" in failure
+
+
+def test_a_stale_output_is_caught(tmp_path, monkeypatch):
+    page = tmp_path / "page.md"
+    page.write_text("```console\n$ echo 1.5 s; echo two\n<time>\n...\n```\n\n"
+                    "```console\n$ echo three\nfour\n```\n\n"
+                    "```python\n>>> 1 + 1\n3\n\n```\n")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    failures = run_page(page, folder, monkeypatch)
+    assert len(failures) == 2
+    assert "`$ echo three` printed\nthree" in failures[0]
+    assert "1 + 1" in failures[1]
+
+
+def test_the_readme_is_at_most_300_lines_and_links_into_the_site():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 300
+    for page in ("docs/guide.md", "docs/training.md", "docs/performance.md",
+                 "docs/promises.md", "docs/install.md", "docs/api.md"):
+        assert f"]({page}" in text, f"the README links to no {page}"
+    assert ".venv/bin/chainrule" in text and "source .venv/bin/activate" in text
