@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench lint clean install install-test chromium course
+.PHONY: demo test bench lint clean install install-test chromium course site
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(VENV)/.installed: pyproject.toml setup.cfg | $(PY)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml setup.cfg | $(PY)
-	$(PIP) install -e '.[test,fast,dev,plot,digits,progress,course]'   # course: runs the notebooks
-	@touch $@ $(VENV)/.installed
+	$(PIP) install -e '.[test,fast,dev,plot,digits,progress,course,docs]'   # course: runs the notebooks; docs: builds the site
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-docs
+
+$(VENV)/.installed-docs: pyproject.toml setup.cfg | $(PY)
+	$(PIP) install -e '.[docs]'
+	@touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -43,6 +47,12 @@ chromium:
 course: $(VENV)/.installed-test
 	$(VENV)/bin/jupyter lab docs/course/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# The documentation site: docs/*.md, the API from the docstrings, the course notebooks with
+# their committed outputs; strict, so a warning or a broken link fails the build.
+site: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "built site/index.html"
+
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/demo_step.py
 	$(PY) benchmarks/tape_step.py
@@ -54,4 +64,4 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) demo-output build *.egg-info
+	rm -rf $(VENV) demo-output build *.egg-info site out .cache

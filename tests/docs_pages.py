@@ -83,8 +83,21 @@ def matches(expected: str, actual: str) -> bool:
 
 
 def section(path: Path, heading: str) -> str:
-    """The text from the ``## heading...`` line up to the next ``## `` heading."""
-    text = path.read_text(encoding="utf-8")
-    start = text.index("\n## " + heading) if not text.startswith("## " + heading) else 0
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end == -1 else text[start:end]
+    """The text from the heading that starts with ``heading`` (any level, outside code
+    blocks) up to the next heading of the same or a higher level."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = level = None
+    fence = False
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        match = None if fence else re.match(r"(#+) (.*)", line)
+        if not match:
+            continue
+        if start is None and match.group(2).startswith(heading):
+            start, level = number, len(match.group(1))
+        elif start is not None and len(match.group(1)) <= level:
+            return "".join(lines[start:number])
+    if start is None:
+        raise ValueError(f"{path.name} has no heading starting with {heading!r}")
+    return "".join(lines[start:])
