@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_pages import README, ROOT, blocks, commands, is_doctest, mask, matches, pages
+from docs_pages import ROOT, blocks, commands, is_doctest, mask, matches, pages
 
 PAGES = pages()
 
@@ -127,6 +127,47 @@ def test_a_stale_output_is_caught(tmp_path, monkeypatch):
     assert len(failures) == 2
     assert "`$ echo three` printed\nthree" in failures[0]
     assert "1 + 1" in failures[1]
+
+
+
+def test_the_committed_pictures_are_what_docs_pictures_py_draws(tmp_path):
+    """The pages' examples write under out/; the pictures they show are drawn by
+    docs/pictures.py from the same examples, and must say what it draws (the text of every
+    label: data, grads, edge annotations, titles; the layout may move between renderers)."""
+    import xml.etree.ElementTree as ET
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import pictures
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    written = pictures.draw_all(tmp_path)
+    assert len(written) >= 5
+
+    def labels(path):
+        return [t.text for t in ET.parse(path).getroot().iter("{http://www.w3.org/2000/svg}text")]
+
+    for path in written:
+        committed = ROOT / "docs" / path.name
+        if path.suffix == ".svg":
+            assert labels(path) == labels(committed), (
+                f"docs/{path.name} is stale: run .venv/bin/python docs/pictures.py")
+        else:
+            assert committed.read_bytes()[:8] == path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+
+def test_the_test_count_the_contributing_page_states_is_within_a_tenth():
+    import re
+
+    text = (ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
+    stated = int(re.search(r"about ([\d,]+) tests", text).group(1).replace(",", ""))
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                             "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600)
+    collected = int(re.search(r"^(\d+) tests? collected", result.stdout, re.M).group(1))
+    assert abs(collected - stated) <= collected / 10, (
+        f"docs/contributing.md says about {stated} tests; pytest collects {collected}")
 
 
 def update(path: Path) -> None:
