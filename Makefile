@@ -18,7 +18,7 @@ SOURCES := $(shell git ls-files autograd nn visualize chainrule) pyproject.toml 
 	README.md LICENSE
 WHEEL = $$(ls dist/chainrule-*.whl | head -1)
 
-.PHONY: demo test bench lint clean install install-test chromium course dist
+.PHONY: demo test bench lint clean install install-test chromium course dist site
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,12 @@ $(VENV)/.deps: pyproject.toml dist/.built
 	@touch $@
 
 $(VENV)/.deps-test: pyproject.toml dist/.built
-	$(PIP) install "$(WHEEL)[test,fast,dev,plot,digits,progress,course]"   # course: runs the notebooks
-	@touch $@ $(VENV)/.deps
+	$(PIP) install "$(WHEEL)[test,fast,dev,plot,digits,progress,course,docs]"   # course: runs the notebooks; docs: builds the site
+	@touch $@ $(VENV)/.deps $(VENV)/.deps-docs
+
+$(VENV)/.deps-docs: pyproject.toml dist/.built
+	$(PIP) install "$(WHEEL)[docs]"
+	@touch $@
 
 # this build's wheel, in place of whatever chainrule .venv held (same version or not)
 $(VENV)/.installed: $(VENV)/.deps dist/.built
@@ -82,6 +86,12 @@ chromium:
 course: install-test
 	$(VENV)/bin/jupyter lab docs/course/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# The documentation site: docs/*.md, the API from the docstrings, the course notebooks with
+# their committed outputs; strict, so a warning or a broken link fails the build.
+site: $(VENV)/.deps-docs $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "built site/index.html"
+
 bench: install-test
 	$(PY) benchmarks/demo_step.py
 	$(PY) benchmarks/tape_step.py
@@ -93,4 +103,4 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) demo-output build dist *.egg-info
+	rm -rf $(VENV) demo-output build dist *.egg-info site out .cache

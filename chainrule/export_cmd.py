@@ -77,5 +77,5 @@ def run(args) -> int:
     layers = sum(1 for name, _ in document["modules"] if name == "Linear")
     print(f"wrote {out}: {layers} Linear layers, "
           f"{sum(p.numel() for p in document['state_dict'].values())} parameters (float64); "
-          "torch.load it and rebuild as the README section \"Out to PyTorch\" shows")
+          "torch.load it and rebuild as docs/training.md, \"Out to PyTorch\", shows")
     return 0

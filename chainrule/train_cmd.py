@@ -34,7 +34,7 @@ from chainrule.run_files import choose_paths, prepare_out, write_json
 __all__ = ["add_arguments", "run", "DATASET_DEFAULTS", "load_splits", "write_json"]
 
 # Per-data-set defaults, each checked to reach >= 98% test accuracy (97% on digits);
-# the README's training section shows the runs.  Flags given on the command line win.
+# docs/training.md shows the runs.  Flags given on the command line win.
 DATASET_DEFAULTS = {
     "moons": dict(samples=300, noise=0.1, hidden="16,16", lr=0.02, epochs=40, batch_size=16),
     "circles": dict(samples=300, noise=0.05, hidden="16,16", lr=0.02, epochs=40,

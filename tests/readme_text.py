@@ -1,13 +1,22 @@
-"""The README, whole or one ``## `` section, for tests that hold the docs to the code."""
+"""The README or a page of the site, one ``## `` section, for tests that hold the docs to
+the code.  The long material lives in docs/*.md (the site); the README keeps the tour."""
 
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+from docs_pages import DOCS, README, section
 
 
 def readme_section(heading: str) -> str:
-    """The text from the ``## heading...`` line up to the next ``## `` heading."""
-    text = README.read_text()
-    start = text.index("\n## " + heading)
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end == -1 else text[start:end]
+    """The README's text from the ``## heading...`` line up to the next ``## `` heading."""
+    return section(README, heading)
+
+
+def page_section(page: str, heading: str) -> str:
+    """The same for the site page ``docs/<page>``."""
+    path = DOCS / page
+    if not path.is_file():
+        raise FileNotFoundError(f"no page {path}")
+    return section(path, heading)
+
+
+__all__ = ["README", "DOCS", "Path", "readme_section", "page_section"]

@@ -465,13 +465,13 @@ def test_metrics_are_written_atomically(tmp_path, monkeypatch):
 
 
 def test_every_test_the_promises_section_names_exists():
-    """The README's promises cite tests; a renamed or deleted test breaks this one."""
+    """The promises page cites tests; a renamed or deleted test breaks this one."""
     import re
     from pathlib import Path
 
-    from readme_text import readme_section
+    from readme_text import page_section
 
-    section = readme_section("What chainrule promises")
+    section = page_section("promises.md", "What chainrule promises")
     cited, current = [], None
     for file_name, test_name in re.findall(r"`(test_\w+\.py)?(?:::)?(test_\w+)?`", section):
         current = file_name or current

@@ -130,13 +130,13 @@ def test_chapter_tells_a_story_and_ends_with_folded_exercises(path):
             f"python tests/test_course.py {path.name}")
 
 
-def test_readme_lists_every_chapter_and_shows_chapter_4s_picture():
-    readme = (COURSE.parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Course\n", 1)[1].split("\n## ", 1)[0]
+def test_the_teaching_page_lists_every_chapter_and_shows_chapter_4s_picture():
+    page = (COURSE.parent / "teaching.md").read_text(encoding="utf-8")
+    section = page.split("\n## The course\n", 1)[1].split("\n## ", 1)[0]
     for path in NOTEBOOKS:
-        assert f"(docs/course/{path.name})" in section, f"README's Course table lacks {path.name}"
+        assert f"(course/{path.name})" in section, f"the Course table lacks {path.name}"
     picture = COURSE / "images" / "boundary-moving.png"
-    assert f"({picture.relative_to(COURSE.parent.parent)})" in section
+    assert f"({picture.relative_to(COURSE.parent)})" in section
     chapter_4 = nbformat.read(COURSE / "04-an-mlp-and-gradient-descent.ipynb", as_version=4)
     drawn = [base64.b64decode(output["data"]["image/png"])
              for cell in code_cells(chapter_4) if "snapshots.items()" in cell.source

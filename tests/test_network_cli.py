@@ -17,7 +17,7 @@ from test_cli_fuzz import EXAMPLES, check, flag_list
 
 from chainrule.cli import main
 
-README_ROOT = Path(__file__).resolve().parent.parent
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 ARGV = ["--sizes", "2,3,1", "--activation", "tanh", "--input", "1,-2", "--target", "1",
         "--loss", "mse", "--seed", "0"]
 
@@ -176,12 +176,14 @@ def test_the_readme_section_shows_real_output():
     import re
     import shlex
 
-    from readme_text import readme_section
-    text = readme_section("Backprop through a network")
+    from readme_text import page_section
+    text = page_section("networks.md", "Backprop through a network")
     block = re.search(r"```console\n\$ (.*?)\n(.*?)```", text, re.S)
     argv = shlex.split(block.group(1))
     assert argv[:2] == ["chainrule", "network"]
     code, out, _ = run(*argv[1:])
     assert code == 0 and out.rstrip("\n") == block.group(2).rstrip("\n")
-    for picture in re.findall(r"\]\((docs/[^)]+)\)", text):
-        assert (README_ROOT / picture).is_file(), picture
+    pictures = re.findall(r"\]\(([^)]+\.(?:svg|png))\)", text)
+    assert len(pictures) >= 4
+    for picture in pictures:
+        assert (DOCS / picture).is_file(), picture

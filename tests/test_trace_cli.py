@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from readme_text import readme_section
+from readme_text import page_section
 
 from chainrule.cli import main
 from chainrule.trace_cmd import parse_bindings
@@ -132,11 +132,11 @@ def test_parse_bindings():
 
 
 def test_the_readme_section_shows_real_output():
-    """The first console block of the README's trace section is exactly what the command
-    prints."""
+    """The first console block of the user guide's trace section is exactly what the
+    command prints."""
     import re
     import shlex
-    text = readme_section("Backprop step by step")
+    text = page_section("guide.md", "Backprop step by step")
     block = re.search(r"```console\n\$ (.*?)\n(.*?)```", text, re.S)
     argv = shlex.split(block.group(1))
     assert argv[:2] == ["chainrule", "trace"]
