@@ -438,6 +438,11 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
     else:
         rel_error = 0.0 if abs_error == 0 else math.inf
     status = OK if abs_error <= atol + rtol * abs(numeric) else MISMATCH
+    if status == MISMATCH:
+        jump = _jump_note(at, x, name, numeric, tried_step)
+        if jump:  # f jumps at x (a tie of max, a kink of the first derivative): no verdict
+            return InputCheck(name, x, analytic, math.nan, math.nan, math.nan,
+                              NOT_DIFFERENTIABLE, tried_step, left, right, jump)
     note = ""
     if status == MISMATCH:
         note = (f"backward() gives {_number(analytic)} but f changes at a rate of "
@@ -448,6 +453,31 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
                      f"error about {noise:.2g}, so try a larger eps or rescale f")
     return InputCheck(name, x, analytic, numeric, abs_error, rel_error, status, tried_step,
                       left, right, note)
+
+
+def _jump_note(at, x: float, name: str, numeric: float, step: float) -> str:
+    """A note when f jumps at x, else "".
+
+    Slopes from the two sides agree at a jump too (both are about jump / (2 step)), so
+    the kink test above cannot see it: gradgradcheck's f is a first derivative, which
+    jumps wherever the function has a kink or a tie (max(x, y) * x at x = y).  A jump
+    shows as a rate that grows as the step shrinks; a wrong derivative rule does not
+    move with the step.  Run only for a would-be MISMATCH, so a passing check costs
+    nothing more.
+    """
+    small = step / 8
+    x_plus, x_minus = x + small, x - small
+    if x_plus == x or x_minus == x:
+        return ""
+    try:
+        rate = (at(x_plus) - at(x_minus)) / (x_plus - x_minus)
+    except OpError:
+        return ""
+    if abs(rate) <= 4 * abs(numeric):
+        return ""
+    return (f"f jumps here (input {_number(x)}): its rate of change grows as the step shrinks "
+            f"({_number(numeric)} at step {step:g}, {_number(rate)} at {small:g}), as at a "
+            "tie or a kink of the first derivative, so it has no derivative there")
 
 
 def _rounding_noise(f0: float, f_plus: float, f_minus: float, h: float) -> float:
@@ -493,7 +523,7 @@ def gradgradcheck(
         analytic = [[h.data for h in grad(g, leaves, allow_unused=True)] for g in firsts]
     except OpError as error:  # a first or second derivative is infinite here
         backward_error = str(error)
-        firsts = [Value(math.nan)] * n
+        firsts = None  # no first derivative to show (a Value cannot hold the NaN)
         analytic = [[math.nan] * n for _ in range(n)]
 
     def first_derivative(j: int) -> Callable[[Sequence[float]], float]:
@@ -504,7 +534,8 @@ def gradgradcheck(
 
     checks = tuple(
         _check_input(first_derivative(j), point, i, f"d/d{names[i]} (df/d{names[j]})",
-                     firsts[j].data, analytic[j][i], eps, atol, rtol, backward_error)
+                     math.nan if firsts is None else firsts[j].data, analytic[j][i], eps,
+                     atol, rtol, backward_error)
         for j in range(n) for i in range(n))
     result = GradcheckResult(label, out.data, checks, eps, atol, rtol, backward_error,
                              kind="gradgradcheck", point=tuple(zip(names, point)))

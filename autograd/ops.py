@@ -49,6 +49,8 @@ __all__ = [
     "OpOverflowError",
     "register_op",
     "unregister_op",
+    "derivative_error",
+    "derivative_overflows",
 ]
 
 
@@ -212,6 +214,42 @@ def _check_clamp(x, low, high):
     return None
 
 
+# --- a local derivative that is not finite: overflow, or not differentiable ---------
+
+
+def derivative_overflows(op: "Op", index: int, datas) -> bool:
+    """Whether op's derivative ``index`` at ``datas`` is a finite number too large for a
+    float (``log`` at 5e-324: 1/a is 2e323), rather than a point where the op has no
+    derivative (``sqrt`` at 0: 1/(2*sqrt(0)) divides by zero).
+
+    Both engines ask here, so they tell the two apart the same way: the rule is run on
+    Python floats, where a division by zero or a math domain error raises while a
+    quotient that is only too large gives inf.
+    """
+    try:
+        out = float(op.forward(SCALAR_MATH, *datas))
+        local = float(op.derivatives[index](SCALAR_MATH, out, *datas))
+    except OverflowError:
+        return True
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    return local in (math.inf, -math.inf)
+
+
+def derivative_error(op: "Op", index: int, datas, local: float, where: str = "") -> OpError:
+    """The one message for a local derivative ``local`` that is not finite (``where``
+    adds e.g. the tape's batch row)."""
+    operands = op.describe(*(repr(float(d)) for d in datas))
+    if derivative_overflows(op, index, datas):
+        return OpOverflowError(f"{op.name}: the derivative {op.formulas[index]} of {operands} "
+                               f"with respect to operand {index + 1} overflows a float{where} "
+                               "(it is finite but beyond 1.8e308); scale the input away "
+                               "from the end of the float range")
+    return OpDomainError(f"{op.name}: the derivative {op.formulas[index]} of {operands} with "
+                         f"respect to operand {index + 1} is {local}{where} -- the op is not "
+                         "differentiable there; move the input away from that point")
+
+
 # --- the table ----------------------------------------------------------------
 
 OPS: dict[str, Op] = {}
@@ -250,6 +288,19 @@ def _sign(m, x):
     return m.where(x > 0, 1.0, m.where(x < 0, -1.0, 0.0))
 
 
+def _pow_slope(m, a, n):
+    # d(a**n)/da = n * a**(n-1), except that x**0 is a constant and x**1 is x: their
+    # slopes are exactly 0 and 1 even at a = 0, where a**(n-1) would divide by zero
+    # (x**0 at 0, d2(x**1) and d3((x-1)**2) were refused though the true value is 0).
+    if isinstance(n, (int, float)):  # a number: the scalar engine, a Value graph, the tape
+        if n == 0:
+            return 0.0
+        if n == 1:
+            return 1.0
+        return n * m.power(a, n - 1)
+    return m.where(n == 0, 0.0, m.where(n == 1, 1.0, n * m.power(a, n - 1)))  # an array of n
+
+
 _SUM, _PRODUCT, _UNARY, _POWER = notation.SUM, notation.PRODUCT, notation.UNARY, notation.POWER
 
 
@@ -269,13 +320,15 @@ for _op in (
        (lambda m, out, a, b: b, lambda m, out, a, b: a),
        ("b", "a"), infix=True, precedence=_PRODUCT, doc="a * b"),
     Op("div", "/", 2, lambda m, a, b: a / b,
-       (lambda m, out, a, b: 1.0 / b, lambda m, out, a, b: -a / (b * b)),
+       # d/db = -a/b**2, computed as -(a/b)/b: b*b underflows (b = 3e-162 gave -3.036e161
+       # for -3.333e161) or overflows long before the quotient does; out is a/b already
+       (lambda m, out, a, b: 1.0 / b, lambda m, out, a, b: -(out / b)),
        ("1/b", "-a/b**2"), check=_check_div, infix=True, precedence=_PRODUCT, doc="a / b"),
     Op("neg", "-", 1, lambda m, a: -a,
        (lambda m, out, a: -1.0,),
        ("-1",), prefix=True, precedence=_UNARY, doc="-a"),
     Op("pow", "**", 2, lambda m, a, n: m.power(a, n),
-       (lambda m, out, a, n: n * m.power(a, n - 1), None),
+       (lambda m, out, a, n: _pow_slope(m, a, n), None),
        ("n * a**(n-1)", None), check=_check_pow, infix=True, precedence=_POWER,
        right_assoc=True, doc="a ** n, n a constant number"),
     Op("rpow", "**", 2, lambda m, c, a: m.power(c, a),

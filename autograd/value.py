@@ -33,7 +33,15 @@ from .collector import gc_paused
 from .display import display_hook, register_display_hook
 from .graph import topological_order
 from .notation import number_literal
-from .ops import OPS, SCALAR_MATH, OpDomainError, OpError, OpOverflowError, OpZeroDivisionError
+from .ops import (
+    OPS,
+    SCALAR_MATH,
+    OpDomainError,
+    OpError,
+    OpOverflowError,
+    OpZeroDivisionError,
+    derivative_error,
+)
 
 __all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused",
            "register_display_hook"]
@@ -590,10 +598,7 @@ def local_derivatives(node: Value) -> list:
             local = float(rule(SCALAR_MATH, node.data, *datas))
         except (ArithmeticError, ValueError):
             local = math.inf
-        if not math.isfinite(local):
-            raise OpError(f"{node._op}: the derivative {op.formulas[index]} of "
-                          f"{_operands_text(op, datas)} with respect to operand {index + 1} "
-                          f"is {local} -- the op is not differentiable there; "
-                          "move the input away from that point")
+        if not math.isfinite(local):  # overflow or a point without a derivative: ops says
+            raise derivative_error(op, index, datas, local)
         out.append(local)
     return out

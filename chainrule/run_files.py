@@ -3,6 +3,8 @@
 - :func:`prepare_out` refuses an unusable ``--out`` before any training;
 - :func:`write_json` writes atomically (temp file + ``os.replace``), honours the umask,
   and writes a non-finite number as ``null`` instead of failing at the end of a run;
+- :func:`signals_deferred` holds Ctrl-C and SIGTERM while a run's files are written, so
+  an interrupted run leaves its folder wholly old or wholly new, with no temp file;
 - :func:`choose_paths` keeps a ``model.json`` that scored better (or that cannot be
   compared) and names this run ``model.new.json`` instead.
 
@@ -17,13 +19,40 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from chainrule.common import CommandError, check_output
 from nn.model_file import write_atomically
 
-__all__ = ["prepare_out", "write_json", "recorded_score", "choose_paths"]
+__all__ = ["prepare_out", "write_json", "recorded_score", "choose_paths", "signals_deferred"]
+
+# What a user sends to stop a run: Ctrl-C, kill, a closed terminal.  SIGKILL cannot be held.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextmanager
+def signals_deferred():
+    """Hold SIGINT, SIGTERM and SIGHUP inside the block; one that arrived is acted on at
+    its end, after every file of the block is in place.
+
+    A run writes metrics.json and model.json (each atomically); a signal between the two
+    would leave a new metrics.json beside the old model, and SIGTERM's default action
+    kills the process before write_atomically can remove its temp file.  Writing takes
+    milliseconds, so holding the signals that long costs nothing
+    (tests/test_run_signals.py sends them at many moments).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread; nothing to hold here
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def finite_or_none(document):
@@ -48,9 +77,10 @@ def prepare_out(out: Path) -> None:
     check_output("--out", out, folder=True)
     try:  # the folder is made now, and one file written, so training never runs in vain
         out.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
-        os.close(handle)
-        os.unlink(probe)
+        with signals_deferred():  # a signal here would leave the probe behind
+            handle, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
+            os.close(handle)
+            os.unlink(probe)
     except OSError as error:
         raise CommandError(f"--out {out}: cannot write there ({error.strerror or error}); "
                            "choose another folder") from None

@@ -29,7 +29,7 @@ from chainrule.common import (
     one_line,
     positive_float,
 )
-from chainrule.run_files import choose_paths, prepare_out, write_json
+from chainrule.run_files import choose_paths, prepare_out, signals_deferred, write_json
 
 __all__ = ["add_arguments", "run", "DATASET_DEFAULTS", "load_splits", "write_json"]
 
@@ -254,6 +254,13 @@ def _save_diverged(out, model, error, settings, scaler, loss, n_classes, seconds
     """Write a diverged run's record (and its last finite parameters, when they are);
     returns the one line that says what was kept and written."""
     record = out / "metrics.diverged.json"
+    with signals_deferred():  # the record and the model beside it are one write
+        return _write_diverged(out, record, model, error, settings, scaler, loss, n_classes,
+                               seconds, cpu_seconds)
+
+
+def _write_diverged(out, record, model, error, settings, scaler, loss, n_classes, seconds,
+                    cpu_seconds) -> str:
     write_json(record, _metrics(settings, None, [], error.history, seconds, cpu_seconds,
                                 str(error)))
     written = f"the record to {record}"
@@ -306,8 +313,14 @@ def _report_and_write(args, out, model, history, settings, scaler, loss, n_class
 
     model_path, metrics_path, kept_note = choose_paths(out, settings["dataset"], score,
                                                        args.overwrite)
-    write_json(metrics_path, metrics)
-    model.save(model_path, metadata=metadata)
+    # The run's files (metrics, model, plots) are one write: a Ctrl-C or SIGTERM that
+    # comes now is acted on after the last of them, so the folder is wholly this run's.
+    with signals_deferred():
+        write_json(metrics_path, metrics)
+        model.save(model_path, metadata=metadata)
+        written = [metrics_path, model_path]
+        if not args.no_plots and kept_note is None:
+            written += _plots(out, model, history, settings, scaler, matrix, loss)
 
     def percent(value):
         return "n/a" if value is None else f"{value:.1%}"
@@ -318,9 +331,6 @@ def _report_and_write(args, out, model, history, settings, scaler, loss, n_class
     print(f"test accuracy {percent(score)} ({accuracy_text}) after "
           f"{len(history.epochs)} epochs in {seconds:.1f} s "
           f"({seconds / epochs_run:.1f} s per epoch, {cpu_seconds:.1f} s of CPU)")
-    written = [metrics_path, model_path]
-    if not args.no_plots and kept_note is None:
-        written += _plots(out, model, history, settings, scaler, matrix, loss)
     print("wrote " + ", ".join(str(p) for p in written))
     if kept_note:
         print(kept_note)

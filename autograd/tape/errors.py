@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..ops import Op, OpDomainError, OpOverflowError
+from ..ops import Op, OpDomainError, OpOverflowError, derivative_error
 
 __all__ = ["TapeTraceError", "TapeMismatchError"]
 
@@ -58,10 +58,13 @@ def backward_error(op: Op, operand: int, values, local: float, upstream: float, 
         return OpOverflowError(f"{op.name}: the gradient flowing into {describe_row(op, values)} "
                                f"is {upstream} at batch row {row}{where}; the loss is too steep "
                                "-- scale the inputs or the loss down")
-    return OpDomainError(f"{op.name}: the derivative {op.formulas[operand]} of "
-                         f"{describe_row(op, values)} with respect to operand {operand + 1} is "
-                         f"{local} at batch row {row}{where} -- the op is not differentiable "
-                         "there; move the input away from that point")
+    if local == local and abs(local) != float("inf"):
+        # a finite slope times a finite upstream (or the batch's sum of them) overflowed
+        return OpOverflowError(f"{op.name}: the gradient {float(local)!r} (local derivative "
+                               f"{op.formulas[operand]}) * {float(upstream)!r} (upstream) at "
+                               f"{describe_row(op, values)} overflows a float at batch row "
+                               f"{row}{where}; scale the inputs or the loss down")
+    return derivative_error(op, operand, values, local, f" at batch row {row}{where}")
 
 
 def screen(op: Op, out: np.ndarray, args: list, where: Callable[[int], str]) -> None:
