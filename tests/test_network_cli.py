@@ -172,7 +172,8 @@ def test_network_argv(data):
     check(["network", *flags])
 
 
-def test_the_readme_section_shows_real_output():
+def test_the_readme_section_shows_real_output(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the width tests/test_docs.py runs the pages at
     import re
     import shlex
 

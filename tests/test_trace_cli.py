@@ -131,9 +131,10 @@ def test_parse_bindings():
     assert parse_bindings(["x=2", " w = -3e-1 "]) == {"x": 2.0, "w": -0.3}
 
 
-def test_the_readme_section_shows_real_output():
+def test_the_readme_section_shows_real_output(monkeypatch):
     """The first console block of the user guide's trace section is exactly what the
     command prints."""
+    monkeypatch.setenv("COLUMNS", "200")  # the width tests/test_docs.py runs the pages at
     import re
     import shlex
     text = page_section("guide.md", "Backprop step by step")
