@@ -6,18 +6,11 @@ graph) and on the network stepper (the circles-in-layers diagram).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from nn import MLP
 from visualize import network_stepper_html, stepper_html
 
-CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 800}
 
 
@@ -26,17 +19,6 @@ def mlp_loss():
     out = model([1.0, -2.0])
     loss = (out - 1.0) ** 2
     return loss
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

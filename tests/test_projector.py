@@ -9,22 +9,16 @@ clicked, ArrowRight steps and Space plays.
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 import warnings
-from pathlib import Path
 
 import pytest
+from chromium import LABEL_HEIGHTS
 
 from autograd import parse
 from nn import MLP
 from visualize import network_stepper_html, stepper_html
-
-CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +30,6 @@ EXPRESSIONS = {
     "softplus": ("log(1 + exp(a*b)) - a/b", {"a": 1.5, "b": 2.0}),
 }
 NETWORKS = {"2-3-1": [3, 1], "2-9-1": [9, 1], "2-4-4-1": [4, 4, 1]}
-
-_LABELS = """() => {
-    const pic = document.getElementById('picture').getBoundingClientRect();
-    const heights = [];
-    document.querySelectorAll('#picture svg text').forEach(t => {
-        if (!t.textContent.trim() || getComputedStyle(t).visibility === 'hidden') return;
-        const r = t.getBoundingClientRect();
-        if (r.right < pic.left || r.left > pic.right || r.bottom < pic.top ||
-            r.top > pic.bottom) return;                       // off screen: not shown
-        heights.push(r.height);
-    });
-    return heights;
-}"""
 
 _CURRENT = """() => {
     const pic = document.getElementById('picture').getBoundingClientRect();
@@ -66,17 +47,6 @@ _NEURONS = """() => {
         .map(e => e.getBoundingClientRect()).map(r => [r.left, r.top, r.right, r.bottom]);
     return {pic: [pic.left, pic.top, pic.right, pic.bottom], neurons: neurons};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +85,7 @@ def _inside(inner, outer, slack=1.0):
 def test_labels_are_readable_and_every_step_shows_its_node(browser, pages, name,
                                                            size):
     page, errors = _open(browser, pages[name], size)
-    heights = page.evaluate(_LABELS)
+    heights = page.evaluate(LABEL_HEIGHTS)
     assert len(heights) >= 5, f"{name}: only {len(heights)} labels on screen"
     # (to a tenth of a pixel: a box's height carries float noise, 11.99998 for 12)
     median, smallest = round(statistics.median(heights), 1), round(min(heights), 1)
@@ -132,7 +102,7 @@ def test_labels_are_readable_and_every_step_shows_its_node(browser, pages, name,
         assert _inside(where["node"], where["pic"]), \
             f"{name} at {size}, step {k + 1}: the current node {where['node']} lies outside " \
             f"the picture {where['pic']}"
-        shown = page.evaluate(_LABELS)       # following the steps keeps labels readable
+        shown = page.evaluate(LABEL_HEIGHTS)       # following the steps keeps labels readable
         assert round(min(shown), 1) >= 9, \
             f"{name} at {size}, step {k + 1}: {min(shown):.1f} px labels"
         page.keyboard.press("ArrowRight")

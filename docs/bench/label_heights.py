@@ -9,6 +9,7 @@ median of at least 12 px and a smallest of at least 9.
 """
 
 import statistics
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -19,20 +20,10 @@ from autograd import parse
 from nn import MLP
 from visualize import network_stepper_html, stepper_html
 
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-MEASURE = """() => {
-  const pic = document.getElementById('picture').getBoundingClientRect();
-  const heights = [];
-  document.querySelectorAll('#picture svg text').forEach(t => {
-    if (!t.textContent.trim() || getComputedStyle(t).visibility === 'hidden') return;
-    const r = t.getBoundingClientRect();
-    if (r.right < pic.left || r.left > pic.right || r.bottom < pic.top ||
-        r.top > pic.bottom) return;
-    heights.push(r.height);
-  });
-  return heights;
-}"""
+# the tests' own measure, so the numbers printed here are the ones tests/test_projector.py holds
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from chromium import CHROMIUM, CHROMIUM_ARGS, LABEL_HEIGHTS  # noqa: E402
+
 EXPRESSIONS = {
     "tanh(x*w + b)": {"x": 2.0, "w": -3.0, "b": 6.88},
     "sigmoid(w1*x1 + w2*x2 + b)": {"w1": 1.0, "x1": 2.0, "w2": -1.0, "x2": 0.5, "b": 0.1},
@@ -58,18 +49,18 @@ def pages(folder: Path) -> dict:
 def main() -> None:
     chosen = pages(Path(tempfile.mkdtemp(prefix="chainrule-labels-")))
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         print(f"{'page':30} {'screen':9} {'median':>6} {'smallest':>8} {'any step':>8}")
         for width, height in [(1280, 800), (1024, 768)]:
             for name, path in chosen.items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(path.as_uri())
-                heights = page.evaluate(MEASURE)
+                heights = page.evaluate(LABEL_HEIGHTS)
                 total = int(page.text_content("#counter").split("/")[1])
                 smallest_at_any_step = min(heights)
                 for _ in range(total):
                     smallest_at_any_step = min([smallest_at_any_step,
-                                                *page.evaluate(MEASURE)])
+                                                *page.evaluate(LABEL_HEIGHTS)])
                     page.keyboard.press("ArrowRight")
                 print(f"{name:30} {width}x{height:<4} {statistics.median(heights):6.1f} "
                       f"{min(heights):8.1f} {smallest_at_any_step:8.1f}")
