@@ -24,6 +24,19 @@ from importlib import import_module as _import_module  # noqa: E402
 
 from autograd.hooks import provide as _provide
 
+from .layers import (
+    ACTIVATION_LAYERS,
+    Conv2d,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    Tanh,
+)
 from .modules import ACTIVATIONS, INITIALIZERS, MLP, Dropout, Layer, Module, Neuron
 from .serialize import ModelFileError, load, save
 from .tables import NeuronRow, NeuronTable, neuron_table
@@ -49,6 +62,17 @@ __all__ = [
     "Layer",
     "MLP",
     "Dropout",
+    "Sequential",
+    "Linear",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "LeakyReLU",
+    "Softplus",
+    "ACTIVATION_LAYERS",
     "ACTIVATIONS",
     "INITIALIZERS",
     "save",

@@ -57,6 +57,9 @@ def save(model: Module, path: PathLike, metadata: Optional[dict] = None) -> None
 def load(path: PathLike) -> MLP:
     """Rebuild the model saved at ``path``; its metadata is ``model.metadata``."""
     document = read_document(path)
+    if isinstance(document.get("architecture"), dict) \
+            and document["architecture"].get("type") == "Sequential":
+        return _load_sequential(path, document)
     arch = _architecture(path, document.get("architecture"))
     sizes = [arch["nin"]] + arch["nouts"]
     shapes = [(sizes[i + 1], sizes[i]) for i in range(len(arch["nouts"]))]  # (neurons, inputs)
@@ -183,3 +186,25 @@ def _positive_int(value: Any) -> bool:
 def _real(value: Any) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
+
+
+def _load_sequential(path, document: dict) -> Module:
+    """A saved :class:`nn.Sequential`: its layers rebuilt, every parameter by name."""
+    from .layers import sequential_from_architecture  # nn.layers imports nn.modules too
+
+    try:
+        model = sequential_from_architecture(document["architecture"])
+    except (ValueError, TypeError) as error:
+        raise fail(path, f"has a Sequential architecture that cannot be built: {error}") from None
+    stored = document.get("parameters")
+    named = model.named_parameters()
+    if not isinstance(stored, dict) or len(stored) != len(named):
+        raise fail(path, f"declares {len(named)} parameters in its architecture but holds "
+                         f"{len(stored) if isinstance(stored, dict) else 'no'} named ones")
+    for name, parameter in named:
+        if name not in stored:
+            raise fail(path, f"has no parameter {name} (its architecture needs it by name)")
+        _check_number(path, f"parameter {short(name)}", stored[name])
+        parameter.data = float(stored[name])
+    model.metadata = _metadata(path, document.get("metadata", {}), model.nin)
+    return model

@@ -21,11 +21,13 @@ extra: ``pip install '.[torch]'`` in a chainrule checkout.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional, Sequence
 
 from autograd.install_check import install_command
 from autograd.ops import LEAKY_SLOPE
 
+from .layers import Sequential
+from .layers_torch import sequential_from_torch, sequential_to_torch
 from .modules import MLP
 
 __all__ = ["to_torch", "from_torch"]
@@ -48,8 +50,11 @@ def _torch() -> Any:
 def to_torch(model: MLP) -> Any:
     """A ``torch.nn.Sequential`` in float64 with the model's weights: Linear layers,
     each followed by its activation module (none for a linear layer), and Dropout
-    after each hidden layer when the model has it.  Training mode is copied."""
+    after each hidden layer when the model has it.  Training mode is copied.
+    An :class:`nn.Sequential` becomes the same layers (:mod:`nn.layers_torch`)."""
     torch = _torch()
+    if isinstance(model, Sequential):
+        return sequential_to_torch(model)
     if not isinstance(model, MLP):
         raise ValueError(f"to_torch: {type(model).__name__} is not an nn.MLP; only MLPs "
                          "convert (a Sequential of Linear layers and activations)")
@@ -72,10 +77,17 @@ def to_torch(model: MLP) -> Any:
     return net.train(model.training)
 
 
-def from_torch(module: Any) -> MLP:
+def from_torch(module: Any, input_shape: Optional[Sequence[int]] = None) -> MLP:
     """An :class:`~nn.MLP` with the weights of a ``torch.nn.Sequential`` of ``Linear``
-    layers and supported activations; anything else is a ValueError naming the layer."""
+    layers and supported activations; anything else is a ValueError naming the layer.
+    With ``input_shape`` (needed for a convolution), or with a Conv2d, MaxPool2d or
+    Flatten inside, an :class:`nn.Sequential` of the same layers instead."""
     torch = _torch()
+    if input_shape is not None or _has_image_layers(torch, module):
+        if input_shape is None:
+            raise ValueError("from_torch: a model with Conv2d, MaxPool2d or Flatten needs "
+                             "input_shape=(C, H, W), the shape of one example")
+        return sequential_from_torch(module, input_shape)
     if isinstance(module, torch.nn.Linear):
         module = torch.nn.Sequential(module)
     if not isinstance(module, torch.nn.Sequential):
@@ -127,3 +139,9 @@ def from_torch(module: Any) -> MLP:
                 w.data = value
             neuron.b.data = bias
     return model.train(module.training)
+
+
+def _has_image_layers(torch, module: Any) -> bool:
+    layers = module if isinstance(module, torch.nn.Sequential) else [module]
+    return any(isinstance(layer, (torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.Flatten))
+               for layer in layers)
