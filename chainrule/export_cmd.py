@@ -37,7 +37,8 @@ def add_arguments(parser) -> None:
 
 
 def checkpoint(model) -> dict:
-    """``{"modules", "state_dict", "metadata"}`` for a loaded MLP (see the module doc)."""
+    """``{"modules", "state_dict", "metadata"}`` for a loaded MLP or Sequential (see the
+    module doc)."""
     from nn import to_torch
 
     net = to_torch(model)
@@ -50,6 +51,11 @@ def checkpoint(model) -> dict:
             modules.append([name, [module.negative_slope]])
         elif name == "Dropout":
             modules.append([name, [module.p]])
+        elif name == "Conv2d":  # an nn.Sequential's convolution: square kernel
+            modules.append([name, [module.in_channels, module.out_channels,
+                                   module.kernel_size[0], module.stride[0], module.padding[0]]])
+        elif name == "MaxPool2d":
+            modules.append([name, [module.kernel_size, module.stride]])
         else:
             modules.append([name, []])
     metadata = getattr(model, "metadata", None) or {}

@@ -226,3 +226,21 @@ def test_linear_only_torch_models_still_come_back_as_mlps():
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
     assert isinstance(nn.from_torch(net), nn.MLP)
     assert isinstance(nn.from_torch(net, input_shape=(2,)), nn.Sequential)
+
+
+def test_chainrule_export_rebuilds_a_conv_net_in_three_lines(tmp_path, capsys):
+    from chainrule.cli import main
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1, seed=0), nn.LeakyReLU(),
+                          nn.MaxPool2d(2, stride=1), nn.Flatten(), nn.Linear(8, 2, seed=1),
+                          input_shape=(1, 5, 5))
+    model.save(tmp_path / "model.json")
+    assert main(["export", str(tmp_path / "model.json"), "--torch",
+                 str(tmp_path / "model.pt")]) == 0
+    checkpoint = torch.load(tmp_path / "model.pt")
+    net = torch.nn.Sequential(*(getattr(torch.nn, name)(*args)
+                                for name, args in checkpoint["modules"])).double()
+    net.load_state_dict(checkpoint["state_dict"])
+    x = [0.1 * i - 1 for i in range(25)]
+    got = net(torch.tensor(x, dtype=torch.float64).reshape(1, 1, 5, 5))[0].tolist()
+    assert got == pytest.approx(model.forward_data(x), abs=1e-12)
