@@ -22,6 +22,8 @@ from typing import Iterator, Optional, Sequence
 
 from autograd.install_check import install_command
 
+from .idx import IDXError, load_idx  # MNIST's IDX files, read in their own module
+
 __all__ = [
     "make_moons",
     "make_circles",
@@ -36,6 +38,8 @@ __all__ = [
     "MinMaxScaler",
     "scaler_from_dict",
     "batches",
+    "load_idx",
+    "IDXError",
 ]
 
 Data = tuple[list[list[float]], list[int]]
