@@ -257,6 +257,13 @@ def load_splits(settings: dict):
     from nn.data import DATASETS, load_digits, train_val_test_split
 
     name = settings["dataset"]
+    if settings.get("data"):  # an IDX folder (chainrule train --data DIR)
+        from chainrule.train_recipe import RecipeError, load_idx_splits
+
+        try:
+            return load_idx_splits(settings)
+        except RecipeError as error:
+            raise CommandError(str(error)) from None
     if name == "digits":
         try:
             X, y = load_digits()

@@ -13,6 +13,7 @@ installed, ``OUT/loss.png``, ``OUT/gradient_flow.png``, ``OUT/decision_boundary.
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from chainrule.common import (
     positive_float,
 )
 from chainrule.run_files import choose_paths, prepare_out, signals_deferred, write_json
+from chainrule.train_recipe import CNN_RECIPE, IDX_DEFAULTS, PIXEL_PEAK
 
 __all__ = ["add_arguments", "run", "DATASET_DEFAULTS", "load_splits", "write_json"]
 
@@ -93,16 +95,28 @@ def add_arguments(parser) -> None:
                         "the best weights (default: 10; 0 turns it off)")
     parser.add_argument("--dropout", type=fraction, default=0.0, help="dropout after each "
                         "hidden layer (default: 0)")
-    parser.add_argument("--weight-decay", type=float_between(0.0, MAX_PENALTY), default=0.0,
-                        help="optimizer weight decay (decoupled for adamw)")
+    parser.add_argument("--weight-decay", type=float_between(0.0, MAX_PENALTY),
+                        help="optimizer weight decay (decoupled for adamw; default: 0, 0.01 "
+                        "with --model cnn)")
     parser.add_argument("--l1", type=float_between(0.0, MAX_PENALTY),
                         help="L1 penalty coefficient (default: 0)")
     parser.add_argument("--l2", type=float_between(0.0, MAX_PENALTY), help="L2 penalty coefficient "
                         "(default: 0; 5e-4 for digits)")
     parser.add_argument("--clip-norm", type=positive_float,
                         help="clip the gradient's L2 norm")
-    parser.add_argument("--scale", choices=["standard", "minmax", "none"],
-                        help="input scaling fitted on the training split (default: standard)")
+    parser.add_argument("--scale", choices=["standard", "minmax", "pixels", "none"],
+                        help="input scaling fitted on the training split (default: standard; "
+                        "pixels divides by the brightest pixel: 16 for digits, 255 for IDX)")
+    parser.add_argument("--data", metavar="DIR", help="train on a folder of MNIST-format IDX "
+                        "files (train-images-idx3-ubyte.gz ..., t10k-* as the test split)")
+    parser.add_argument("--model", choices=["mlp", "cnn"], help="mlp (default), or cnn: the "
+                        "digits recipe's conv 3x3 16, max-pool, conv 3x3 32, max-pool, linear, "
+                        "with its training flags as defaults (see docs/layers.md)")
+    parser.add_argument("--schedule", choices=["none", "cosine"], help="learning-rate "
+                        "schedule per epoch (default: none; cosine with --model cnn)")
+    parser.add_argument("--augment", choices=["none", "shift"], help="shift: each epoch, "
+                        "half the training images move one pixel (default: none; shift "
+                        "with --model cnn)")
     parser.add_argument("--seed", type=int_between(0, MAX_SEED), help="seed of data, split, "
                         "init and batches (default: 0)")
     parser.add_argument("--out", default="train-output", help="output folder "
@@ -118,14 +132,20 @@ def add_arguments(parser) -> None:
 def resolve(args) -> dict:
     """The settings of a run: command-line flags over per-data-set defaults."""
     settings = dict(COMMON_DEFAULTS)
-    settings.update(DATASET_DEFAULTS[args.dataset])
+    data = getattr(args, "data", None)
+    settings.update(IDX_DEFAULTS if data else DATASET_DEFAULTS[args.dataset])
+    settings.update(model="mlp", schedule="none", augment="none", weight_decay=0.0)
+    if getattr(args, "model", None) == "cnn":
+        settings.update(CNN_RECIPE)
     for key in ("samples", "noise", "hidden", "activation", "loss", "optimizer", "lr",
                 "epochs", "batch_size", "val_split", "test_split", "early_stopping", "seed",
-                "scale", "init", "l1", "l2"):
+                "scale", "init", "l1", "l2", "model", "schedule", "augment", "weight_decay"):
         value = getattr(args, key, None)
         if value is not None:
             settings[key] = value
-    settings["dataset"] = args.dataset
+    settings["dataset"] = "idx" if data else args.dataset
+    if data:
+        settings["data"] = str(data)
     # "" is no hidden layer (a linear model); "4,,4" is a typo, not 4,4
     parts = str(settings["hidden"]).split(",") if str(settings["hidden"]).strip() else []
     if any(not part.strip() for part in parts):
@@ -180,8 +200,10 @@ def _printer():
 
 
 def run(args) -> int:
+    from chainrule.train_recipe import RecipeError, cnn, image_shape, shift_images
     from nn import MLP, TrainingDivergedError, fit
-    from nn.data import MinMaxScaler, StandardScaler
+    from nn.data import MinMaxScaler, PixelScaler, StandardScaler
+    from nn.optim import CosineAnnealingLR
     from nn.train import _epoch_line
 
     settings = resolve(args)
@@ -193,7 +215,9 @@ def run(args) -> int:
                            "--samples or smaller --val-split/--test-split")
     scaler = None
     if settings["scale"] != "none":
-        scaler = (StandardScaler() if settings["scale"] == "standard" else MinMaxScaler())
+        scaler = {"standard": StandardScaler, "minmax": MinMaxScaler,
+                  "pixels": lambda: PixelScaler(PIXEL_PEAK.get(settings["dataset"], 255.0))
+                  }[settings["scale"]]()
         scaler.fit(X_train)
         X_train, X_val, X_test = (scaler.transform(X_train), scaler.transform(X_val),
                                   scaler.transform(X_test))
@@ -211,14 +235,31 @@ def run(args) -> int:
     n_parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
     from nn.model_file import MAX_PARAMETERS  # the most a model (and its file) holds
 
-    if n_parameters > MAX_PARAMETERS:
+    if settings["model"] == "mlp" and n_parameters > MAX_PARAMETERS:
         raise CommandError(f"--hidden {','.join(map(str, settings['hidden_sizes']))}: "
                            f"{n_parameters:,} parameters; a chainrule model holds at most "
                            f"{MAX_PARAMETERS:,}, use smaller layers")
-    model = MLP(len(X_train[0]), sizes, activation=settings["activation"],
-                init=settings["init"], dropout=args.dropout, seed=settings["seed"])
-    print(f"training MLP({len(X_train[0])}, {sizes}) {settings['activation']}/"
-          f"{settings['init']} on {settings['dataset']}: {len(X_train)} train, "
+    try:
+        shape = image_shape(settings, len(X_train[0])) if settings["model"] == "cnn" \
+            or settings["augment"] != "none" else None
+        model = cnn(shape, n_outputs, settings["seed"]) if settings["model"] == "cnn" else None
+    except RecipeError as error:
+        raise CommandError(str(error)) from None
+    if model is not None:
+        described = f"the CNN {model!r}"
+    else:
+        model = MLP(len(X_train[0]), sizes, activation=settings["activation"],
+                    init=settings["init"], dropout=args.dropout, seed=settings["seed"])
+        described = f"MLP({len(X_train[0])}, {sizes}) {settings['activation']}/{settings['init']}"
+    augment = None
+    if settings["augment"] == "shift":
+        augment = lambda X, epoch: shift_images(  # noqa: E731
+            X, shape, random.Random(settings["seed"] * 100_003 + epoch))
+    schedule = None
+    if settings["schedule"] == "cosine":
+        schedule = lambda optimizer: CosineAnnealingLR(  # noqa: E731
+            optimizer, T_max=settings["epochs"])
+    print(f"training {described} on {settings['dataset']}: {len(X_train)} train, "
           f"{len(X_val)} validation, {len(X_test)} test; {loss}, {settings['optimizer']} "
           f"lr {settings['lr']}, batch {settings['batch_size']}, "
           f"{len(model.parameters())} parameters", flush=True)
@@ -231,7 +272,8 @@ def run(args) -> int:
                       validation_data=(X_val, y_val) if X_val else None,
                       early_stopping=settings["early_stopping"] or None,
                       seed=settings["seed"], progress=not args.no_progress and _has_tqdm(),
-                      l1=settings["l1"], l2=settings["l2"], weight_decay=args.weight_decay,
+                      l1=settings["l1"], l2=settings["l2"],
+                      weight_decay=settings["weight_decay"], scheduler=schedule, augment=augment,
                       clip_norm=args.clip_norm, compile=getattr(args, "compile", False),
                       on_epoch=lambda record: say(_epoch_line(record, epochs)))
     except TrainingDivergedError as error:
@@ -355,7 +397,8 @@ def _plots(out: Path, model, history, settings, scaler, matrix, loss) -> list:
     paths = [plot_history(history, out / "loss.png", title=f"{name}: loss and accuracy"),
              plot_gradient_flow({f"{name}, {settings['activation']}/{settings['init']}":
                                  history}, out / "gradient_flow.png")]
-    if name != "digits":
+    if len(model.parameters()) and settings.get("model") != "cnn" and \
+            name not in ("digits", "idx"):
         X_train, X_val, X_test, y_train, y_val, y_test = load_splits(settings)
         paths.append(plot_decision_boundary(
             model, X_train + X_val + X_test, y_train + y_val + y_test,

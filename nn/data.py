@@ -36,6 +36,7 @@ __all__ = [
     "train_val_test_split",
     "StandardScaler",
     "MinMaxScaler",
+    "PixelScaler",
     "scaler_from_dict",
     "batches",
     "load_idx",
@@ -354,9 +355,34 @@ class MinMaxScaler(_Scaler):
         return self
 
 
+class PixelScaler(_Scaler):
+    """``x / peak`` for every feature: pixels to [0, 1] (16 for digits, 255 for IDX
+    images), with no statistics to fit -- it keeps the zero of a blank pixel and the
+    relation between neighbours, which standardizing each pixel separately loses.
+
+    >>> PixelScaler(16).fit([[0.0, 8.0]]).transform([[16.0, 4.0]])
+    [[1.0, 0.25]]
+    """
+
+    kind = "pixels"
+
+    def __init__(self, peak: float = 255.0):
+        if isinstance(peak, bool) or not isinstance(peak, (int, float)) or not peak > 0:
+            raise ValueError(f"PixelScaler(peak={peak!r}): the brightest pixel value must be "
+                             "a positive number, e.g. 16 for digits or 255 for MNIST")
+        self.peak = float(peak)
+
+    def fit(self, X: Sequence[Sequence[float]]) -> "PixelScaler":
+        if not X:
+            raise ValueError("PixelScaler.fit: X is empty; fit on the training rows")
+        width = len(X[0])
+        self.offset, self.scale = [0.0] * width, [self.peak] * width
+        return self
+
+
 def scaler_from_dict(state: dict) -> _Scaler:
     """Rebuild a scaler from ``to_dict()`` (e.g. out of a saved model's metadata)."""
-    kinds = {"standard": StandardScaler, "minmax": MinMaxScaler}
+    kinds = {"standard": StandardScaler, "minmax": MinMaxScaler, "pixels": PixelScaler}
     kind = state.get("kind") if isinstance(state, dict) else None
     if not isinstance(kind, str) or kind not in kinds:
         shown = repr(state)

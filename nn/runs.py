@@ -111,6 +111,14 @@ class Run:
     def __enter__(self) -> "Run":
         return self
 
+    def use_rows(self, rows: list) -> list:
+        """This epoch's (augmented) training rows, which the batches are taken from."""
+        if len(rows) != len(self.X_train) or (rows and len(rows[0]) != len(self.X_train[0])):
+            raise ValueError(f"fit(augment=...) returned {len(rows)} rows for "
+                             f"{len(self.X_train)} training rows; return one row of the same "
+                             "length for each")
+        return rows
+
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
@@ -232,6 +240,10 @@ class ArrayRun(Run):
                               for o, (_, label, _) in zip(outputs.tolist(), tb))
         self.advance_bar(epoch, mean)
         return mean, correct, norms
+
+    def use_rows(self, rows: list) -> list:
+        self.X = self.np.asarray(super().use_rows(rows), dtype=float)
+        return rows
 
     def sync(self) -> None:
         for p, value, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):

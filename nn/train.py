@@ -279,7 +279,8 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         weight_decay: float = 0.0, clip_norm: Optional[float] = None,
         clip_value: Optional[float] = None,
         scheduler: Optional[Union[LRScheduler, Callable[[Optimizer], LRScheduler]]] = None,
-        on_epoch: Optional[Callable[[dict], None]] = None, compile: bool = False) -> History:
+        on_epoch: Optional[Callable[[dict], None]] = None, compile: bool = False,
+        augment: Optional[Callable[[list, int], list]] = None) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batches; returns a :class:`History`.
 
     - ``loss``: cross_entropy (one output per class), bce (one logit, labels 0/1),
@@ -306,6 +307,9 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
       the same ones: with the same ``seed``, ``compile=True`` and ``compile=False``
       train on the same masks and give the same losses and weights.  The tape gets
       the masks as inputs, so a new mask per row and per batch costs no retracing.
+    - ``augment(X_train, epoch)``: the rows to train on in that epoch (for example
+      :func:`chainrule.train_recipe.shift_images`); labels and order stay those of
+      ``X_train``.  Validation data is never augmented.
     - NaN or infinite numbers in the data raise ValueError naming the row and column.
       A non-finite loss, gradient or parameter raises :class:`TrainingDivergedError`
       naming the epoch and batch; the model keeps the last good parameters.
@@ -353,8 +357,9 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
             for epoch in range(1, epochs + 1):
                 started = time.perf_counter()
                 loss_sum, correct, layer_norms = 0.0, 0, []
+                rows = X_train if augment is None else run.use_rows(augment(X_train, epoch))
                 for batch, (xb, tb) in enumerate(
-                        batches(X_train, list(zip(targets, y_train, range(len(X_train)))),
+                        batches(rows, list(zip(targets, y_train, range(len(X_train)))),
                                 batch_size, rng=rng), 1):
                     mean, hits, norms = run.batch(epoch, batch, xb, tb)
                     loss_sum, correct = loss_sum + mean * len(xb), correct + hits
