@@ -151,6 +151,8 @@ class ArrayBatchLoss:
         if self.fused:
             from autograd.tape import compile
 
+            from .compiled_layers import layer_tape
+
             example_x = [float(v) for v in example_x]
             self.masks, self.n_masks = _mask_inputs(model, example_x, masks)
 
@@ -160,7 +162,10 @@ class ArrayBatchLoss:
                 with self.masks.feeding(mask_inputs):
                     return _outputs(model(x))
 
-            self.tape = compile(logits, (example_x, [1.0] * self.n_masks), self.params)
+            # an MLP or Sequential compiles layer by layer (nn.compiled_layers): no trace
+            self.tape = layer_tape(model) if not self.n_masks else None
+            if self.tape is None:
+                self.tape = compile(logits, (example_x, [1.0] * self.n_masks), self.params)
         else:
             self.compiled = CompiledLoss(model, loss, example_x, example_target, masks)
 

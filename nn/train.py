@@ -65,6 +65,15 @@ def _outputs_data(model, x: Sequence[float]) -> list[float]:
     return [o.data for o in _output_list(model(x))]
 
 
+def _all_outputs(model, X: Sequence[Sequence[float]]) -> list[list[float]]:
+    """Every row's outputs: on arrays, layer by layer, when numpy is there and the model
+    is an MLP or Sequential (nn.compiled_layers); else row by row, graph-free."""
+    from .compiled_layers import batch_outputs
+
+    outputs = batch_outputs(model, X)
+    return outputs if outputs is not None else [_outputs_data(model, x) for x in X]
+
+
 def _n_outputs(model, x0: Sequence[float]) -> int:
     if hasattr(model, "nouts"):
         return model.nouts[-1]
@@ -113,7 +122,7 @@ def predict(model, X: Sequence[Sequence[float]], loss: Union[str, Loss] = "cross
     _check_rows(X, "predict")
     was_training = _eval_mode(model)
     try:
-        return [loss.predict(_outputs_data(model, x)) for x in X]
+        return [loss.predict(out) for out in _all_outputs(model, X)]
     finally:
         if was_training:
             model.train()
@@ -185,7 +194,7 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
     classify = _is_classification(y)
     was_training = _eval_mode(model)
     try:
-        outputs = [_outputs_data(model, x) for x in X]
+        outputs = _all_outputs(model, X)
     finally:
         if was_training:
             model.train()

@@ -1,0 +1,257 @@
+"""Layers compiled as layers: a dense layer is one matrix product, a convolution an
+im2col gather and a matrix product, a max-pool an argmax that routes the gradient back --
+numpy kernels over a whole batch, built from the model's shapes alone, so building one
+costs the same for 100 parameters as for 100,000 (the traced tape records one scalar
+node per weight instead).
+
+A :class:`LayerTape` has the traced tape's interface (``forward(X, M, params=theta)``,
+then ``gradients(weights=seeds)``) and gives the scalar engine's numbers to rounding
+(tests/test_compiled_layers.py checks 1e-9 on random conv nets and MLPs):
+
+>>> import numpy as np
+>>> from nn import MLP
+>>> model = MLP(3, [4, 2], seed=0)
+>>> tape = layer_tape(model)
+>>> theta = np.array([p.data for p in model.parameters()])
+>>> out = tape.forward(np.array([[1.0, 2.0, 3.0]]), None, params=theta)
+>>> bool(np.allclose(out[0], model.forward_data([1.0, 2.0, 3.0]), atol=1e-12))
+True
+
+:func:`layer_tape` returns None for a model it does not know (or one whose dropout is
+training, whose masks the traced tape takes as inputs): the caller then traces.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from autograd import OPS
+
+from .layers import Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential
+from .modules import MLP, Dropout
+
+__all__ = ["LayerTape", "layer_tape", "batch_outputs"]
+
+
+class _Dense:
+    """``x @ W.T + b``; ``W`` and ``b`` are views of theta at ``(start, nout, nin, bias
+    position)``: Sequential stores a weight matrix then a bias, MLP a row per neuron."""
+
+    def __init__(self, nin: int, nout: int, weight_at, bias_at):
+        self.nin, self.nout, self.weight_at, self.bias_at = nin, nout, weight_at, bias_at
+
+    def forward(self, np, theta, x):
+        self.x, W, b = x, self.weight_at(theta), self.bias_at(theta)
+        self.W = W
+        return x @ W.T + b
+
+    def backward(self, np, g, grad, need_input: bool):
+        self.weight_at(grad)[...] += g.T @ self.x
+        self.bias_at(grad)[...] += g.sum(axis=0)
+        return g @ self.W if need_input else None
+
+
+class _Conv:
+    """im2col: every output position's (c, i, j) taps gathered into a row (padding reads
+    a zero), then one matrix product with the (cout, cin*k*k) weight."""
+
+    def __init__(self, np, layer: Conv2d, start: int):
+        c, h, w = layer.input_shape
+        _, out_h, out_w = layer.output_shape
+        k, s, p = layer.k, layer.stride, layer.padding
+        hp, wp = h + 2 * p, w + 2 * p
+        self.shape, self.padded, self.p = (c, h, w), (c, hp, wp), p
+        ch, i, j = np.meshgrid(np.arange(c), np.arange(k), np.arange(k), indexing="ij")
+        oy, ox = np.meshgrid(np.arange(out_h), np.arange(out_w), indexing="ij")
+        taps = (ch.ravel()[None, :] * hp + (oy.ravel()[:, None] * s + i.ravel()[None, :])) \
+            * wp + ox.ravel()[:, None] * s + j.ravel()[None, :]
+        self.taps = taps  # (positions, c*k*k) indices into one padded image
+        self.cout, self.fan_in, self.positions = layer.cout, c * k * k, out_h * out_w
+        n_weights = self.cout * self.fan_in
+        self.weight = slice(start, start + n_weights)
+        self.bias = slice(start + n_weights, start + n_weights + self.cout)
+
+    def forward(self, np, theta, x):
+        batch = x.shape[0]
+        c, h, w = self.shape
+        p = self.p
+        images = x.reshape(batch, c, h, w)
+        if p:
+            images = np.pad(images, ((0, 0), (0, 0), (p, p), (p, p)))
+        self.cols = images.reshape(batch, -1)[:, self.taps]  # (B, positions, fan_in)
+        self.W = theta[self.weight].reshape(self.cout, self.fan_in)
+        out = self.cols @ self.W.T + theta[self.bias]  # (B, positions, cout)
+        return out.transpose(0, 2, 1).reshape(batch, -1)
+
+    def backward(self, np, g, grad, need_input: bool):
+        batch = g.shape[0]
+        g = g.reshape(batch, self.cout, self.positions).transpose(0, 2, 1)  # (B, P, cout)
+        flat_g = g.reshape(-1, self.cout)
+        grad[self.weight] += (flat_g.T @ self.cols.reshape(-1, self.fan_in)).ravel()
+        grad[self.bias] += flat_g.sum(axis=0)
+        if not need_input:
+            return None
+        dcols = g @ self.W  # (B, P, fan_in)
+        size = int(np.prod(self.padded))
+        index = (np.arange(batch)[:, None, None] * size + self.taps[None]).ravel()
+        dpadded = np.bincount(index, weights=dcols.ravel(), minlength=batch * size)
+        c, hp, wp = self.padded
+        dpadded = dpadded.reshape(batch, c, hp, wp)
+        p = self.p
+        if p:
+            dpadded = dpadded[:, :, p:hp - p, p:wp - p]
+        return dpadded.reshape(batch, -1)
+
+
+class _MaxPool:
+    """The largest input of each window (the first of equal ones, as the scalar engine's
+    ``a + relu(b - a)`` and PyTorch pick); backward adds each gradient to that input."""
+
+    def __init__(self, np, layer: MaxPool2d):
+        self.windows = np.array(list(layer.windows()))  # (outputs, k*k)
+        self.size = int(np.prod(layer.input_shape))
+
+    def forward(self, np, theta, x):
+        values = x[:, self.windows]  # (B, outputs, k*k)
+        choice = values.argmax(axis=2)
+        self.source = np.take_along_axis(
+            np.broadcast_to(self.windows, values.shape), choice[..., None], axis=2)[..., 0]
+        return np.take_along_axis(values, choice[..., None], axis=2)[..., 0]
+
+    def backward(self, np, g, grad, need_input: bool):
+        if not need_input:
+            return None
+        batch = g.shape[0]
+        index = (np.arange(batch)[:, None] * self.size + self.source).ravel()
+        return np.bincount(index, weights=g.ravel(),
+                           minlength=batch * self.size).reshape(batch, self.size)
+
+
+class _Elementwise:
+    """An activation from the ops table, forward and derivative rules on arrays."""
+
+    def __init__(self, op: str):
+        self.row = OPS[op]
+
+    def forward(self, np, theta, x):
+        self.x = x
+        self.out = self.row.forward(np, x)
+        return self.out
+
+    def backward(self, np, g, grad, need_input: bool):
+        return g * self.row.derivatives[0](np, self.out, self.x) if need_input else None
+
+
+class _Identity:
+    def forward(self, np, theta, x):
+        return x
+
+    def backward(self, np, g, grad, need_input: bool):
+        return g
+
+
+class LayerTape:
+    """A batch forward and backward through compiled layers, in theta's order."""
+
+    def __init__(self, kernels: list, n_params: int):
+        import numpy as np
+
+        self.np, self.kernels, self.n_params = np, kernels, n_params
+
+    def forward(self, X, M=None, params=None):
+        np = self.np
+        self.theta = np.asarray(params, dtype=float)
+        x = np.asarray(X, dtype=float)
+        for kernel in self.kernels:
+            x = kernel.forward(np, self.theta, x)
+        return x
+
+    def gradients(self, weights):
+        """d(sum of ``weights * outputs``)/d theta, after :meth:`forward`."""
+        np = self.np
+        grad = np.zeros(self.n_params)
+        g = np.asarray(weights, dtype=float)
+        first = next((i for i, k in enumerate(self.kernels) if isinstance(k, (_Dense, _Conv))),
+                     None)
+        if first is None:
+            return grad
+        for index in range(len(self.kernels) - 1, first - 1, -1):
+            g = self.kernels[index].backward(np, g, grad, need_input=index > first)
+        return grad
+
+
+def _mlp_kernels(np, model: MLP) -> Optional[list]:
+    if model.dropout is not None and model.training and model.dropout.p:
+        return None
+    kernels, start = [], 0
+    for layer in model.layers:
+        nin, nout = len(layer.neurons[0].w), len(layer.neurons)
+
+        def block(theta, start=start, nin=nin, nout=nout):
+            return theta[start:start + nout * (nin + 1)].reshape(nout, nin + 1)
+
+        kernels.append(_Dense(nin, nout, lambda t, block=block, nin=nin: block(t)[:, :nin],
+                              lambda t, block=block, nin=nin: block(t)[:, nin]))
+        if layer.activation != "linear":
+            kernels.append(_Elementwise(layer.activation))
+        start += nout * (nin + 1)
+    return kernels
+
+
+def _sequential_kernels(np, model: Sequential) -> Optional[list]:
+    kernels, start = [], 0
+    for layer in model.modules:
+        if isinstance(layer, Linear):
+            n_weights, shape = layer.nin * layer.nout, layer.weight_shape()
+            kernels.append(_Dense(
+                layer.nin, layer.nout,
+                lambda t, a=start, n=n_weights, s=shape: t[a:a + n].reshape(s),
+                lambda t, a=start + n_weights, n=layer.nout: t[a:a + n]))
+            start += n_weights + layer.nout
+        elif isinstance(layer, Conv2d):
+            kernels.append(_Conv(np, layer, start))
+            start += len(layer.weight) + len(layer.bias)
+        elif isinstance(layer, MaxPool2d):
+            kernels.append(_MaxPool(np, layer))
+        elif isinstance(layer, Activation):
+            kernels.append(_Elementwise(layer.op))
+        elif isinstance(layer, Flatten):
+            kernels.append(_Identity())
+        elif isinstance(layer, Dropout):
+            if layer.training and layer.p:
+                return None
+            kernels.append(_Identity())
+        else:
+            return None
+    return kernels
+
+
+def layer_tape(model: Any) -> Optional[LayerTape]:
+    """A :class:`LayerTape` for an :class:`~nn.MLP` or :class:`~nn.Sequential` (None
+    for other models, a training dropout, or no numpy)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    if type(model) is MLP:
+        kernels = _mlp_kernels(np, model)
+    elif type(model) is Sequential:
+        kernels = _sequential_kernels(np, model)
+    else:
+        return None
+    return None if kernels is None else LayerTape(kernels, len(model.parameters()))
+
+
+def batch_outputs(model: Any, X, chunk: int = 1024) -> Optional[list]:
+    """Every row's outputs as lists of floats, computed on arrays (eval mode), or None
+    when the model has no compiled form (the caller then runs the scalar engine)."""
+    tape = layer_tape(model)
+    if tape is None:
+        return None
+    np = tape.np
+    theta = np.array([p.data for p in model.parameters()], dtype=float)
+    out = []
+    for begin in range(0, len(X), chunk):
+        out.extend(tape.forward(np.asarray(X[begin:begin + chunk], dtype=float),
+                                params=theta).tolist())
+    return out
