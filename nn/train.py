@@ -204,7 +204,12 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
                              "finite; its parameters are too large for these inputs "
                              "(did training diverge? lower the learning rate)")
     targets = _targets(loss, y, len(outputs[0]), classify)
-    total = math.fsum(
+    rows = None
+    if loss.name == "cross_entropy" and classify and len(outputs[0]) > 1:
+        from .compiled_layers import cross_entropy_rows
+
+        rows = cross_entropy_rows(outputs, targets)  # on arrays: the same formula
+    total = math.fsum(rows) if rows is not None else math.fsum(
         loss.example([Value(o) for o in out] if len(out) > 1 else Value(out[0]), t).data
         for out, t in zip(outputs, targets))
     result = {"loss": total / len(X), "accuracy": None}
@@ -222,6 +227,8 @@ def _check_rows(X: Sequence[Sequence[float]], who: str, what: str = "data") -> N
     A NaN reaches no model: in ``fit`` it would surface as a 'diverged' loss that
     blames the learning rate, in ``predict`` as a confident class for garbage.
     """
+    if _finite_number_array(X):  # a numpy matrix: one vectorized check, not row by row
+        return
     for i, row in enumerate(X):
         try:
             total = math.fsum(row)
@@ -240,6 +247,16 @@ def _check_rows(X: Sequence[Sequence[float]], who: str, what: str = "data") -> N
                 raise ValueError(f"{who}: the {what} contains {v} at row {i}, column {j}; "
                                  "drop or impute that row"
                                  + (" before training" if who == "fit" else ""))
+
+
+def _finite_number_array(X) -> bool:
+    """Whether ``X`` is a 2-D numpy array of finite real numbers (numpy is imported only
+    when ``X`` comes from it); anything else is checked row by row."""
+    if type(X).__module__ != "numpy" or getattr(X, "ndim", 0) != 2:
+        return False
+    import numpy as np
+
+    return X.dtype.kind in "fiu" and bool(np.isfinite(X).all())
 
 
 def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> None:

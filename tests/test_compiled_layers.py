@@ -107,3 +107,24 @@ def test_predict_and_evaluate_on_arrays_agree_with_the_scalar_path():
     assert nn.predict(model, X) == [max(range(4), key=out.__getitem__) for out in arrays]
     result = nn.evaluate(model, X, y)
     assert 0.0 <= result["accuracy"] <= 1.0 and result["loss"] > 0
+
+
+@given(st.lists(st.lists(st.floats(-30, 30), min_size=3, max_size=3), min_size=1, max_size=8),
+       st.data())
+def test_evaluates_cross_entropy_on_arrays_is_the_scalar_losss(outputs, data):
+    from nn.compiled_layers import cross_entropy_rows
+    from nn.losses import cross_entropy_example
+
+    targets = data.draw(st.lists(st.integers(0, 2), min_size=len(outputs),
+                                 max_size=len(outputs)))
+    want = [cross_entropy_example(out, t).data for out, t in zip(outputs, targets)]
+    assert cross_entropy_rows(outputs, targets) == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def test_numpy_matrices_are_checked_at_once_and_a_nan_is_still_named():
+    model = nn.MLP(3, [4, 2], seed=0)
+    X = np.array([[0.1, 0.2, 0.3], [1.0, -1.0, 0.5]])
+    assert nn.predict(model, X) == nn.predict(model, X.tolist())
+    X[1, 2] = np.nan
+    with pytest.raises(ValueError, match="nan at row 1, column 2"):
+        nn.predict(model, X)
