@@ -269,6 +269,12 @@ def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> 
                              "impute that row before training")
 
 
+def _rows(X):
+    """The rows as a list, except a numpy matrix, which stays one (checked in one call,
+    gathered into batches without a copy per row)."""
+    return X if type(X).__module__ == "numpy" and getattr(X, "ndim", 0) == 2 else list(X)
+
+
 def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
     """``(X_train, y_train, X_val, y_val)``; at least one training row."""
     if validation_data is not None:
@@ -279,13 +285,13 @@ def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
         if len(X_val) != len(y_val):
             raise ValueError(f"fit: validation_data has {len(X_val)} rows and {len(y_val)} "
                              "labels; need the same number")
-        X_train, y_train = list(X), list(y)
+        X_train, y_train = _rows(X), list(y)
     elif val_split:
         X_train, X_val, y_train, y_val = train_test_split(
             X, y, test_size=val_split, stratify=classify, seed=seed)
     else:
-        X_train, y_train, X_val, y_val = list(X), list(y), [], []
-    if not X_train:
+        X_train, y_train, X_val, y_val = _rows(X), list(y), [], []
+    if not len(X_train):
         raise ValueError(f"fit(val_split={val_split!r}): holding out that share of "
                          f"{len(X)} rows leaves no row to train on; use a smaller val_split "
                          "or more data")

@@ -128,3 +128,19 @@ def test_numpy_matrices_are_checked_at_once_and_a_nan_is_still_named():
     X[1, 2] = np.nan
     with pytest.raises(ValueError, match="nan at row 1, column 2"):
         nn.predict(model, X)
+
+
+@pytest.mark.parametrize("compile", [False, True], ids=["scalar", "compiled"])
+def test_fit_on_a_numpy_matrix_trains_as_on_lists(compile):
+    rng = random.Random(1)
+    X = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(12)]
+    y = [i % 2 for i in range(12)]
+    on_lists, on_array = nn.MLP(3, [4, 2], seed=0), nn.MLP(3, [4, 2], seed=0)
+    h1 = nn.fit(on_lists, X, y, epochs=2, batch_size=5, progress=False, compile=compile)
+    h2 = nn.fit(on_array, np.array(X), np.array(y), epochs=2, batch_size=5, progress=False,
+                compile=compile)
+    assert h2.train_loss == pytest.approx(h1.train_loss, abs=1e-12)
+    X_bad = np.array(X)
+    X_bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="inf at row 3, column 1"):
+        nn.fit(nn.MLP(3, [2], seed=0), X_bad, y, progress=False)
