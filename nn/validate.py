@@ -12,10 +12,11 @@ same message on every path.  Each number goes through :func:`autograd.checks.rea
 
 >>> check_labels([0, 1, 1.0], "fit", "cross_entropy", 2)
 [0, 1, 1]
->>> check_labels([0, 0.5], "fit", "cross_entropy", 2)
-Traceback (most recent call last):
-...
-ValueError: fit: the label at row 1 is 0.5, not a class index; cross_entropy takes the integers 0..1, one per model output
+>>> try:
+...     check_labels([0, 0.5], "fit", "cross_entropy", 2)
+... except ValueError as error:
+...     print(str(error).split("; ")[0])
+fit: the label at row 1 is 0.5, not a class index
 """
 
 from __future__ import annotations
