@@ -18,7 +18,29 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
 
-__all__ = ["topological_order", "nodes_and_edges"]
+__all__ = ["topological_order", "nodes_and_edges", "count_nodes"]
+
+
+def count_nodes(root: "Value", limit: int) -> int:
+    """The number of nodes reachable from ``root``, counting (iteratively) no further
+    than ``limit + 1``: the check a size limit makes before any expensive work, in
+    time proportional to the limit, not to the graph (a 200,000-step chain answers
+    at once).
+
+    >>> from autograd import Value
+    >>> x = Value(1.0); y = x
+    >>> for _ in range(10_000): y = y + 1.0
+    >>> count_nodes(y, 300), count_nodes(x * 2.0, 300)
+    (301, 3)
+    """
+    seen = {id(root)}
+    stack = [root]
+    while stack and len(seen) <= limit:
+        for parent in getattr(stack.pop(), "_prev", ()):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return min(len(seen), limit + 1)
 
 
 def topological_order(root: "Value") -> list["Value"]:

@@ -24,7 +24,7 @@ from autograd.trace import format_number
 
 __all__ = [
     "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "MAX_SAMPLES", "CommandError", "RunFailed",
-    "parse_bindings", "load_splits", "check_output", "capped_list", "one_line",
+    "size_list", "parse_bindings", "load_splits", "check_output", "capped_list", "one_line",
     "finite_float", "positive_float", "non_negative_float", "float_between", "fraction",
     "int_between",
 ]
@@ -98,6 +98,28 @@ def parse_bindings(bindings: list[str]) -> dict:
                                f"and {binding}); keep one")
         values[name] = number
     return values
+
+
+def size_list(option: str, text, largest: int, most: int, fewest: int = 0,
+              usage: str = "give layer sizes as ints separated by commas, e.g. 32,16"
+              ) -> list[int]:
+    """``"32,16"`` -> ``[32, 16]`` for a flag of sizes (``--hidden``, ``--sizes``), each
+    1..``largest``, ``fewest`` to ``most`` of them, or one CommandError naming the flag.
+    Only ASCII digits count: ``"²".isdigit()`` is True but ``int("²")`` fails."""
+    shown = one_line(str(text), 60)
+    parts = [p.strip() for p in str(text).split(",")] if str(text).strip() else []
+    if any(not p for p in parts):
+        raise CommandError(f"{option} {shown!r}: a size is missing between commas; {usage}")
+    bad = [p for p in parts if not (p.isascii() and p.isdigit())]
+    if bad or len(parts) < fewest:
+        raise CommandError(f"{option} {shown!r}: {usage}"
+                           + (f" ({one_line(bad[0], 20)!r} is not a whole number)" if bad
+                              else f" (at least {fewest})"))
+    sizes = [int(p) for p in parts]
+    if any(not 1 <= n <= largest for n in sizes) or len(sizes) > most:
+        raise CommandError(f"{option} {shown!r}: each size must be 1 to {largest}, with at "
+                           f"most {most} of them")
+    return sizes
 
 
 def check_output(option: str, path, folder: bool = False, inputs: tuple = ()) -> None:

@@ -9,10 +9,13 @@ input scaler, the loss).  Three lines rebuild the network::
 
     checkpoint = torch.load("digits.pt")
     net = torch.nn.Sequential(*(getattr(torch.nn, name)(*args)
-                                for name, args in checkpoint["modules"])).double()
+                                for name, args in checkpoint["modules"])).double().eval()
     net.load_state_dict(checkpoint["state_dict"])
 
-Inputs are scaled as ``chainrule train`` scaled them (``metadata["scaler"]``).
+``.eval()`` makes the Dropout layers of a dropout model the identity, as
+``chainrule predict`` runs it (a new Sequential starts in training mode, which would
+drop out at random).  Inputs are scaled as ``chainrule train`` scaled them
+(``metadata["scaler"]``).
 Needs PyTorch: ``pip install '.[torch]'`` in a chainrule checkout.
 """
 

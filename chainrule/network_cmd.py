@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from autograd.notation import format_number
-from chainrule.common import CommandError, add_digits_argument, check_output
+from chainrule.common import CommandError, add_digits_argument, check_output, size_list
 from chainrule.table_format import FORMATS, render_tables
 from nn import ACTIVATIONS, MLP
 from nn.model_file import write_atomically
@@ -62,15 +62,9 @@ def _numbers(option: str, text: str) -> list[float]:
 
 
 def _sizes(text: str) -> list[int]:
-    parts = [p.strip() for p in str(text).split(",")]
-    if not all(p.isdigit() for p in parts) or len(parts) < 2:
-        raise CommandError(f"--sizes {text!r}: give the input count and each layer's "
-                           "neuron count as whole numbers, e.g. 2,3,1")
-    sizes = [int(p) for p in parts]
-    if min(sizes) < 1 or max(sizes) > MAX_SIZE or len(sizes) - 1 > MAX_LAYERS:
-        raise CommandError(f"--sizes {text!r}: each size must be 1 to {MAX_SIZE}, with at "
-                           f"most {MAX_LAYERS} layers (a network to read, not to train)")
-    return sizes
+    return size_list("--sizes", text, MAX_SIZE, MAX_LAYERS + 1, fewest=2,
+                     usage="give the input count and each layer's neuron count as whole "
+                           "numbers, e.g. 2,3,1 (a network to read, not to train)")
 
 
 def _options(args):

@@ -50,8 +50,12 @@ def parse_row(text: str, where: str) -> list[float]:
 def read_csv(name: str) -> list[list[float]]:
     """The rows of numbers in a CSV file (``-`` is standard input); a first line without
     any number is a header and skipped."""
+    if name == "-" and (sys.stdin is None or sys.stdin.closed):
+        raise CommandError("--csv -: standard input is closed; pipe the rows in "
+                           "(... | chainrule predict MODEL --csv -) or give a file name")
     try:
-        handle = sys.stdin if name == "-" else open(name, newline="", encoding="utf-8")
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first number
+        handle = sys.stdin if name == "-" else open(name, newline="", encoding="utf-8-sig")
     except IsADirectoryError:
         raise CommandError(f"--csv {name}: that is a folder; give a CSV file") from None
     rows: list[list[float]] = []
@@ -75,6 +79,9 @@ def read_csv(name: str) -> list[list[float]]:
     except UnicodeDecodeError:
         raise CommandError(f"--csv {name}: not UTF-8 text; give a CSV file of numbers"
                            ) from None
+    except OSError as error:  # standard input closed under us, a read error
+        raise CommandError(f"--csv {name}: cannot be read ({error.strerror or error}); "
+                           "give a readable file, or pipe the rows in") from None
     finally:
         csv.field_size_limit(old_limit)
         if handle is not sys.stdin:
@@ -90,6 +97,8 @@ def _bounded_lines(handle, name: str):
         if not line:
             return
         number += 1
+        if number == 1 and line.startswith("\ufeff"):  # a byte-order mark, on stdin too
+            line = line[1:]
         if len(line) > MAX_LINE:
             raise CommandError(f"--csv {name}, line {number}: longer than {MAX_LINE} "
                                "characters; give rows of numbers")

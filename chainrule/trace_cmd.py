@@ -23,7 +23,7 @@ from autograd.trace import STEP_HEADER, backward_steps, format_number, forward_t
 from chainrule.common import CommandError, add_digits_argument, check_output, parse_bindings
 from chainrule.table_format import FORMATS, render_tables, terminal_width
 from nn.model_file import write_atomically
-from visualize.stepper import MAX_STEPPER_NODES
+from visualize.stepper import check_stepper_size
 
 __all__ = ["add_arguments", "run", "parse_bindings"]
 
@@ -77,11 +77,12 @@ def run(args) -> int:
     values = parse_bindings(args.bindings)
     _check_outputs(args)
     root = expression.build(values)
+    if args.html or args.frames:  # counted before tracing, by the stepper's own check
+        try:
+            check_stepper_size(root, "--html and --frames need a shorter expression")
+        except ValueError as error:
+            raise CommandError(str(error)) from None
     trace = backward_steps(root)
-    if (args.html or args.frames) and len(trace) > MAX_STEPPER_NODES:
-        raise CommandError(f"the graph has {len(trace)} nodes; --html and --frames draw one "
-                           f"picture per node and stop at {MAX_STEPPER_NODES}: "
-                           "use a shorter expression")
 
     if args.format != "text":
         tables = _tables(root, trace, expression)

@@ -27,8 +27,8 @@ from chainrule.common import (
     fraction,
     int_between,
     load_splits,
-    one_line,
     positive_float,
+    size_list,
 )
 from chainrule.run_files import choose_paths, prepare_out, signals_deferred, write_json
 from chainrule.train_recipe import CNN_RECIPE, IDX_DEFAULTS, PIXEL_PEAK
@@ -147,21 +147,10 @@ def resolve(args) -> dict:
     if data:
         settings["data"] = str(data)
     # "" is no hidden layer (a linear model); "4,,4" is a typo, not 4,4
-    parts = str(settings["hidden"]).split(",") if str(settings["hidden"]).strip() else []
-    if any(not part.strip() for part in parts):
-        raise CommandError(f"--hidden {one_line(settings['hidden'], 60)!r}: a size is missing "
-                           "between commas; give sizes like 32,16 (or '' for no hidden layer)")
-    try:
-        settings["hidden_sizes"] = [int(h) for h in parts]
-    except ValueError:
-        raise CommandError(f"--hidden {settings['hidden']!r}: give layer sizes as ints "
-                           "separated by commas, e.g. 32,16") from None
-    if any(not 1 <= h <= MAX_HIDDEN for h in settings["hidden_sizes"]):
-        raise CommandError(f"--hidden {one_line(settings['hidden'], 60)!r}: every size must "
-                           f"be from 1 to {MAX_HIDDEN}")
-    if len(settings["hidden_sizes"]) > 100:
-        raise CommandError(f"--hidden: {len(settings['hidden_sizes'])} layers; give at most "
-                           "100")
+    settings["hidden_sizes"] = size_list(
+        "--hidden", settings["hidden"], MAX_HIDDEN, 100,
+        usage="give layer sizes as ints separated by commas, e.g. 32,16 "
+              "(or '' for no hidden layer)")
     if settings["val_split"] + settings["test_split"] >= 1:
         raise CommandError(f"--val-split {settings['val_split']:g} and --test-split "
                            f"{settings['test_split']:g} leave no data for training; keep "

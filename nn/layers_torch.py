@@ -27,6 +27,7 @@ from .layers import (
     Sequential,
 )
 from .modules import Dropout
+from .validate import check_weights
 
 __all__ = ["sequential_to_torch", "sequential_from_torch", "SEQUENTIAL_TORCH_LAYERS"]
 
@@ -115,10 +116,26 @@ def _layer_from_torch(torch, index: int, layer) -> Any:
         raise ValueError(f"from_torch: layer {index} ({layer}) is not supported; a "
                          f"Sequential is built from {', '.join(SEQUENTIAL_TORCH_LAYERS)}")
     if isinstance(ours, (Linear, Conv2d)):
-        for values, tensor in ((ours.weight, layer.weight), (ours.bias, layer.bias)):
-            for value, number in zip(values, tensor.detach().to(torch.float64).flatten().tolist()):
+        for name, values, tensor in (("weight", ours.weight, layer.weight),
+                                     ("bias", ours.bias, layer.bias)):
+            numbers = tensor.detach().to(torch.float64).flatten().tolist()
+            _check_tensor(numbers, tuple(tensor.shape), f"{index}.{name}")
+            for value, number in zip(values, numbers):
                 value.data = number
     return ours
+
+
+def _check_tensor(numbers: list, shape: tuple, name: str) -> None:
+    """The shared weight check (:func:`nn.validate.check_weights`) on each last-axis row
+    of a tensor, so a bad number is named by its full index, as for an MLP's weights."""
+    width = shape[-1] if shape else 1
+    for start in range(0, len(numbers), width):
+        row, flat, index = numbers[start:start + width], start // width, []
+        for size in reversed(shape[:-1]):
+            flat, at = divmod(flat, size)
+            index.insert(0, str(at))
+        where = f"[{','.join(index)}]" if index else ""
+        check_weights(row, "from_torch", f"the {name.split('.')[1]} {name}{where}")
 
 
 def sequential_from_torch(module: Any, input_shape: Sequence[int]) -> Sequential:

@@ -29,6 +29,7 @@ from autograd.ops import LEAKY_SLOPE
 from .layers import Sequential
 from .layers_torch import sequential_from_torch, sequential_to_torch
 from .modules import MLP
+from .validate import check_weights
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -81,7 +82,14 @@ def from_torch(module: Any, input_shape: Optional[Sequence[int]] = None) -> MLP:
     """An :class:`~nn.MLP` with the weights of a ``torch.nn.Sequential`` of ``Linear``
     layers and supported activations; anything else is a ValueError naming the layer.
     With ``input_shape`` (needed for a convolution), or with a Conv2d, MaxPool2d or
-    Flatten inside, an :class:`nn.Sequential` of the same layers instead."""
+    Flatten inside, an :class:`nn.Sequential` of the same layers instead.
+
+    Dropout is rebuilt where chainrule's MLP has it, after every hidden layer's
+    activation with one ``p``, and in the mode its modules were in (``train()`` or
+    ``eval()``); any other placement (after only some hidden layers, after the output,
+    before an activation) is refused, naming it.  ``Dropout(p=0)`` is the identity
+    and goes anywhere.  A NaN or infinite weight is refused, naming the tensor and index.
+    """
     torch = _torch()
     if input_shape is not None or _has_image_layers(torch, module):
         if input_shape is None:
@@ -93,7 +101,7 @@ def from_torch(module: Any, input_shape: Optional[Sequence[int]] = None) -> MLP:
     if not isinstance(module, torch.nn.Sequential):
         raise ValueError(f"from_torch: {type(module).__name__} is not a torch.nn.Sequential; "
                          f"pass a Sequential of {_SUPPORTED}")
-    linears, activations, dropout = [], [], set()
+    linears, activations, indices, dropouts = [], [], [], {}  # dropouts: Linear -> Dropout
     for index, layer in enumerate(module):
         kind = type(layer).__name__
         if isinstance(layer, torch.nn.Linear):
@@ -105,16 +113,27 @@ def from_torch(module: Any, input_shape: Optional[Sequence[int]] = None) -> MLP:
                                  f"{layer.in_features} inputs after a layer of "
                                  f"{linears[-1].out_features} outputs")
             linears.append(layer)
+            indices.append(index)
             activations.append("linear")
             continue
         if not linears:
             raise ValueError(f"from_torch: layer {index} ({layer}) comes before any Linear "
                              "layer; the model must start with a Linear layer")
         if kind == "Dropout":
-            dropout.add(float(layer.p))
+            if float(layer.p) == 0.0:
+                continue  # the identity, in either mode
+            if len(linears) - 1 in dropouts:
+                raise ValueError(f"from_torch: layer {index} ({layer}) is a second Dropout "
+                                 f"after layer {indices[-1]}; chainrule's MLP has one")
+            dropouts[len(linears) - 1] = (index, layer)
         elif kind == "Identity":
             pass
         elif kind in _FROM_TORCH and activations[-1] == "linear":
+            if len(linears) - 1 in dropouts:
+                at = dropouts[len(linears) - 1][0]
+                raise ValueError(f"from_torch: the Dropout at layer {at} comes before the "
+                                 f"activation at layer {index} ({layer}); chainrule's MLP "
+                                 "drops out after a layer's activation: move it there")
             if kind == "LeakyReLU" and layer.negative_slope != LEAKY_SLOPE:
                 raise ValueError(f"from_torch: layer {index} ({layer}) has slope "
                                  f"{layer.negative_slope}; chainrule's leaky_relu has slope "
@@ -126,19 +145,47 @@ def from_torch(module: Any, input_shape: Optional[Sequence[int]] = None) -> MLP:
                              "after each Linear")
     if not linears:
         raise ValueError("from_torch: the Sequential has no Linear layer")
-    if len(dropout) > 1:
-        raise ValueError(f"from_torch: Dropout layers with different p {sorted(dropout)}; "
-                         "chainrule's MLP uses one p after every hidden layer")
+    p, training = _dropout_of(dropouts, len(linears), indices)
     model = MLP(linears[0].in_features, [layer.out_features for layer in linears],
-                activation=activations, dropout=dropout.pop() if dropout else 0.0, seed=0)
-    for layer, ours in zip(linears, model.layers):
+                activation=activations, dropout=p, seed=0)
+    for index, layer, ours in zip(indices, linears, model.layers):
         weights = layer.weight.detach().to(torch.float64).tolist()
         biases = layer.bias.detach().to(torch.float64).tolist()
+        for r, row in enumerate(weights):  # the shared check: nn.validate
+            check_weights(row, "from_torch", f"the weight {index}.weight[{r}]")
+        check_weights(biases, "from_torch", f"the bias {index}.bias")
         for neuron, row, bias in zip(ours.neurons, weights, biases):
             for w, value in zip(neuron.w, row):
                 w.data = value
             neuron.b.data = bias
-    return model.train(module.training)
+    return model.train(module.training if training is None else training)
+
+
+def _dropout_of(dropouts: dict, n_linears: int, indices: list) -> tuple:
+    """``(p, training)`` of the Dropout after every hidden layer (``(0.0, None)`` for
+    none), or a ValueError naming a placement chainrule's MLP cannot represent."""
+    if not dropouts:
+        return 0.0, None
+    if n_linears - 1 in dropouts:
+        at, layer = dropouts[n_linears - 1]
+        raise ValueError(f"from_torch: layer {at} ({layer}) is a Dropout after the output "
+                         f"layer {indices[-1]}; chainrule's MLP drops out after hidden layers "
+                         "only: remove it (or give it p=0)")
+    missing = [indices[i] for i in range(n_linears - 1) if i not in dropouts]
+    if missing:
+        placed = ", ".join(str(at) for at, _ in dropouts.values())
+        raise ValueError(f"from_torch: Dropout at layer {placed} but none after the hidden "
+                         f"layer {', '.join(map(str, missing))}; chainrule's MLP has one "
+                         "Dropout after every hidden layer, or none")
+    ps = sorted({float(layer.p) for _, layer in dropouts.values()})
+    if len(ps) > 1:
+        raise ValueError(f"from_torch: Dropout layers with different p {ps}; "
+                         "chainrule's MLP uses one p after every hidden layer")
+    modes = {bool(layer.training) for _, layer in dropouts.values()}
+    if len(modes) > 1:
+        raise ValueError("from_torch: some Dropout layers are in training mode and some in "
+                         "eval mode; call .train() or .eval() on the whole Sequential first")
+    return ps[0], modes.pop()
 
 
 def _has_image_layers(torch, module: Any) -> bool:

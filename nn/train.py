@@ -35,6 +35,7 @@ from .modules import activate_data
 from .optim import LRScheduler, Optimizer, make_optimizer
 from .runs import ArrayRun, EarlyStopping, History, Run, TrainingDivergedError
 from .steps import ArrayStep, CompiledStep, ScalarStep, example_loss, make_penalty
+from .validate import check_labels, check_rows
 
 __all__ = ["fit", "evaluate", "predict", "predict_proba", "accuracy", "confusion_matrix",
            "example_loss", "History", "TrainingDivergedError", "DEFAULT_LR"]
@@ -119,7 +120,7 @@ def predict(model, X: Sequence[Sequence[float]], loss: Union[str, Loss] = "cross
             ) -> list[int]:
     """The predicted class of each row (argmax, or the sign of a single output)."""
     loss = _as_loss(loss)
-    _check_rows(X, "predict")
+    _check_rows(X, "predict", model=model)
     was_training = _eval_mode(model)
     try:
         return [loss.predict(out) for out in _all_outputs(model, X)]
@@ -135,7 +136,7 @@ def predict_proba(model, X: Sequence[Sequence[float]],
     if loss.name not in ("cross_entropy", "bce"):
         raise ValueError(f"loss {loss.name!r} does not give probabilities; "
                          "only cross_entropy and bce models do")
-    _check_rows(X, "predict_proba")
+    _check_rows(X, "predict_proba", model=model)
     was_training = _eval_mode(model)
     try:
         out = []
@@ -189,8 +190,7 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"evaluate: X has {len(X)} rows and y {len(y)} labels; "
                          "need the same number, at least one")
-    _check_rows(X, "evaluate")
-    y = _plain_labels(y)
+    y = _check_data(model, loss, X, _plain_labels(y), "evaluate")
     classify = _is_classification(y)
     was_training = _eval_mode(model)
     try:
@@ -221,52 +221,19 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
 # --- the loop ----------------------------------------------------------------------------
 
 
-def _check_rows(X: Sequence[Sequence[float]], who: str, what: str = "data") -> None:
-    """Every row a sequence of finite real numbers, or an error naming row and column.
-
-    A NaN reaches no model: in ``fit`` it would surface as a 'diverged' loss that
-    blames the learning rate, in ``predict`` as a confident class for garbage.
-    """
-    if _finite_number_array(X):  # a numpy matrix: one vectorized check, not row by row
-        return
-    for i, row in enumerate(X):
-        try:
-            total = math.fsum(row)
-            if total - total == 0.0:  # finite: so is every number in the row
-                continue
-        except (TypeError, ValueError, OverflowError):
-            pass  # not all numbers, or their sum overflows: look at each
-        if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
-            raise TypeError(f"{who}: row {i} of the {what} is {row!r:.40}, not a list of "
-                            "numbers; give one list of numbers per example")
-        for j, v in enumerate(row):
-            if isinstance(v, bool) or not isinstance(v, Real):
-                raise TypeError(f"{who}: the {what} holds {v!r:.40} at row {i}, column {j}, "
-                                "which is not a number; convert or drop that row")
-            if not math.isfinite(v):
-                raise ValueError(f"{who}: the {what} contains {v} at row {i}, column {j}; "
-                                 "drop or impute that row"
-                                 + (" before training" if who == "fit" else ""))
+def _check_rows(X: Sequence[Sequence[float]], who: str, what: str = "data",
+                model=None) -> None:
+    """The shared row check (:func:`nn.validate.check_rows`) at the model's input width."""
+    check_rows(X, who, what, width=getattr(model, "nin", None))
 
 
-def _finite_number_array(X) -> bool:
-    """Whether ``X`` is a 2-D numpy array of finite real numbers (numpy is imported only
-    when ``X`` comes from it); anything else is checked row by row."""
-    if type(X).__module__ != "numpy" or getattr(X, "ndim", 0) != 2:
-        return False
-    import numpy as np
-
-    return X.dtype.kind in "fiu" and bool(np.isfinite(X).all())
-
-
-def _check_finite_data(X: Sequence[Sequence[float]], y: Sequence, what: str) -> None:
-    """Refuse NaN or infinite numbers in the data, by row and column, before training
-    (they would surface later as a 'diverged' loss, blaming the learning rate)."""
-    _check_rows(X, "fit", what)
-    for i, t in enumerate(y):
-        if isinstance(t, float) and not math.isfinite(t):
-            raise ValueError(f"fit: the {what} targets contain {t} at row {i}; drop or "
-                             "impute that row before training")
+def _check_data(model, loss: Loss, X: Sequence, y: Sequence, who: str,
+                what: str = "data") -> list:
+    """Rows and labels through the shared checks (:mod:`nn.validate`), before either
+    engine sees them: the compiled tape would otherwise train on a label of 0.5 that
+    the scalar loss refuses.  Returns the labels as the loss takes them."""
+    _check_rows(X, who, what, model)
+    return check_labels(y, who, loss.name, _n_outputs(model, X[0]), what)
 
 
 def _rows(X):
@@ -275,7 +242,7 @@ def _rows(X):
     return X if type(X).__module__ == "numpy" and getattr(X, "ndim", 0) == 2 else list(X)
 
 
-def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
+def _split(X, y, val_split, validation_data, classify: bool, seed, check) -> tuple:
     """``(X_train, y_train, X_val, y_val)``; at least one training row."""
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -285,6 +252,8 @@ def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
         if len(X_val) != len(y_val):
             raise ValueError(f"fit: validation_data has {len(X_val)} rows and {len(y_val)} "
                              "labels; need the same number")
+        if len(X_val):
+            y_val = check(X_val, y_val, "validation data")
         X_train, y_train = _rows(X), list(y)
     elif val_split:
         X_train, X_val, y_train, y_val = train_test_split(
@@ -295,9 +264,6 @@ def _split(X, y, val_split, validation_data, classify: bool, seed) -> tuple:
         raise ValueError(f"fit(val_split={val_split!r}): holding out that share of "
                          f"{len(X)} rows leaves no row to train on; use a smaller val_split "
                          "or more data")
-    _check_finite_data(X_train, y_train, "data")
-    if len(X_val):
-        _check_finite_data(X_val, y_val, "validation data")
     return X_train, y_train, list(X_val), list(y_val)
 
 
@@ -358,9 +324,11 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
                                        or early_stopping < 1):
         raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
                          "number of epochs, at least 1 (or None to turn it off)")
-    y = _plain_labels(y)
+    y = _check_data(model, loss, X, _plain_labels(y), "fit")
     classify = _is_classification(y)
-    X_train, y_train, X_val, y_val = _split(X, y, val_split, validation_data, classify, seed)
+    X_train, y_train, X_val, y_val = _split(
+        X, y, val_split, validation_data, classify, seed,
+        lambda X_val, y_val, what: _check_data(model, loss, X_val, y_val, "fit", what))
     targets = _targets(loss, y_train, _n_outputs(model, X_train[0]), classify)
     params = model.parameters()
     optimizer = _optimizer(optimizer, params, lr, weight_decay)

@@ -114,7 +114,7 @@ import torch
 from nn import load
 checkpoint = torch.load("m.pt")
 net = torch.nn.Sequential(*(getattr(torch.nn, name)(*args)
-                            for name, args in checkpoint["modules"])).double()
+                            for name, args in checkpoint["modules"])).double().eval()
 net.load_state_dict(checkpoint["state_dict"])
 model = load("run/model.json")
 x = [0.3, -0.2]

@@ -222,6 +222,22 @@ def test_from_torch_needs_an_input_shape_for_a_convolution():
                       input_shape=(1, 5, 5))
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_from_torch_refuses_a_non_finite_conv_weight_by_its_full_index(bad):
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(),
+                              torch.nn.Linear(8, 2)).double()
+    with torch.no_grad():
+        net[0].weight[1, 0, 2, 1] = bad
+    with pytest.raises(ValueError, match=rf"^from_torch: the weight 0\.weight\[1,0,2\]\[1\] "
+                                         rf"is {bad}, not a finite number"):
+        nn.from_torch(net, input_shape=(1, 4, 4))
+    with torch.no_grad():
+        net[0].weight[1, 0, 2, 1] = 0.5
+        net[2].bias[1] = bad
+    with pytest.raises(ValueError, match=rf"the bias 2\.bias\[1\] is {bad}"):
+        nn.from_torch(net, input_shape=(1, 4, 4))
+
+
 def test_linear_only_torch_models_still_come_back_as_mlps():
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
     assert isinstance(nn.from_torch(net), nn.MLP)

@@ -7,6 +7,7 @@ own forward (from_torch must give an MLP that computes it).
 
 import random
 import sys
+import textwrap
 
 import pytest
 import torch
@@ -104,19 +105,27 @@ def test_chainrule_export_writes_a_checkpoint_that_three_lines_rebuild(tmp_path,
     from chainrule.cli import main
     from nn import save
 
-    model = MLP(3, [5, 4, 2], activation=["leaky_relu", "tanh", "linear"], init="he", seed=1)
+    model = MLP(3, [5, 4, 2], activation=["leaky_relu", "tanh", "linear"], init="he", seed=1,
+                dropout=0.5)  # the three lines must end in eval mode: no dropout at random
     save(model, tmp_path / "model.json", metadata={"loss": "cross_entropy"})
     assert main(["export", str(tmp_path / "model.json"), "--torch",
                  str(tmp_path / "out" / "model.pt")]) == 0
     assert "wrote" in capsys.readouterr().out
 
-    checkpoint = torch.load(tmp_path / "out" / "model.pt")  # weights_only: plain data
-    net = torch.nn.Sequential(*(getattr(torch.nn, name)(*args)
-                                for name, args in checkpoint["modules"])).double()
-    net.load_state_dict(checkpoint["state_dict"])
+    # the three lines exactly as chainrule.export_cmd's docstring gives them
+    import chainrule.export_cmd
 
+    doc = chainrule.export_cmd.__doc__
+    lines = doc[doc.index("rebuild the network::") + len("rebuild the network::"):]
+    lines = textwrap.dedent(lines.split("\n\n")[1]).replace(
+        '"digits.pt"', repr(str(tmp_path / "out" / "model.pt")))
+    scope = {"torch": torch}
+    exec(lines, scope)  # torch.load's weights_only default: plain data
+    net, checkpoint = scope["net"], scope["checkpoint"]
+
+    assert [type(m).__name__ for m in net].count("Dropout") == 2 and not net.training
     X = [[0.3, -1.2, 2.0], [1.0, 0.0, -0.5]]
-    want = torch.tensor([model.forward_data(x) for x in X], dtype=torch.float64)
+    want = torch.tensor([model.eval().forward_data(x) for x in X], dtype=torch.float64)
     assert torch.allclose(net(torch.tensor(X, dtype=torch.float64)), want, rtol=1e-12)
     assert checkpoint["metadata"]["loss"] == "cross_entropy"
 
@@ -163,3 +172,61 @@ def test_every_file_chainrule_writes_gets_the_mode_the_umask_gives(tmp_path, cap
         os.umask(previous)
     for name in ("model.json", "metrics.json", "graph.svg", "model.pt"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name
+
+
+# --- Dropout where it was, in the mode it was (issue 20, item 8) ------------------------
+
+L, R, D = torch.nn.Linear, torch.nn.ReLU, torch.nn.Dropout
+MISPLACED_DROPOUT = [
+    ([L(2, 3), R(), D(0.5), L(3, 3), R(), L(3, 1)], r"Dropout at layer 2 but none after the "
+     r"hidden layer 3"),                                  # after the first hidden layer only
+    ([L(2, 3), R(), D(0.5), L(3, 1), D(0.5)], r"layer 4 .* after the output layer 3"),
+    ([L(2, 3), D(0.5), torch.nn.Sigmoid(), L(3, 1)], r"the Dropout at layer 1 comes before the "
+     r"activation at layer 2 \(Sigmoid\(\)\)"),
+    ([L(2, 3), R(), D(0.5), D(0.5), L(3, 1)], r"layer 3 .* second Dropout after layer 0"),
+    ([L(2, 3), R(), D(0.2), L(3, 3), R(), D(0.5), L(3, 1)],
+     r"Dropout layers with different p \[0.2, 0.5\]"),
+]
+
+
+@pytest.mark.parametrize("layers, named", MISPLACED_DROPOUT)
+def test_from_torch_refuses_a_dropout_placement_the_mlp_cannot_represent(layers, named):
+    with pytest.raises(ValueError, match=rf"^from_torch: {named}"):
+        from_torch(torch.nn.Sequential(*layers))
+
+
+def test_from_torch_refuses_dropout_modes_that_differ():
+    net = torch.nn.Sequential(L(2, 3), R(), D(0.5), L(3, 3), R(), D(0.5), L(3, 1)).eval()
+    net[2].train()
+    with pytest.raises(ValueError, match="some Dropout layers are in training mode"):
+        from_torch(net)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_from_torch_keeps_the_dropout_and_its_mode(mode):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(L(2, 4), torch.nn.Tanh(), D(0.3), L(4, 4), R(), D(0.3),
+                              L(4, 2), D(0.0)).double()  # p=0 is the identity, anywhere
+    getattr(net, mode)()
+    model = from_torch(net)
+    assert model.dropout.p == 0.3 and model.training is (mode == "train")
+    assert [m.__class__.__name__ for m in to_torch(model)].count("Dropout") == 2
+    if mode == "eval":  # then both compute the same function
+        x = [0.25, -1.5]
+        theirs = net(torch.tensor([x], dtype=torch.float64))[0].tolist()
+        assert max(abs(a - b) for a, b in zip(model.forward_data(x), theirs)) < 1e-12
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("tensor", ["weight", "bias"])
+def test_from_torch_refuses_a_non_finite_weight_naming_the_tensor_and_index(bad, tensor):
+    net = torch.nn.Sequential(L(2, 3), R(), L(3, 2))
+    with torch.no_grad():
+        if tensor == "weight":
+            net[2].weight[1, 2] = bad
+        else:
+            net[2].bias[1] = bad
+    where = r"2\.weight\[1\]\[2\]" if tensor == "weight" else r"2\.bias\[1\]"
+    with pytest.raises(ValueError, match=rf"^from_torch: the {tensor} {where} is {bad}, not a "
+                                         "finite number"):
+        from_torch(net)  # before: imported, and predict answered class 0 for every input

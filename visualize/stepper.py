@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Union
 
 from autograd import Value
+from autograd.graph import count_nodes
 from autograd.notation import format_number
 from autograd.trace import BackwardTrace, backward_steps, forward_table
 from nn.model_file import write_atomically
@@ -32,7 +33,7 @@ from .drawing import to_svg
 from .page import StepperPage, frames_from_steps, page_html
 
 __all__ = ["stepper_html", "write_stepper", "step_frames", "expression_stepper", "expression_steps",
-           "MAX_STEPPER_NODES"]
+           "MAX_STEPPER_NODES", "check_stepper_size"]
 
 MAX_STEPPER_NODES = 300  # one picture per node: beyond this the page gets unwieldy
 
@@ -46,12 +47,19 @@ def step_frames(source: Union[Value, BackwardTrace]) -> list[str]:
                              legend="edges: local derivative, and the gradient that flows back")
 
 
+def check_stepper_size(root: Value, way_out: str = "step through a smaller expression, or "
+                       "draw the whole graph with draw_network/draw_annotated") -> None:
+    """Refuse a graph of more than MAX_STEPPER_NODES nodes, counted before any tracing
+    (:func:`autograd.graph.count_nodes`), so a huge graph is refused at once."""
+    if count_nodes(root, MAX_STEPPER_NODES) > MAX_STEPPER_NODES:
+        raise ValueError(f"the graph has more than {MAX_STEPPER_NODES} nodes; the stepper "
+                         f"draws one picture per node and stops at {MAX_STEPPER_NODES}: "
+                         + way_out)
+
+
 def _trace(root: Value) -> BackwardTrace:
+    check_stepper_size(root)
     trace = backward_steps(root)
-    if len(trace) > MAX_STEPPER_NODES:
-        raise ValueError(f"the graph has {len(trace)} nodes; the stepper draws one picture per "
-                         f"node and stops at {MAX_STEPPER_NODES}: step through a smaller "
-                         "expression, or draw the whole graph with draw_network/draw_annotated")
     cost = layout_cost(trace.nodes)
     if cost > LAYOUT_BUDGET:
         raise ValueError(f"the graph has {len(trace)} nodes with many long edges (layout cost "

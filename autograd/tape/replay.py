@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from ..checks import real_array
 from ..graph import topological_order
 from ..ops import Op, OpDomainError, OpOverflowError
 from ..value import Value
@@ -153,7 +154,9 @@ class Tape:
         if params is None:
             params = np.fromiter(map(_get_data, self.params), dtype=float,
                                  count=len(self.params))
-        elif np.shape(params) != (len(self.params),):
+        elif type(params) is not np.ndarray or params.dtype != _FLOAT:
+            params = real_array(params, "Tape.forward: params")  # a list, text: checked
+        if np.shape(params) != (len(self.params),):
             raise ValueError(f"Tape.forward: params has shape {np.shape(params)}; pass one "
                              f"value per parameter, shape ({len(self.params)},)")
         if not all_finite(params):
@@ -327,11 +330,7 @@ def _real_array(arg: Any, position: int) -> np.ndarray:
                         "not numbers; drop or impute a missing value, and write 0.0/1.0 "
                         "(x.astype(float)) if a flag is meant as a number")
     if array.dtype.kind not in "iuf":
-        try:
-            return np.asarray(array, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"Tape.forward: batch argument {position} has entries of dtype "
-                            f"{array.dtype} that are not real numbers; pass numbers "
-                            "(convert text with float(...))") from None
+        # text, bytes, huge ints: the shared check (autograd.checks) names the entry
+        return real_array(array, f"Tape.forward: batch argument {position}")
     return array.astype(float, copy=False)
 
