@@ -39,6 +39,7 @@ from .value import (
     _as_float,
     accumulate_gradients,
     gc_paused,
+    gradient_walk_lock,
     is_grad_enabled,
     local_derivatives,
 )
@@ -188,10 +189,11 @@ def _float_backward(output: Value, order: list, inputs: Sequence[Value]) -> dict
 
     No ``.grad`` changes.  An input outside the graph keeps the ``None`` set first.
     """
-    for x in inputs:
-        x._grad_scratch = None
-    accumulate_gradients(order)
-    return {x: x._grad_scratch for x in inputs if x._grad_scratch is not None}
+    with gradient_walk_lock:  # the scratch slots of shared leaves: one walk at a time
+        for x in inputs:
+            x._grad_scratch = None
+        accumulate_gradients(order)
+        return {x: x._grad_scratch for x in inputs if x._grad_scratch is not None}
 
 
 def _graph_backward(output: Value, order: list) -> dict:

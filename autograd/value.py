@@ -446,7 +446,12 @@ class Value:
         A gradient that overflows raises :class:`OpOverflowError` naming the op and
         its values; the leaves' grads are then partial, so zero them before retrying.
         """
-        with gc_paused():  # the walk makes no cycles; scanning the graph would only cost time
+        # One walk at a time: the walk sums into the nodes' _grad_scratch slots, and two
+        # threads' graphs share their leaves (a model's parameters), so two walks at once
+        # would zero and add into the same slots -- silently wrong gradients (off by 22 on
+        # a shared MLP before this lock).  Serialized, every thread's call adds its
+        # d(self)/d(leaf), as PyTorch's concurrent backward() does.
+        with gradient_walk_lock, gc_paused():  # no cycles made: scanning would only cost time
             order = topological_order(self)
             accumulate_gradients(order)
             for node in order:
@@ -522,6 +527,10 @@ def _non_finite_result(name: str, op, datas: list, data: float) -> OpError:
         return OpDomainError(f"{name}: {operands} is not a number (NaN)")
     return OpOverflowError(f"{name}: {operands} is {data}, which overflows a float; "
                            "scale the inputs down")
+
+
+# Held by every walk that writes the _grad_scratch slots (backward(), autograd.grad()).
+gradient_walk_lock = threading.RLock()
 
 
 def accumulate_gradients(order: list) -> None:
