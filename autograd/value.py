@@ -485,6 +485,35 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
+    # --- copying and pickling, without recursion over the graph's depth -----------
+    # Python's defaults follow _prev recursively, so a 50,000-deep chain raised
+    # RecursionError.  These walk topological_order() (iterative) instead.
+
+    def __copy__(self) -> "Value":
+        """A new node with the same data, grad, label and op over the *same* parents."""
+        return _rebuilt(self.data, self.grad, self.label, self._op, self._prev)
+
+    def __deepcopy__(self, memo: dict) -> "Value":
+        """A copy of the whole graph; a Value reached twice is copied once (``memo``)."""
+        for node in topological_order(self):
+            if id(node) not in memo:
+                memo[id(node)] = _rebuilt(node.data, node.grad, node.label, node._op,
+                                          tuple(memo[id(p)] for p in node._prev))
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple:
+        """Pickle a leaf as itself and an inner node as its graph, flat: the leaves
+        (parameters, inputs) as objects, so pickle keeps them shared; the inner nodes
+        as rows that name their parents by position."""
+        if not self._prev:
+            return _rebuilt, (self.data, self.grad, self.label, self._op, ())
+        order = topological_order(self)
+        position = {id(node): i for i, node in enumerate(order)}
+        rows = [node if not node._prev else
+                (node.data, node.grad, node.label, node._op,
+                 tuple(position[id(p)] for p in node._prev)) for node in order]
+        return _unpickled_graph, (rows,)
+
     # --- display: visualize registers these (register_display_hook) -------------
 
     def _repr_svg_(self) -> Optional[str]:
@@ -512,6 +541,25 @@ class Value:
             raise RuntimeError("Value.stepper() is provided by the visualize package: run "
                                "`import visualize` first, then call .stepper() again")
         return hook(self, **options)
+
+
+def _rebuilt(data: float, grad: float, label: str, op: str, parents: tuple) -> Value:
+    """A node with these fields, bypassing the constructor's checks (they held already)."""
+    node = Value.__new__(Value)
+    node.data, node.grad, node.label, node._op, node._prev = data, grad, label, op, parents
+    return node
+
+
+def _unpickled_graph(rows: list) -> Value:
+    """The inverse of :meth:`Value.__reduce__`: the graph's last row, with its parents."""
+    nodes: list = []
+    for row in rows:
+        if isinstance(row, Value):
+            nodes.append(row)
+        else:
+            data, grad, label, op, parents = row
+            nodes.append(_rebuilt(data, grad, label, op, tuple(nodes[i] for i in parents)))
+    return nodes[-1]
 
 
 def _operands_text(op, datas) -> str:
