@@ -44,15 +44,26 @@ def signals_deferred():
     kills the process before write_atomically can remove its temp file.  Writing takes
     milliseconds, so holding the signals that long costs nothing
     (tests/test_run_signals.py sends them at many moments).
+
+    The signals are held by Python handlers that note them, not by a signal mask: a mask
+    holds them off one thread only, and the kernel gives a process's signal to any thread
+    that does not block it -- numpy's BLAS threads, for one -- where SIGTERM's default
+    action killed the run mid-write.  A Python handler makes every thread's delivery a
+    note that the main thread reads.
     """
     if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach only the main thread; nothing to hold here
+        yield  # Python handlers can be set only from the main thread
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    arrived: list = []
+    previous = {sig: signal.signal(sig, lambda number, frame: arrived.append(number))
+                for sig in _STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for number in dict.fromkeys(arrived):  # each signal once, in the order it came
+            signal.raise_signal(number)
 
 
 def finite_or_none(document):

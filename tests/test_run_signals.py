@@ -33,8 +33,11 @@ def _command(out: Path, seed: int) -> list:
             "3", "--seed", str(seed), "--out", str(out), "--no-progress", "--overwrite"]
 
 
+# numpy first: its BLAS threads are where the kernel sent a process's signal while the
+# main thread masked it (the run died mid-write, leaving a temp file behind).
 LAUNCHER = textwrap.dedent("""
     import os, signal, sys
+    import numpy
     which, k, sig = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3])
     calls = [0]
     def wrap(real):
