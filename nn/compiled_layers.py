@@ -23,6 +23,7 @@ training, whose masks the traced tape takes as inputs): the caller then traces.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Optional
 
 from autograd import OPS
@@ -30,7 +31,10 @@ from autograd import OPS
 from .layers import Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential
 from .modules import MLP, Dropout
 
-__all__ = ["LayerTape", "layer_tape", "batch_outputs", "cross_entropy_rows"]
+__all__ = ["LayerTape", "layer_tape", "batch_outputs", "cross_entropy_rows", "SMALL_DATA"]
+
+# below this many input numbers, predict/evaluate do not import numpy for the arrays
+SMALL_DATA = 20_000
 
 
 class _Dense:
@@ -251,7 +255,13 @@ def layer_tape(model: Any) -> Optional[LayerTape]:
 
 def batch_outputs(model: Any, X, chunk: int = 1024) -> Optional[list]:
     """Every row's outputs as lists of floats, computed on arrays (eval mode), or None
-    when the model has no compiled form (the caller then runs the scalar engine)."""
+    when the model has no compiled form or the data is small and numpy not yet loaded
+    (the caller then runs the scalar engine).  Importing numpy starts BLAS threads, and
+    a process-wide signal may then land in one of them, past the main thread's
+    ``pthread_sigmask`` (chainrule.run_files.signals_deferred): a small run that needs no
+    numpy keeps it out."""
+    if "numpy" not in sys.modules and len(X) * len(X[0] if len(X) else ()) < SMALL_DATA:
+        return None
     tape = layer_tape(model)
     if tape is None:
         return None
@@ -266,15 +276,16 @@ def batch_outputs(model: Any, X, chunk: int = 1024) -> Optional[list]:
 
 def cross_entropy_rows(outputs: list, targets: list) -> Optional[list]:
     """Each row's cross entropy ``logsumexp(z) - z[target]`` on arrays (the scalar
-    engine's formula, shifted by the row's max), or None without numpy.
+    engine's formula, shifted by the row's max), or None when numpy is not loaded.
 
+    >>> import numpy
     >>> [round(v, 12) for v in cross_entropy_rows([[0.0, 0.0]], [1])]
-    [0.693147180559]
+    [0.69314718056]
     """
-    try:
-        import numpy as np
-    except ImportError:
+    if "numpy" not in sys.modules:  # only where batch_outputs has loaded it
         return None
+    import numpy as np
+
     z = np.asarray(outputs, dtype=float)
     rows = np.arange(len(z))
     shift = z.max(axis=1)
