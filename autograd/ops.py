@@ -48,6 +48,7 @@ __all__ = [
     "OpZeroDivisionError",
     "OpOverflowError",
     "register_op",
+    "activation_ops",
     "unregister_op",
     "derivative_error",
     "derivative_overflows",
@@ -261,6 +262,16 @@ def register_op(op: Op) -> Op:
         raise ValueError(f"op {op.name!r} is already registered")
     OPS[op.name] = op
     return op
+
+
+def activation_ops() -> tuple[str, ...]:
+    """The names of the rows marked ``activation``, in table order: the one list that
+    nn's activations (and any activation layer) are built from.
+
+    >>> activation_ops()
+    ('tanh', 'sigmoid', 'relu', 'leaky_relu', 'softplus')
+    """
+    return tuple(name for name, op in OPS.items() if op.activation)
 
 
 def unregister_op(name: str) -> None:

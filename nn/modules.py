@@ -38,15 +38,16 @@ import random
 from typing import Any, Optional, Sequence, Union
 
 from autograd import OPS, SCALAR_MATH, Value, gc_paused
+from autograd.ops import activation_ops
 
 from .model_file import MAX_PARAMETERS, write_model
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS", "INITIALIZERS",
            "activate", "activate_data", "as_inputs"]
 
-# activation name -> the Value method (an op of the table) that applies it; None: identity
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": None,
-               "leaky_relu": "leaky_relu"}
+# activation name -> the Value method (an op of the table) that applies it; None: identity.
+# Derived from the rows marked ``activation`` in autograd/ops.py, never listed here.
+ACTIVATIONS = {"linear": None, **{name: name for name in activation_ops()}}
 
 RNG = Union[random.Random, Any]  # a random.Random, or the random module itself
 

@@ -230,7 +230,7 @@ def test_mlps_draw_every_activation():
 
     seen = set()
 
-    @settings(max_examples=100)
+    @settings(max_examples=300)
     @given(mlps())
     def collect(case):
         seen.add(case.activation)
