@@ -31,6 +31,7 @@ from itertools import product
 from typing import Optional, Sequence
 
 from autograd import OPS, SCALAR_MATH, Value, gc_paused
+from autograd.ops import activation_ops
 
 from .modules import RNG, Dropout, Module, _check_parameter_count, _rng, _size, as_inputs
 
@@ -307,7 +308,7 @@ ACTIVATION_LAYERS = {
     _class_name(name): type(_class_name(name), (Activation,),
                             {"op": name, "__doc__": f"``{name}`` on every input (the ops "
                                                     "table's row), as a layer."})
-    for name, row in OPS.items() if row.activation
+    for name in activation_ops()
 }
 globals().update(ACTIVATION_LAYERS)
 __all__ += sorted(ACTIVATION_LAYERS)
