@@ -74,9 +74,9 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
     graph = TracedGraph(outputs, inputs, params)
 
     cache: dict = {}
-    hazards = [(value, where) for value, where in reads if graph.depends(value, cache)]
+    hazards = [(value, place) for value, place in reads if graph.depends(value, cache)]
     if hazards and not allow_data_reads:
-        places = sorted({where for _, where in hazards})
+        places = sorted({place for _, place in hazards})
         raise TapeTraceError(
             f"compile: fn reads .data of a value that depends on the inputs or parameters "
             f"(at {', '.join(places[:5])}{' ...' if len(places) > 5 else ''}). A tape "

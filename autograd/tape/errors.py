@@ -3,7 +3,8 @@
 The tape refuses exactly what the scalar engine refuses, and says so with the
 table's own message plus the batch row: ``log() of -1.0 is undefined ... (batch
 row 3, inputs [...])``.  Both replays (:mod:`.interpreter`, :mod:`.plan`) build
-their messages here.
+their messages here; each takes ``describe_row``, a callback from the :class:`~.replay.Tape`
+that describes a batch row (its inputs) for the message.
 """
 
 from __future__ import annotations
@@ -31,43 +32,46 @@ def all_finite(array: np.ndarray) -> bool:
     return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
 
 
-def describe_row(op: Op, values: Sequence[float]) -> str:
+def describe_call(op: Op, values: Sequence[float]) -> str:
+    """The op applied to one row's operands, as the table writes it: ``log(-1.0)``."""
     return op.describe(*(repr(float(v)) for v in values))
 
 
-def forward_error(op: Op, values: Sequence[float], result: float, row: int, where: str):
+def forward_error(op: Op, values: Sequence[float], result: float, row: int, row_detail: str):
     """The exception for op ``op`` on ``values`` (one batch row) giving ``result``."""
     problem = op.check(*values) if op.check is not None else None
     if problem is not None:
-        return problem[0](f"{problem[1]} (batch row {row}{where})")
+        return problem[0](f"{problem[1]} (batch row {row}{row_detail})")
     if result != result:
-        return OpDomainError(f"{op.name}: {describe_row(op, values)} is not a number (NaN) "
-                             f"at batch row {row}{where}; an operand is infinite or outside "
+        return OpDomainError(f"{op.name}: {describe_call(op, values)} is not a number (NaN) "
+                             f"at batch row {row}{row_detail}; an operand is infinite or outside "
                              "the op's domain")
-    return OpOverflowError(f"{op.name}: {describe_row(op, values)} = {result} overflows a "
-                           f"float at batch row {row}{where}; scale the inputs down")
+    return OpOverflowError(f"{op.name}: {describe_call(op, values)} = {result} overflows a "
+                           f"float at batch row {row}{row_detail}; scale the inputs down")
 
 
 def backward_error(op: Op, operand: int, values, local: float, upstream: float, row: int,
-                   where: str):
+                   row_detail: str):
     """The exception for a non-finite ``local * upstream`` on one edge of one row."""
     problem = op.check(*values) if op.check is not None else None
     if problem is not None:
-        return problem[0](f"{problem[1]} (batch row {row}{where})")
+        return problem[0](f"{problem[1]} (batch row {row}{row_detail})")
     if upstream != upstream or abs(upstream) == float("inf"):
-        return OpOverflowError(f"{op.name}: the gradient flowing into {describe_row(op, values)} "
-                               f"is {upstream} at batch row {row}{where}; the loss is too steep "
-                               "-- scale the inputs or the loss down")
+        return OpOverflowError(f"{op.name}: the gradient flowing into "
+                               f"{describe_call(op, values)} is {upstream} at batch row "
+                               f"{row}{row_detail}; the loss is too steep -- scale the inputs "
+                               "or the loss down")
     if local == local and abs(local) != float("inf"):
         # a finite slope times a finite upstream (or the batch's sum of them) overflowed
         return OpOverflowError(f"{op.name}: the gradient {float(local)!r} (local derivative "
                                f"{op.formulas[operand]}) * {float(upstream)!r} (upstream) at "
-                               f"{describe_row(op, values)} overflows a float at batch row "
-                               f"{row}{where}; scale the inputs or the loss down")
-    return derivative_error(op, operand, values, local, f" at batch row {row}{where}")
+                               f"{describe_call(op, values)} overflows a float at batch row "
+                               f"{row}{row_detail}; scale the inputs or the loss down")
+    return derivative_error(op, operand, values, local, f" at batch row {row}{row_detail}")
 
 
-def screen(op: Op, out: np.ndarray, args: list, where: Callable[[int], str]) -> None:
+def screen(op: Op, out: np.ndarray, args: list,
+           describe_row: Callable[[int], str]) -> None:
     """The op's domain check, run only on the entries where the value or a local
     derivative is not finite, so that the tape refuses exactly what the scalar engine
     refuses (``0 ** y`` with both Values is finite, but its derivative needs log 0).
@@ -87,4 +91,4 @@ def screen(op: Op, out: np.ndarray, args: list, where: Callable[[int], str]) -> 
         problem = op.check(*values)
         if problem is not None:
             row = entry[-1]
-            raise problem[0](f"{problem[1]} (batch row {row}{where(row)})")
+            raise problem[0](f"{problem[1]} (batch row {row}{describe_row(row)})")

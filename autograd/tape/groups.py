@@ -146,11 +146,11 @@ class OpGroup(_Group):
             reader.bind(V)
         self.edge_views = [G[slope.rows] for slope in self.slopes]
 
-    def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
+    def forward(self, leaf_values: np.ndarray, describe_row: Callable[[int], str]) -> None:
         self.args = [reader.read() for reader in self.operand_readers]
         self.out_view[...] = self.op.forward(np, *self.args)
         if self.op.check is not None:
-            screen(self.op, self.out_view, self.args, where)
+            screen(self.op, self.out_view, self.args, describe_row)
 
     def backward(self, leaf_grads: np.ndarray) -> None:
         upstream = self.gather_upstream()
@@ -179,7 +179,7 @@ class SumGroup(_Group):
         self.bind_outputs(V, G)
         self.term_reader.bind(V)
 
-    def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
+    def forward(self, leaf_values: np.ndarray, describe_row: Callable[[int], str]) -> None:
         self.term_reader.sum_into(self.out_view)
 
     def backward(self, leaf_grads: np.ndarray) -> None:
@@ -243,7 +243,7 @@ class DenseGroup(_Group):
                 leaf, strided(leaf, start, strides, self.coef_index.shape, writeable))
         return cached[1]
 
-    def forward(self, leaf_values: np.ndarray, where: Callable[[int], str]) -> None:
+    def forward(self, leaf_values: np.ndarray, describe_row: Callable[[int], str]) -> None:
         self.coefs = (self._leaf_view(leaf_values, False) if self.coef_affine is not None
                       else leaf_values.take(self.coef_index))
         self.args = self.value_reader.read()

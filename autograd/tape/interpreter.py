@@ -6,8 +6,9 @@ forward and derivative rules with ``m = numpy``.  :class:`~.plan.GroupedPlan` is
 the fast replay and must agree with this one (the tests run both).
 
 Both expose ``bind(batch_size)``, ``load(params, input_columns)``,
-``forward(where) -> outputs``, ``backward(seeds, where)``, ``param_grads()`` and
-``input_grads()``; ``where(row)`` describes a batch row for error messages.
+``forward(describe_row) -> outputs``, ``backward(seeds, describe_row)``, ``param_grads()`` and
+``input_grads()``; ``describe_row(row)`` describes a batch row for error messages
+(its inputs: ``", inputs [0.5, -1]"``).
 
 >>> from autograd import Value
 >>> from autograd.tape import compile
@@ -52,19 +53,19 @@ class Interpreter:
         self.values[self.param_slots] = param_values[:, None]
         self.values[self.input_slots] = input_columns
 
-    def forward(self, where: Callable[[int], str]) -> np.ndarray:
+    def forward(self, describe_row: Callable[[int], str]) -> np.ndarray:
         V = self.values
         for out, op, operands in self.program:
             args = [V[j] for j in operands]
             V[out] = op.forward(np, *args)
             if op.check is not None:
-                screen(op, V[out], args, where)
+                screen(op, V[out], args, describe_row)
             if not np.isfinite(V[out]).all():
                 row = int(np.flatnonzero(~np.isfinite(V[out]))[0])
-                raise forward_error(op, [a[row] for a in args], V[out, row], row, where(row))
+                raise forward_error(op, [a[row] for a in args], V[out, row], row, describe_row(row))
         return V[self.output_slots]
 
-    def backward(self, seeds: np.ndarray, where: Callable[[int], str]) -> None:
+    def backward(self, seeds: np.ndarray, describe_row: Callable[[int], str]) -> None:
         V, G = self.values, self.grads
         G.fill(0.0)
         np.add.at(G, self.output_slots, seeds)
@@ -78,7 +79,7 @@ class Interpreter:
                 if not np.isfinite(contribution).all():
                     row = int(np.flatnonzero(~np.isfinite(contribution))[0])
                     raise backward_error(op, position, [a[row] for a in args], local[row],
-                                         G[out, row], row, where(row))
+                                         G[out, row], row, describe_row(row))
                 G[j] += contribution
 
     def param_grads(self) -> np.ndarray:

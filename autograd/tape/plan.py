@@ -309,20 +309,20 @@ class GroupedPlan:
         V[self.broadcast_params] = param_values[self.broadcast_params, None]
         V[self.n_params:self.const_start] = input_columns
 
-    def forward(self, where: Callable[[int], str]) -> np.ndarray:
+    def forward(self, describe_row: Callable[[int], str]) -> np.ndarray:
         for group in self.groups:
-            group.forward(self.leaf_values, where)
+            group.forward(self.leaf_values, describe_row)
         if not np.isfinite(self.values[self.op_start:].sum()):
-            self._raise_forward(where)
+            self._raise_forward(describe_row)
         return self.output_reader.read()
 
-    def backward(self, seeds: np.ndarray, where: Callable[[int], str]) -> None:
+    def backward(self, seeds: np.ndarray, describe_row: Callable[[int], str]) -> None:
         self.grads[self.seed_rows] = seeds
         if self.has_dense:
             self.leaf_grads[self.zeroed_leaves] = 0.0
         for group in reversed(self.groups):
             group.backward(self.leaf_grads)
-        self.where = where
+        self.describe_row = describe_row
 
     def param_grads(self) -> np.ndarray:
         if self.single_rows is not None:  # no gather: sum each row over the batch
@@ -355,7 +355,7 @@ class GroupedPlan:
 
     # --- saying what went wrong, and where ------------------------------------------
 
-    def _raise_forward(self, where) -> None:
+    def _raise_forward(self, describe_row) -> None:
         """Find the first group (in depth order) with a non-finite value, and say why."""
         for group in self.groups:
             bad = ~np.isfinite(group.out_view)
@@ -366,10 +366,10 @@ class GroupedPlan:
             if group.op is None:  # a fused sum (or weighted sum) of finite terms
                 what = "a sum" if group.kind == "sum" else "a weighted sum w . x + b"
                 raise OpOverflowError(f"add: {what} of {len(group.members)} nodes reached "
-                                      f"{result} at batch row {row}{where(row)}; the values "
+                                      f"{result} at batch row {row}{describe_row(row)}; the values "
                                       "are too large -- scale the inputs or weights down")
             args = [np.broadcast_to(a, group.out_view.shape)[k, row] for a in group.args]
-            raise forward_error(group.op, args, result, row, where(row))
+            raise forward_error(group.op, args, result, row, describe_row(row))
 
     def _raise_backward(self) -> None:
         """Find the first edge (in backward order) that became non-finite, and say why."""
@@ -387,6 +387,6 @@ class GroupedPlan:
                         local = np.broadcast_to(slope.rule(np, group.out_view, *group.args),
                                                 shape)
                     raise backward_error(group.op, slope.position, args, float(local[k, row]),
-                                         group.grad_view[k, row], row, self.where(row))
+                                         group.grad_view[k, row], row, self.describe_row(row))
         raise OpOverflowError("a gradient overflowed while summing over the batch; "
                               "scale the loss or the inputs down")

@@ -127,7 +127,8 @@ class Tape:
                                 "that row)")
         return stacked
 
-    def _where(self, row: int) -> str:
+    def _describe_row(self, row: int) -> str:
+        """The inputs of one batch row, for error messages: ``", inputs [0.5, -1]"``."""
         if self._columns is None or not self.n_inputs:
             return ""
         shown = ", ".join(f"{v:.6g}" for v in self._columns[:8, row])
@@ -167,7 +168,7 @@ class Tape:
         self.engine.load(params if self._used_params is None else params[self._used_params],
                          columns if self._used_inputs is None else columns[self._used_inputs])
         with np.errstate(all="ignore"):
-            outputs = self.engine.forward(self._where)
+            outputs = self.engine.forward(self._describe_row)
         self._outputs = outputs
         self._backward_done = False
         if self.verify_on_next_forward:
@@ -207,7 +208,7 @@ class Tape:
             raise RuntimeError("Tape.gradients: call tape.forward(batch) first")
         seeds = self._seeds(weights)
         with np.errstate(all="ignore"):
-            self.engine.backward(seeds, self._where)
+            self.engine.backward(seeds, self._describe_row)
             grads = self.engine.param_grads()
         if self._used_params is not None:
             grads, used = np.zeros(len(self.params)), grads
@@ -296,14 +297,14 @@ class Tape:
             scale = np.maximum(1.0, np.abs(want))
             err = np.abs(got - want) / scale
             if not (err <= tolerance).all():
-                where = np.unravel_index(int(np.argmax(err)), err.shape)
-                row_text = f"row {rows[where[0]]}" if what == "output" else f"rows {rows}"
+                worst = np.unravel_index(int(np.argmax(err)), err.shape)
+                row_text = f"row {rows[worst[0]]}" if what == "output" else f"rows {rows}"
                 raise TapeMismatchError(self._mismatch(
-                    f"the tape's {what} {got[where]!r} differs from the scalar engine's "
-                    f"{want[where]!r} ({row_text})"))
+                    f"the tape's {what} {got[worst]!r} differs from the scalar engine's "
+                    f"{want[worst]!r} ({row_text})"))
 
     def _mismatch(self, what: str) -> str:
-        reads = sorted({where for _, where in self.data_reads})
+        reads = sorted({place for _, place in self.data_reads})
         hint = (f" fn read .data of traced values at {', '.join(reads[:5])}"
                 f"{' ...' if len(reads) > 5 else ''}, and a branch there is the likely cause."
                 if reads else " Look for Python branches on .data, randomness, or constants "
