@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Optional
+from typing import Callable, ClassVar, Optional
 
 import numpy as np
 
@@ -93,13 +93,27 @@ class Slope:
 @dataclass(eq=False)
 class _Group:
     members: list
-    out: Optional[slice] = None  # the block of value slots (set by the plan's slot pass)
-    grad_reader: Any = None  # sums each member's gradient rows (set by the plan)
+    out: Optional[slice] = None  # the block of value slots (see take_block)
     op: ClassVar[Optional[Op]] = None
 
-    # set by the plan: each member's gradient is one row that lines up, and no other
-    # group reads this group's own gradient rows, so the gradient is read in place
-    upstream_in_place: ClassVar[bool] = False
+    def take_block(self, start: int, order: Callable) -> slice:
+        """Order the members by ``order`` (where each is used, from the plan's slot
+        pass) and take the block of value slots from ``start``, one per member."""
+        self.members.sort(key=order)
+        self.out = slice(start, start + len(self.members))
+        return self.out
+
+    def read_gradient(self, rows: GradientRows, zero_row: int, read_rows: set) -> None:
+        """How this group sums its members' gradients (``grad_reader``), once the
+        plan has wired every row.  ``read_rows``: the rows that some node reads.
+        When each member's gradient is one row that lines up, and no node reads this
+        group's own gradient rows, the gradient is read in place: no sum, no copy."""
+        self.grad_reader = SumReader(rows.use_matrix(self.members, zero_row))
+        parts = self.grad_reader.parts
+        self.upstream_in_place = (
+            len(parts) == 1 and len(parts[0][1]) == 1
+            and parts[0][1][0].affine is not None and parts[0][1][0].index.shape[1] == 1
+            and read_rows.isdisjoint(range(self.out.start, self.out.stop)))
 
     def bind_outputs(self, V: np.ndarray, G: np.ndarray) -> None:
         self.out_view, self.grad_view = V[self.out], G[self.out]
@@ -192,8 +206,6 @@ class DenseGroup(_Group):
     values (a layer: ``shared``), else one product per member (an einsum)."""
 
     kind: ClassVar[str] = "dense"
-    # set by the plan when only input gradients read the edges: write_edges() on demand
-    edges_on_demand: bool = False
 
     def wire(self, slot: dict, dense: dict, rows: GradientRows) -> None:
         coefs = np.array([[slot[c] for c in dense[i].coefficients] for i in self.members])
@@ -208,7 +220,6 @@ class DenseGroup(_Group):
         # gradients, through a strided view of the leaf arrays (no gather, no scatter)
         self.coef_affine = affine(coefs)
         self._coef_views: dict = {}  # writeable -> (leaf array, view)
-        self.coef_owned = False  # set by the plan: no other group adds into these leaves
         self.shared = bool((values == values[:1]).all())
         self.edges = rows.block(values.shape[1] if self.shared else values.size)
         for k, i in enumerate(self.members):
@@ -221,6 +232,23 @@ class DenseGroup(_Group):
                 rows.sources[t].append(slot[i])
         self.value_reader = Reader(values[0] if self.shared else values)
         self.other_reader = SumReader(np.array(others)) if others[0] else None
+        self.value_nodes = {v for i in self.members for v in dense[i].values}
+        self.coef_owned = self.edges_on_demand = False
+
+    def own_coefficients(self, uses: np.ndarray) -> bool:
+        """Whether this layer's matrix product writes its weights' whole gradient:
+        it reads them through a strided view and no other dense group reads them
+        (``uses``: how many dense-group entries read each leaf)."""
+        self.coef_owned = (self.shared and self.coef_affine is not None
+                           and bool((uses[self.coef_index] == 1).all()))
+        return self.coef_owned
+
+    def defer_edges(self, inputs: set) -> bool:
+        """Whether the values this group reads are all inputs: then only
+        ``input_grads()`` needs ``W.T @ upstream``, which runs when asked
+        (:meth:`write_edges`; training never asks), not in every backward."""
+        self.edges_on_demand = self.value_nodes <= inputs
+        return self.edges_on_demand
 
     def bind(self, V: np.ndarray, G: np.ndarray) -> None:
         self.bind_outputs(V, G)

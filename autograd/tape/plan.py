@@ -1,6 +1,7 @@
 """The grouped replay: the traced graph scheduled as groups, one numpy call each.
 
-The plan is built by five passes, each a function that reads the one before:
+The plan is built by passes, each a function that returns what it decides
+(the groups decide their own flags, from what a pass hands them):
 
 1. :func:`fuse_sums` -- chains of ``+`` whose inner links have one use become one
    n-ary sum;
@@ -10,9 +11,16 @@ The plan is built by five passes, each a function that reads the one before:
    (:mod:`.groups`: op, sum, dense);
 4. :func:`assign_slots` -- parameters, inputs, constants, then a block per group,
    each block ordered by where its members are used, so that reads line up as
-   strided views;
-5. wiring (each group's ``wire``) -- which rows of the gradient buffer hold each
-   node's gradient contributions.
+   strided views (:class:`Leaves` says where each kind of leaf sits);
+5. :func:`wire_gradients` -- which rows of the gradient buffer hold each node's
+   gradient contributions (each group's ``wire``), and which single rows are read
+   where they are;
+6. each group's ``read_gradient`` -- how it sums its members' gradients, and
+   whether it can read them in place;
+7. :class:`ParamReading` and :func:`leaves_to_zero` -- how the parameters'
+   gradients are summed, and which leaves' gradients a layer writes whole; each
+   dense group's ``defer_edges`` -- whether its ``W.T @ upstream`` waits until
+   someone asks for input gradients.
 
 The fusions apply only when the table's ``add`` and ``mul`` are the plain sum
 and product (checked here, :func:`add_fuses` and :func:`mul_is_product`); every
@@ -28,6 +36,7 @@ other op runs its own rules, so an op added to the table later replays unchanged
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
@@ -174,11 +183,101 @@ def assign_slots(graph, groups: list, reads: dict, read_by: Optional[dict] = Non
         return min(keys) if keys else (-1, 0)
 
     for group, start in zip(reversed(groups), reversed(starts)):
-        group.members.sort(key=use_key)
-        for k, i in enumerate(group.members):
-            slot[i] = start + k
-        group.out = slice(start, start + len(group.members))
+        block = group.take_block(start, order=use_key)
+        slot.update(zip(group.members, range(block.start, block.stop)))
     return slot
+
+
+# --- passes 5 and 6: the leaves, and wiring the gradient rows ----------------------------
+
+
+@dataclass(frozen=True)
+class Leaves:
+    """Where the leaves sit in the values buffer: ``params`` (node indexes, in the
+    tape's order), ``inputs``, then the constants from ``const_start``; the groups'
+    blocks run from ``op_start`` to ``n_slots``."""
+
+    params: list
+    inputs: list
+    const_start: int
+    op_start: int
+    n_slots: int
+
+    @classmethod
+    def of(cls, graph, groups: list, slot: dict) -> "Leaves":
+        params = sorted(graph.param_of, key=graph.param_of.get)
+        inputs = sorted(graph.input_of, key=graph.input_of.get)
+        return cls(params, inputs, len(params) + len(inputs),
+                   min([g.out.start for g in groups] or [len(slot)]),
+                   max([g.out.stop for g in groups] or [len(slot)]))
+
+
+def wire_gradients(graph, groups: list, slot: dict, terms: dict, dense: dict,
+                   n_slots: int) -> tuple:
+    """``(rows, seed_rows)``: which rows of the gradient buffer sum into each node's
+    gradient (each group wires its operands), and the rows that hold the seeds.
+    A node whose gradient is a single row (a relu's ``local * upstream``, a layer's
+    ``W.T @ upstream``) is never copied into a row of its own: its readers read that
+    row (``rows.alias``)."""
+    rows = GradientRows(n_slots)
+    for group in groups:
+        group.wire(slot, dense if group.kind == "dense" else terms, rows)
+    seed_rows = rows.block(len(graph.outputs))
+    for k, j in enumerate(graph.outputs):
+        rows.sources[j].append(seed_rows.start + k)
+    for group in groups:
+        for i in group.members:
+            if len(rows.sources[i]) == 1:
+                rows.alias[slot[i]] = rows.sources[i][0]
+    return rows, seed_rows
+
+
+# --- pass 7: reading the leaves' gradients ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamReading:
+    """How the parameters are written and their gradients read, per step.
+
+    Parameters that only coefficients of dense groups read need no row of values and
+    no gradient rows (the matrix products give their gradient); the others are
+    copied over the batch (``broadcast``), and those with gradient rows are summed
+    over it (``summed``), as slices where they are runs of parameters (copies, not
+    gathers and scatters).  Where every such gradient is one row (a layer's biases:
+    the layer's own gradient rows), ``single_row_parts`` sums each row straight
+    from there."""
+
+    broadcast: object  # slice or index array
+    summed: object
+    n_summed: int
+    summed_all: bool
+    reader: SumReader
+    single_row_parts: Optional[list]
+
+    @classmethod
+    def of(cls, graph, params: list, rows: GradientRows, read_by: dict,
+           zero_row: int) -> "ParamReading":
+        outputs = set(graph.outputs)
+        summed = [k for k, j in enumerate(params) if rows.sources[j]]
+        reader = SumReader(rows.use_matrix([params[k] for k in summed], zero_row))
+        one_row_each = all(len(blocks) == 1 and blocks[0].index.shape[1] == 1
+                           and blocks[0].affine is not None for _, blocks in reader.parts)
+        return cls(as_slice([k for k, j in enumerate(params) if read_by[j] or j in outputs]),
+                   as_slice(summed), len(summed), summed == list(range(len(params))),
+                   reader, reader.parts if reader.parts and one_row_each else None)
+
+
+def leaves_to_zero(dense_groups: list, n_leaves: int):
+    """The leaves whose gradients are zeroed before each backward: all but the
+    weights that a layer owns (each group decides, from how many dense groups read
+    each leaf), whose gradient the layer's matrix product writes whole."""
+    uses = np.bincount(np.concatenate([g.coef_index.ravel() for g in dense_groups]
+                                      or [np.zeros(0, dtype=np.intp)]), minlength=n_leaves)
+    owned = np.zeros(n_leaves, dtype=bool)
+    for group in dense_groups:
+        if group.own_coefficients(uses):
+            owned[group.coef_index] = True
+    return as_slice(np.flatnonzero(~owned))
 
 
 # --- the plan ----------------------------------------------------------------------------
@@ -201,118 +300,61 @@ class GroupedPlan:
         self.graph = graph
         fusing = fuse and add_fuses()
         uses = uses_of(dict(enumerate(graph.operands)))
-        terms, dense = fuse_sums(graph, uses, fusing), {}
+        terms, dense = fuse_sums(graph, uses, fusing), {}  # 1
         if fusing and mul_is_product():
-            terms, dense = find_dense_rows(graph, terms, uses)
+            terms, dense = find_dense_rows(graph, terms, uses)  # 2
         reads = {i: dense[i].reads if i in dense else list(ts) for i, ts in terms.items()}
-        self.groups = groups = group_by_depth(graph, terms, reads, dense, fusing)
+        self.groups = groups = group_by_depth(graph, terms, reads, dense, fusing)  # 3
         read_by = uses_of(reads)
-        slot = assign_slots(graph, groups, reads, read_by)
+        slot = assign_slots(graph, groups, reads, read_by)  # 4
+        self.leaves = leaves = Leaves.of(graph, groups, slot)
+        self.leaf_values = np.zeros(leaves.op_start)
+        self.leaf_values[leaves.const_start:] = [graph.nodes[i].data for i in graph.consts]
 
-        params = sorted(graph.param_of, key=graph.param_of.get)
-        inputs = sorted(graph.input_of, key=graph.input_of.get)
-        self.n_params, self.n_inputs = len(params), len(inputs)
-        self.const_start = len(params) + len(inputs)
-        self.op_start = min([g.out.start for g in groups] or [len(slot)])
-        self.n_slots = max([g.out.stop for g in groups] or [len(slot)])
-        self.leaf_values = np.zeros(self.op_start)
-        self.leaf_values[self.const_start:] = [graph.nodes[i].data for i in graph.consts]
-
-        # 5. wiring: which rows of the gradient buffer sum into each node's gradient
-        rows = GradientRows(self.n_slots)
-        for group in groups:
-            group.wire(slot, dense if group.kind == "dense" else terms, rows)
-        self.seed_rows = rows.block(len(graph.outputs))
-        for k, j in enumerate(graph.outputs):
-            rows.sources[j].append(self.seed_rows.start + k)
-        self.zero_row = rows.n_rows
-        self.n_rows = rows.n_rows + 1
-        # a node whose gradient is a single row (a relu's local * upstream, a layer's
-        # W.T @ upstream) is never copied into a row of its own: its readers read that row
-        for group in groups:
-            for i in group.members:
-                if len(rows.sources[i]) == 1:
-                    rows.alias[slot[i]] = rows.sources[i][0]
+        rows, self.seed_rows = wire_gradients(graph, groups, slot, terms, dense,
+                                              leaves.n_slots)  # 5
+        self.zero_row, self.n_rows = rows.n_rows, rows.n_rows + 1  # a zero row pads
         read_rows = {rows.resolve(r) for sources in rows.sources.values() for r in sources}
         for group in groups:
-            group.grad_reader = SumReader(rows.use_matrix(group.members, self.zero_row))
-            parts = group.grad_reader.parts
-            if (len(parts) == 1 and len(parts[0][1]) == 1
-                    and parts[0][1][0].affine is not None and parts[0][1][0].index.shape[1] == 1
-                    and read_rows.isdisjoint(range(group.out.start, group.out.stop))):
-                group.upstream_in_place = True
-        # parameters that are only coefficients of dense groups need no row of values
-        # and no gradient rows: their gradient comes from the matrix products
-        output_set = set(graph.outputs)
-        # (as slices when they are runs of parameters: copies, not gathers and scatters)
-        self.broadcast_params = as_slice([k for k, j in enumerate(params)
-                                          if read_by[j] or j in output_set])
-        summed = [k for k, j in enumerate(params) if rows.sources[j]]
-        self.n_summed = len(summed)
-        self.summed_params = as_slice(summed)
-        self.summed_all = summed == list(range(len(params)))
-        self.param_grad_reader = SumReader(
-            rows.use_matrix([params[k] for k in summed], self.zero_row))
-        self.input_grad_reader = SumReader(rows.use_matrix(inputs, self.zero_row))
+            group.read_gradient(rows, self.zero_row, read_rows)  # 6
+        self.param_reading = ParamReading.of(graph, leaves.params, rows, read_by,
+                                             self.zero_row)  # 7
+        self.input_grad_reader = SumReader(rows.use_matrix(leaves.inputs, self.zero_row))
         self.output_reader = Reader(np.array([slot[j] for j in graph.outputs]))
-
-        # a layer's weights that no other group reads get their gradient written whole
-        # by the layer's matrix product; only the other leaves are zeroed per backward
         dense_groups = [g for g in groups if g.kind == "dense"]
         self.has_dense = bool(dense_groups)
-        uses = np.bincount(np.concatenate([g.coef_index.ravel() for g in dense_groups]
-                                          or [np.zeros(0, dtype=np.intp)]),
-                           minlength=self.op_start)
-        owned = np.zeros(self.op_start, dtype=bool)
-        for g in dense_groups:
-            g.coef_owned = (g.shared and g.coef_affine is not None
-                            and bool((uses[g.coef_index] == 1).all()))
-            if g.coef_owned:
-                owned[g.coef_index] = True
-        self.zeroed_leaves = as_slice(np.flatnonzero(~owned))
-
-        # a layer that reads only inputs writes W.T @ upstream for input_grads() alone:
-        # it runs when someone asks (training never does), not in every backward
-        input_set = set(inputs)
-        self.input_edge_groups = [g for g in dense_groups
-                                  if all(set(dense[i].values) <= input_set for i in g.members)]
-        for g in self.input_edge_groups:
-            g.edges_on_demand = True
-        # parameters whose gradient is one row (a layer's biases: the layer's own
-        # gradient rows) are summed over the batch straight from that row
-        parts = self.param_grad_reader.parts
-        self.single_row_parts = (parts if parts and all(len(blocks) == 1
-                                                        and blocks[0].index.shape[1] == 1
-                                                        and blocks[0].affine is not None
-                                                        for _, blocks in parts) else None)
+        self.zeroed_leaves = leaves_to_zero(dense_groups, leaves.op_start)
+        inputs = set(leaves.inputs)
+        self.input_edge_groups = [g for g in dense_groups if g.defer_edges(inputs)]
 
     def bind(self, batch_size: int) -> None:
-        self.values = V = np.zeros((self.n_slots, batch_size))
+        leaves, reading = self.leaves, self.param_reading
+        self.values = V = np.zeros((leaves.n_slots, batch_size))
         self.grads = G = np.zeros((self.n_rows, batch_size))
-        V[self.const_start:self.op_start] = self.leaf_values[self.const_start:, None]
+        V[leaves.const_start:leaves.op_start] = self.leaf_values[leaves.const_start:, None]
         for group in self.groups:
             group.bind(V, G)
-        self.param_grad_reader.bind(G)
+        reading.reader.bind(G)
         self.input_grad_reader.bind(G)
         self.output_reader.bind(V)
-        self.param_scratch = np.empty((self.n_summed, batch_size))
-        self.param_sums = np.empty(self.n_summed)
+        self.param_scratch = np.empty((reading.n_summed, batch_size))
+        self.param_sums = np.empty(reading.n_summed)
         self.single_rows = ([(rows, blocks[0].read()[:, 0]) for rows, blocks
-                             in self.single_row_parts] if self.single_row_parts else None)
-        self.input_scratch = np.empty((self.n_inputs, batch_size))
-        self.leaf_grads = np.zeros(self.op_start)
+                             in reading.single_row_parts] if reading.single_row_parts else None)
+        self.input_scratch = np.empty((len(leaves.inputs), batch_size))
+        self.leaf_grads = np.zeros(leaves.op_start)
 
     def load(self, param_values: np.ndarray, input_columns: np.ndarray) -> None:
-        V = self.values
+        V, n_params, broadcast = self.values, len(self.leaves.params), self.param_reading.broadcast
         if self.has_dense:  # the only readers of leaf values
-            self.leaf_values[:self.n_params] = param_values
-        V[self.broadcast_params] = param_values[self.broadcast_params, None]
-        V[self.n_params:self.const_start] = input_columns
+            self.leaf_values[:n_params] = param_values
+        V[broadcast] = param_values[broadcast, None]
+        V[n_params:self.leaves.const_start] = input_columns
 
     def forward(self, describe_row: Callable[[int], str]) -> np.ndarray:
         for group in self.groups:
             group.forward(self.leaf_values, describe_row)
-        if not np.isfinite(self.values[self.op_start:].sum()):
+        if not np.isfinite(self.values[self.leaves.op_start:].sum()):
             self._raise_forward(describe_row)
         return self.output_reader.read()
 
@@ -325,22 +367,23 @@ class GroupedPlan:
         self.describe_row = describe_row
 
     def param_grads(self) -> np.ndarray:
+        reading = self.param_reading
         if self.single_rows is not None:  # no gather: sum each row over the batch
             summed = self.param_sums
             for rows, view in self.single_rows:
                 np.add.reduce(view, axis=1, out=summed[rows])
         else:
-            self.param_grad_reader.sum_into(self.param_scratch)
+            reading.reader.sum_into(self.param_scratch)
             scratch = self.param_scratch
             summed = scratch[:, 0] if scratch.shape[1] == 1 else scratch.sum(axis=1)
         if self.has_dense:
-            grads = self.leaf_grads[:self.n_params].copy()
-            grads[self.summed_params] += summed
-        elif self.summed_all:  # every parameter's gradient is such a sum
+            grads = self.leaf_grads[:len(self.leaves.params)].copy()
+            grads[reading.summed] += summed
+        elif reading.summed_all:  # every parameter's gradient is such a sum
             grads = summed.copy()
         else:  # no matrix product wrote any parameter's gradient
-            grads = np.zeros(self.n_params)
-            grads[self.summed_params] = summed
+            grads = np.zeros(len(self.leaves.params))
+            grads[reading.summed] = summed
         if not all_finite(grads):
             self._raise_backward()
         return grads
