@@ -7,9 +7,17 @@ numbers: tests/test_tape.py compares the tape's numbers with the scalar engine's
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import OPS, Value
+from autograd.tape import compile
+from autograd.tape.plan import GroupedPlan
 
 TAPE = Path(__file__).resolve().parent.parent / "autograd" / "tape"
 SOURCES = sorted(TAPE.glob("*.py"))
@@ -60,3 +68,49 @@ def test_the_plan_is_built_by_a_short_sequence_of_passes():
     init = _function(TAPE / "plan.py", "GroupedPlan.__init__")
     length = init.end_lineno - init.lineno + 1
     assert length <= 40, f"GroupedPlan.__init__ is {length} lines; name its steps as passes"
+
+
+# --- the + and * fast paths: checked against the table's rows once, here -------------------
+
+FINITE = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(st.tuples(FINITE, FINITE), min_size=1, max_size=8))
+def test_the_fused_sum_and_matrix_product_are_the_tables_add_and_mul(pairs):
+    """The plan replays chains of the table's ``add`` as one numpy sum and sums of
+    ``mul`` products as matrix products, with slopes 1 and (b, a): true only because
+    the rows are the plain sum and product, which numpy's own ``+`` and ``*`` check."""
+    a, b = np.array(pairs, dtype=float).T
+    add, mul = OPS["add"], OPS["mul"]
+    assert add.arity == mul.arity == 2 and None not in add.derivatives + mul.derivatives
+    assert np.array_equal(add.forward(np, a, b), a + b)
+    for rule in add.derivatives:
+        assert (np.broadcast_to(rule(np, a + b, a, b), a.shape) == 1.0).all()
+    assert np.array_equal(mul.forward(np, a, b), a * b)
+    d_a, d_b = (np.broadcast_to(rule(np, a * b, a, b), a.shape) for rule in mul.derivatives)
+    assert np.array_equal(d_a, b) and np.array_equal(d_b, a)
+
+
+def test_planning_does_not_probe_the_tables_add_and_mul(monkeypatch):
+    """The plan trusts the check above instead of calling add's and mul's rules on
+    probe numbers every time it plans a graph."""
+    calls = []
+
+    def counted(name, rule):
+        def rule_that_counts(*args):
+            calls.append(name)
+            return rule(*args)
+        return rule_that_counts
+
+    for name in ("add", "mul"):
+        op = OPS[name]
+        monkeypatch.setitem(OPS, name, dataclasses.replace(
+            op, forward=counted(name, op.forward),
+            derivatives=tuple(counted(name, rule) for rule in op.derivatives)))
+    w = [Value(0.5), Value(-1.5), Value(0.25)]
+    graph = compile(lambda x: (w[0] * x[0] + w[1] * x[1] + w[2]).tanh(), ([1.0, 2.0],), w,
+                    grouped=False).graph
+    calls.clear()
+    plan = GroupedPlan(graph)
+    assert [group.kind for group in plan.groups] == ["dense", "op"]  # the fusions applied
+    assert calls == []

@@ -39,8 +39,8 @@ products -- the 16 neurons ``b + w . h`` of a layer -- into one matrix product,
 whose backward is two more (``W.T @ g`` for the values, ``g @ h.T`` for the
 weights, already summed over the batch).  Operands are read through strided views
 instead of copies when their slots line up, which the slot layout arranges.  The
-fusions are optional fast paths that apply only when the table's ``add`` and
-``mul`` are the plain sum and product (checked at compile time); every other op,
+fusions are the table's ``add`` and ``mul`` as numpy's sum and matrix product
+(the tests check those two rows once, not each compile); every other op,
 including ones added to the table later, runs its own forward and derivative
 rules with ``m = numpy`` (a row's ``array_derivatives`` where it has them: relu's
 slope is a boolean mask that ``mask * upstream`` casts in the same pass).  A node
