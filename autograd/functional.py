@@ -27,7 +27,7 @@ whose derivative is 0 -- true everywhere but on the kink itself.
 from __future__ import annotations
 
 import math
-from types import MemberDescriptorType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Callable, Sequence, Union
 
 from .graph import topological_order
@@ -147,7 +147,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False,
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] is {type(x).__name__}, not a Value; pass "
                             "the Values you want the gradient for")
-    if _inside_tape_trace():
+    if _inside_tape_trace(output, inputs):
         raise RuntimeError("grad() inside a function that compile_tape is tracing: the tape "
                            "replays the ops fn builds, and grad() would hand it gradients as "
                            "numbers (or, with create_graph=True, relu-like slopes as "
@@ -179,9 +179,10 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False,
     return results
 
 
-def _inside_tape_trace() -> bool:
-    # While compile_tape traces, it swaps Value.data's slot descriptor for a recorder.
-    return not isinstance(Value.__dict__["data"], MemberDescriptorType)
+def _inside_tape_trace(output: Value, inputs: list) -> bool:
+    # While compile_tape traces, the values computed from its inputs and parameters are
+    # autograd.tape.tracing.TracedValues, which say so (and no other Value does).
+    return any(getattr(v, "traced_by_tape", False) for v in [output, *inputs])
 
 
 def _float_backward(output: Value, order: list, inputs: Sequence[Value]) -> dict:

@@ -375,6 +375,96 @@ def test_tracing_leaves_pythons_random_as_it_was_and_other_threads_alone():
     assert random.Random(3).random() == first == random.random()
 
 
+
+def test_tracing_changes_nothing_class_wide_or_process_wide():
+    """While one thread traces, every other thread (and this one, outside the traced
+    values) sees the class Value, Python's random and the profile hook as they were:
+    the trace records through its own values (TracedValue, for the trace's length)
+    and this thread's profile function, not by patching classes or modules."""
+    import sys
+    import threading
+
+    before = (Value.__dict__["data"], random.random, random.Random.__dict__.get("random"),
+              sys.getprofile())
+    seen = {}
+
+    def look(key):  # (compile traces twice: the first trace is the one that records)
+        if key not in seen:
+            product = Value(1.5) * 2.0
+            seen[key] = (Value.__dict__["data"], random.random,
+                         random.Random.__dict__.get("random"), sys.getprofile(), type(product))
+
+    w = Value(0.5, "w")
+
+    def fn(x):
+        worker = threading.Thread(target=look, args=("other thread",))
+        worker.start()
+        worker.join(5)
+        look("tracing thread")
+        seen.setdefault("traced", (type(x), type(w), type(w * x), type(Value(2.0) * 3.0)))
+        return w * x
+
+    tape = compile(fn, (1.0,), [w])
+    other_data, other_random, other_method, other_profile, other_type = seen["other thread"]
+    assert (other_data, other_random, other_method, other_profile) == before
+    assert other_type is Value
+    assert seen["tracing thread"][:3] == before[:3] and seen["tracing thread"][4] is Value
+    # the traced values are the only ones that record, and only while tracing
+    *traced, untraced = seen["traced"]  # x, w and w * x record; a constant's product not
+    assert all(issubclass(kind, Value) and kind is not Value for kind in traced)
+    assert untraced is Value
+    assert type(w) is Value and all(type(node) is Value for node in tape.graph.nodes)
+    assert sys.getprofile() is before[3]
+
+
+def test_another_threads_reads_and_draws_during_a_trace_are_not_the_traced_fns():
+    import threading
+
+    from autograd import grad
+
+    w = Value(0.5, "w")
+    read = []
+
+    def other_thread():  # reads the parameter being traced, draws, takes a gradient
+        v = Value(3.0)
+        read.append((w * 2.0).data + w.data + random.random() + grad(v * v, [v])[0].data)
+
+    def fn(x):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join(5)
+        return w * x
+
+    tape = compile(fn, (1.0,), [w])  # neither the read nor the draw is fn's
+    assert read and tape.data_reads == []
+
+
+def test_a_draw_is_placed_at_the_line_that_asked_for_it():
+    rng = random.Random(0)
+    with pytest.raises(TapeTraceError, match=r"draws random numbers \(at .*test_tape\.py:\d+ "
+                                             r"in noisy\(\)"):
+        def noisy(x):
+            return x * rng.uniform(0.9, 1.1)  # uniform() draws inside random.py
+
+        compile(noisy, (1.0,))
+
+
+def test_under_a_profiler_draws_are_still_refused_and_the_profiler_kept():
+    import cProfile
+    import sys
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        with pytest.raises(TapeTraceError, match="draws random numbers .*a profiler was running"):
+            compile(lambda x: x * random.random(), (1.0,))
+        kept = sys.getprofile()
+        compile(lambda x: x * 2.0, (1.0,))  # and no draw, no refusal
+    finally:
+        profiler.disable()
+    assert kept is profiler
+
+
 def test_complex_text_none_and_bool_batches_are_refused_not_cast():
     w = Value(1.5, "w")
     tape = compile(lambda x: w * x, (1.0,), [w])

@@ -62,7 +62,7 @@ def compile(fn: Callable[..., Union[Value, Sequence[Value]]], example: Sequence[
     if isinstance(example, (str, bytes)) or not isinstance(example, (list, tuple)):
         raise TypeError("compile: example is the tuple of one example's arguments, "
                         f"e.g. (x, y) for fn(x, y); got {type(example).__name__}")
-    outputs, inputs, reads, draws = trace(fn, example, record_reads=True)
+    outputs, inputs, reads, draws = trace(fn, example, record_reads=True, params=params)
     if draws:
         places = sorted(set(draws))
         raise TapeTraceError(

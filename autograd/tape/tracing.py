@@ -1,10 +1,11 @@
 """Tracing: run ``fn`` once on Values, and read the graph it built as numbers.
 
 :func:`trace` lifts one example's numbers into input leaves, runs ``fn`` on them
-and notes every read of ``.data`` made outside the engine (a Python branch on a
-value would be frozen by the replay).  :class:`TracedGraph` is the result as
-plain lists: for each node in topological order its kind ("param", "input",
-"const" or an :class:`~autograd.ops.Op`) and its operand indexes.
+and (``record_reads``) notes what a replay would freeze: each read of ``.data``
+made outside the engine (a Python branch on a value), and each draw from Python's
+``random``.  :class:`TracedGraph` is the result as plain lists: for each node in
+topological order its kind ("param", "input", "const" or an
+:class:`~autograd.ops.Op`) and its operand indexes.
 
 >>> from autograd import Value
 >>> w = Value(2.0, "w")
@@ -12,10 +13,22 @@ plain lists: for each node in topological order its kind ("param", "input",
 >>> graph = TracedGraph(outputs, inputs, [w])
 >>> [k if isinstance(k, str) else k.name for k in graph.kind]
 ['param', 'input', 'mul', 'const', 'add']
+
+Nothing class-wide or process-wide changes while tracing.  The inputs, the
+parameters and every value computed from them are :class:`TracedValue` objects
+for the trace's length (their ``.data`` notes who reads it; then they are plain
+Values again), and draws are seen by this thread's profile function:
+
+>>> _, _, reads, _ = trace(lambda x: x if x.data > 0 else -x, (3.0,), record_reads=True)
+>>> [place.rsplit(" in ", 1)[1] for value, place in reads]
+['<lambda>()']
+>>> type(inputs[0]).__name__
+'Value'
 """
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import os
 import random
@@ -36,69 +49,157 @@ from .errors import TapeTraceError
 
 __all__ = ["trace", "TracedGraph", "nodes_of", "signature", "structure", "unflatten", "count"]
 
-_ENGINE_FILES = frozenset(
-    name
-    for module in (_value_module, _ops_module, _graph_module)
-    for name in (module.__file__, os.path.realpath(module.__file__))
-)
+_DATA = Value.__dict__["data"]  # the engine's own storage of a Value's number
 _MAX_RECORDED_READS = 10_000
-_trace_lock = threading.RLock()  # one patched Value.data at a time; fn may compile too
+# the draws of Python's random generators (every other method of random.Random calls one)
+_DRAWS = frozenset({"random", "getrandbits"})
+_RANDOM_FILE = random.__file__
+# the binary operators, whose reflected form Python tries first on a TracedValue
+_REFLECTED = {"__radd__": "__add__", "__rsub__": "__sub__", "__rmul__": "__mul__",
+              "__rtruediv__": "__truediv__", "__rpow__": "__pow__"}
+_OPERATORS = frozenset(_REFLECTED) | frozenset(_REFLECTED.values()) | {"__neg__", "__pos__",
+                                                                      "__abs__"}
+_trace_lock = threading.RLock()  # one recording trace at a time; fn may compile too
 
 
-class _DataReadRecorder:
-    """Stands in for ``Value.data`` while tracing and notes each read made by code
-    outside the engine (the engine's own arithmetic reads ``.data`` all the time)."""
+def _engine_files() -> frozenset:
+    """The files of the engine's own code, whose reads of ``.data`` are its arithmetic:
+    the modules of Value's methods (wherever they are defined), the table, the graph."""
+    files = {module.__file__ for module in (_value_module, _ops_module, _graph_module)}
+    files |= {f.__code__.co_filename for f in vars(Value).values() if inspect.isfunction(f)}
+    return frozenset(files | {os.path.realpath(name) for name in files})
 
-    def __init__(self, slot):
-        self.slot = slot  # the real __slots__ descriptor
+
+_ENGINE_FILES = _engine_files()
+
+
+class _Recording:
+    """What one trace notes: reads of ``.data`` of traced values by code outside the
+    engine (a Python branch on one would be frozen by the replay), and draws from
+    Python's ``random`` (a tape would freeze one draw for every row)."""
+
+    def __init__(self):
         self.reads: list = []  # (value, "file:line in function()")
+        self.draws: list = []  # "file:line in function()"
+        self.retagged: list = []  # the Values that are TracedValues until the trace ends
 
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self.slot
+    def note_read(self, value: Value, frame) -> None:
+        if len(self.reads) < _MAX_RECORDED_READS:
+            self.reads.append((value, _place(frame)))
+
+    def note_draw(self, frame) -> None:
+        while frame is not None and frame.f_code.co_filename == _RANDOM_FILE:
+            frame = frame.f_back  # random.uniform(...) -> self.random(): the caller's place
+        if frame is not None and len(self.draws) < _MAX_RECORDED_READS:
+            self.draws.append(_place(frame))
+
+    def retag(self, value: Value) -> None:
+        value.__class__ = TracedValue
+        self.retagged.append(value)
+
+
+def _place(frame) -> str:
+    code = frame.f_code
+    return f"{code.co_filename}:{frame.f_lineno} in {code.co_name}()"
+
+
+class _Recordings(threading.local):
+    """Per thread: the recordings of the traces in progress (innermost last).  Another
+    thread, tracing or not, sees none of them."""
+
+    def __init__(self):
+        self.stack: list = []
+
+
+_recordings = _Recordings()
+
+
+def _read_data(value: Value) -> float:
+    data = _DATA.__get__(value, Value)
+    stack = _recordings.stack
+    if stack:
         frame = sys._getframe(1)
-        code = frame.f_code
-        if code.co_filename not in _ENGINE_FILES and len(self.reads) < _MAX_RECORDED_READS:
-            self.reads.append((obj, f"{code.co_filename}:{frame.f_lineno} in {code.co_name}()"))
-        return self.slot.__get__(obj, owner)
+        if frame.f_code.co_filename not in _ENGINE_FILES:
+            stack[-1].note_read(value, frame)
+    return data
 
-    def __set__(self, obj, value):
-        self.slot.__set__(obj, value)
+
+class TracedValue(Value):
+    """A Value of the graph that a trace is recording: the example's input leaves, the
+    parameters, and every node computed from them, until the trace ends (then they
+    are plain Values again).  Reading its ``.data`` outside the engine is noted; its
+    ops give TracedValues.  Only these objects record: the class Value, other Values
+    and other threads are left as they are."""
+
+    __slots__ = ()
+    data = property(_read_data, _DATA.__set__, doc="The number (reads are noted).")
+    traced_by_tape = True  # (autograd.functional.grad refuses to run inside a trace)
+
+
+def _traced_method(name: str, method: Callable) -> Callable:
+    base = _REFLECTED.get(name)
+
+    def traced(self, *args, **kwargs):
+        if base is not None and args and isinstance(args[0], Value):
+            # Python tried a TracedValue's reflected operator first (w + x with x
+            # traced): build what w + x builds, not x + w
+            out = getattr(Value, base)(args[0], self)
+        else:
+            out = method(self, *args, **kwargs)
+        if type(out) is Value and out._prev and _recordings.stack:
+            _recordings.stack[-1].retag(out)
+        return out
+
+    traced.__name__ = traced.__qualname__ = name
+    traced.__doc__ = method.__doc__
+    return traced
+
+
+for _name, _method in list(vars(Value).items()):
+    if inspect.isfunction(_method) and (_name in _OPERATORS or _name == "_apply"
+                                        or not _name.startswith("_")):
+        setattr(TracedValue, _name, _traced_method(_name, _method))
+
+
+def _profile(frame, event, arg):
+    """This thread's profile function while it traces: notes each draw of a
+    ``random.Random`` (the ``random`` module's functions draw from one too)."""
+    if (event == "c_call" and getattr(arg, "__name__", None) in _DRAWS
+            and isinstance(getattr(arg, "__self__", None), random.Random)
+            and _recordings.stack):
+        _recordings.stack[-1].note_draw(frame)
 
 
 @contextmanager
-def _recording_random_draws(draws: list):
-    """Note each draw from Python's ``random`` made by this thread while tracing:
-    a draw (Dropout's mask, noise) would be frozen into the tape as a constant.
-    Both ``random.Random`` instances and the module's functions are covered;
-    other generators (numpy's) are caught by :func:`compile`'s second trace."""
-    tracer = threading.get_ident()
-    draw = random.Random.random  # the C method, whatever is patched below
-    own_method = random.Random.__dict__.get("random")
-    module_random = random.random
+def _recording(params: Sequence[Value], inputs: list):
+    """Record reads of ``.data`` and random draws made by this thread while tracing.
 
-    def note():
-        if threading.get_ident() == tracer and len(draws) < _MAX_RECORDED_READS:
-            code = sys._getframe(2).f_code
-            draws.append(f"{code.co_filename}:{sys._getframe(2).f_lineno} in {code.co_name}()")
-
-    def recorded_method(self):
-        note()
-        return draw(self)
-
-    def recorded_function():
-        note()
-        return module_random()
-
-    random.Random.random, random.random = recorded_method, recorded_function
-    try:
-        yield draws
-    finally:
-        random.random = module_random
-        if own_method is None:
-            del random.Random.random
-        else:
-            random.Random.random = own_method
+    The inputs and the parameters are TracedValues for the trace's length, and so is
+    every node computed from them; draws are seen by a profile function of this
+    thread (``sys.setprofile``).  Where a profiler already runs, it is left alone
+    and draws from the ``random`` module's generator are found by comparing its
+    state before and after (without a place).  Other generators (numpy's) are
+    caught by :func:`~.compiler.compile`'s second trace."""
+    recording = _Recording()
+    with _trace_lock:
+        _recordings.stack.append(recording)
+        for value in [*params, *inputs]:
+            if type(value) is Value:
+                recording.retag(value)
+        previous = sys.getprofile()  # None, ours (fn compiles too), or a profiler's
+        state = random.getstate() if previous not in (None, _profile) else None
+        if previous is None:
+            sys.setprofile(_profile)
+        try:
+            yield recording
+        finally:
+            if previous is None:
+                sys.setprofile(None)
+            elif state is not None and random.getstate() != state:
+                recording.draws.append("an unknown place (a profiler was running)")
+            _recordings.stack.pop()
+            for value in recording.retagged:
+                value.__class__ = Value
 
 
 def _lift(arg: Any, path: str, inputs: list) -> Any:
@@ -117,26 +218,20 @@ def _lift(arg: Any, path: str, inputs: list) -> Any:
     return leaf
 
 
-def trace(fn: Callable, example: Sequence, record_reads: bool):
+def trace(fn: Callable, example: Sequence, record_reads: bool, params: Sequence[Value] = ()):
     """Run ``fn`` on Values made from ``example``; return (outputs, inputs, reads,
-    draws): with ``record_reads``, the reads of ``.data`` outside the engine and the
-    draws from ``random``, each with its place in the code."""
+    draws): with ``record_reads``, the reads of ``.data`` outside the engine of the
+    inputs, ``params`` and the values computed from them, and the draws from
+    ``random``, each with its place in the code."""
     inputs: list = []
     args = [_lift(arg, f"arg{i}", inputs) for i, arg in enumerate(example)]
-    recorder, draws = None, []
-    with _trace_lock:
-        if record_reads and not isinstance(Value.__dict__["data"], _DataReadRecorder):
-            recorder = _DataReadRecorder(Value.__dict__["data"])
-            Value.data = recorder
-        try:
-            if recorder is not None:
-                with _recording_random_draws(draws):
-                    result = fn(*args)
-            else:
-                result = fn(*args)
-        finally:
-            if recorder is not None:
-                Value.data = recorder.slot
+    reads, draws = [], []
+    if record_reads:
+        with _recording(params, inputs) as recording:
+            result = fn(*args)
+        reads, draws = recording.reads, recording.draws
+    else:
+        result = fn(*args)
     outputs = list(result) if isinstance(result, (list, tuple)) else [result]
     for i, out in enumerate(outputs):
         if not isinstance(out, Value):
@@ -145,7 +240,7 @@ def trace(fn: Callable, example: Sequence, record_reads: bool):
                             "its inputs or the params with Value operations")
     if not outputs:
         raise TypeError("compile: fn returned no outputs; return a Value (e.g. the loss)")
-    return outputs, inputs, recorder.reads if recorder is not None else [], draws
+    return outputs, inputs, reads, draws
 
 
 class TracedGraph:
