@@ -267,6 +267,30 @@ def _split(X, y, val_split, validation_data, classify: bool, seed, check) -> tup
     return X_train, y_train, list(X_val), list(y_val)
 
 
+# --- the engine: one row per way of running a batch's step ---------------------------------
+
+
+def _array_step(model, loss: Loss, l1: float, l2: float, example: tuple, masks) -> ArrayStep:
+    return ArrayStep(model, loss, l1, l2, *example, masks)
+
+
+def _compiled_step(model, loss: Loss, l1: float, l2: float, example: tuple,
+                   masks) -> CompiledStep:
+    return CompiledStep(model, loss, make_penalty(l1, l2), *example, masks)
+
+
+def _scalar_step(model, loss: Loss, l1: float, l2: float, example: tuple, masks) -> ScalarStep:
+    return ScalarStep(model, loss, make_penalty(l1, l2))
+
+
+# (compile, and the optimizer has an array form) -> (the step's maker, the run's class)
+ENGINES = {
+    (True, True): (_array_step, ArrayRun),  # the tape; parameters in one float64 vector
+    (True, False): (_compiled_step, Run),  # the tape; the optimizer steps the Values
+    (False, False): (_scalar_step, Run),  # the scalar engine, a graph per example
+}
+
+
 def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         loss: Union[str, Loss] = "cross_entropy",
         optimizer: Union[str, Optimizer] = "adam", lr: Optional[float] = None,
@@ -313,17 +337,10 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
       naming the epoch and batch; the model keeps the last good parameters.
     """
     loss = _as_loss(loss)
-    _check_settings(optimizer, lr, l1, l2, scheduler)
+    _check_settings(optimizer, lr, l1, l2, scheduler, epochs, early_stopping)
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"fit: X has {len(X)} rows and y {len(y)} labels; "
                          "need the same number, at least one")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit(epochs={epochs!r}): train for at least one epoch")
-    if early_stopping is not None and (isinstance(early_stopping, bool)
-                                       or not isinstance(early_stopping, int)
-                                       or early_stopping < 1):
-        raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
-                         "number of epochs, at least 1 (or None to turn it off)")
     y = _check_data(model, loss, X, _plain_labels(y), "fit")
     classify = _is_classification(y)
     X_train, y_train, X_val, y_val = _split(
@@ -338,16 +355,9 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         model.train()
     # Every training Dropout reads its masks from one seeded source until fit returns.
     with feeding_masks(model, seed) as masks:
-        penalty = make_penalty(l1, l2)
-        if compile and optimizer.supports_arrays:
-            step = ArrayStep(model, loss, l1, l2, X_train[0], targets[0], masks)
-        elif compile:
-            step = CompiledStep(model, loss, penalty, X_train[0], targets[0], masks)
-        else:
-            step = ScalarStep(model, loss, penalty)
-
+        make_step, run_type = ENGINES[bool(compile), bool(compile and optimizer.supports_arrays)]
+        step = make_step(model, loss, l1, l2, (X_train[0], targets[0]), masks)
         n_batches = math.ceil(len(X_train) / batch_size) if batch_size >= 1 else 0
-        run_type = ArrayRun if compile and optimizer.supports_arrays else Run
         run = run_type(model, params, step, optimizer, loss, clip_value, clip_norm, classify,
                        progress, epochs, n_batches, X_train)
         rng, stopper = random.Random(seed), EarlyStopping(params, early_stopping, bool(X_val))
@@ -383,9 +393,16 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence,
         return run.history
 
 
-def _check_settings(optimizer, lr, l1, l2, scheduler) -> None:
+def _check_settings(optimizer, lr, l1, l2, scheduler, epochs, early_stopping) -> None:
     """fit's arguments of the wrong kind, refused before any work (not as an
     AttributeError mid-epoch, or a NaN penalty reported as divergence)."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit(epochs={epochs!r}): train for at least one epoch")
+    if early_stopping is not None and (isinstance(early_stopping, bool)
+                                       or not isinstance(early_stopping, int)
+                                       or early_stopping < 1):
+        raise ValueError(f"fit(early_stopping={early_stopping!r}): the patience is a "
+                         "number of epochs, at least 1 (or None to turn it off)")
     if not isinstance(optimizer, str) and not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"fit(optimizer={optimizer!r:.40}): give a name such as 'adam' or "
                         "'sgd', or an optimizer built over model.parameters()")

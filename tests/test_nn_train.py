@@ -199,3 +199,35 @@ def test_nan_in_the_data_is_reported_by_row_and_column_not_as_divergence(bad, co
     targets[3] = math.nan
     with pytest.raises(ValueError, match=r"targets contain nan at row 3"):
         fit(MLP(2, [4, 1], seed=0), X[18:], targets, loss="mse", epochs=1, progress=False)
+
+
+class _ValuesOnlySGD(SGD):
+    """An optimizer without an array form: compiled training steps its Values."""
+
+    supports_arrays = False
+
+
+@pytest.mark.parametrize("compile, values_only, row, step_class, run_class", [
+    (True, False, (True, True), "ArrayStep", "ArrayRun"),
+    (True, True, (True, False), "CompiledStep", "Run"),
+    (False, False, (False, False), "ScalarStep", "Run"),
+    (False, True, (False, False), "ScalarStep", "Run"),
+])
+def test_fit_runs_the_engine_its_table_names(monkeypatch, compile, values_only, row,
+                                             step_class, run_class):
+    """fit's choice of engine is one table, nn.train.ENGINES: (compile, and the optimizer
+    has an array form) -> the step and the run; fit uses the row for its case, once."""
+    from nn import train
+
+    used = []
+    for key, (make_step, run_type) in list(train.ENGINES.items()):
+        def recording(*args, key=key, make_step=make_step, run_type=run_type):
+            step = make_step(*args)
+            used.append((key, type(step).__name__, run_type.__name__))
+            return step
+        monkeypatch.setitem(train.ENGINES, key, (recording, run_type))
+    model = MLP(2, [3, 1], seed=0)
+    optimizer = (_ValuesOnlySGD if values_only else SGD)(model.parameters(), lr=0.1)
+    fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="hinge", optimizer=optimizer,
+        epochs=1, progress=False, compile=compile)
+    assert used == [(row, step_class, run_class)]
