@@ -11,8 +11,10 @@ A group is a block of nodes at one depth that run together:
 
 Each group is wired once (:meth:`wire`: which rows of the gradient buffer its
 operands' gradients are read from), bound to buffers once per batch size
-(:meth:`bind`), then replayed (:meth:`forward`, :meth:`backward`).  The plan
-(:mod:`.plan`) decides the groups and the slots; the groups only run.
+(:meth:`bind`), then replayed (:meth:`forward`, :meth:`backward`).  The plan's
+passes (:mod:`.plan`) decide the groups and the slots and hand each group what
+it needs to decide its own flags (``take_block``, ``read_gradient``, and a dense
+group's ``own_coefficients`` and ``defer_edges``); nothing outside a group sets them.
 
 >>> from autograd import Value
 >>> from autograd.tape import compile
