@@ -147,6 +147,7 @@ class Playground:
                         self.n_batches, self.X)
         self._batches = self._batch_stream(random.Random(self.seed))
         self.steps, self.epoch, self.batch_loss, self.layer_norms = 0, 0, None, []
+        self.last_batch: list[int] = []  # the rows of the last step's mini-batch
         self.curve: list[tuple[int, float]] = []
         return self._record()
 
@@ -167,6 +168,7 @@ class Playground:
                 self.epoch, batch, xb, tb = next(self._batches)
                 self.batch_loss, _, self.layer_norms = self._run.batch(self.epoch, batch,
                                                                        xb, tb)
+                self.last_batch = [index for _, _, index in tb]
                 self.steps += 1
         return self._record()
 
@@ -239,7 +241,8 @@ class Playground:
 
     def boundary_svg(self, cells: int = 30, size: float = 300) -> str:
         """The plane in ``cells`` x ``cells`` squares, each coloured by the model's class
-        probabilities there (pale where it is unsure), the data points on top."""
+        probabilities there (pale where it is unsure), the data points on top; the last
+        step's mini-batch is ringed in black."""
         _whole("cells", cells, 2, 200)
         x0, x1, y0, y1 = self._bounds
         side = size / cells
@@ -250,9 +253,11 @@ class Playground:
             j, i = divmod(index, cells)
             parts.append(rect(i * side, j * side, side + 0.05, side + 0.05,
                               self._cell_colour(softmax(scores))))
-        for (px, py), label in zip(self.X, self.y):
+        in_batch = set(self.last_batch)
+        for index, ((px, py), label) in enumerate(zip(self.X, self.y)):
+            ring = "#000000" if index in in_batch else "#ffffff"
             parts.append(circle((px - x0) / (x1 - x0) * size, (y1 - py) / (y1 - y0) * size,
-                                3.2, CLASS_COLOURS[label], 'stroke="#ffffff" stroke-width="1"'))
+                                3.2, CLASS_COLOURS[label], f'stroke="{ring}" stroke-width="1"'))
         return svg_document(size, size, parts, kind="boundary",
                             title=f"decision boundary at step {self.steps}")
 
