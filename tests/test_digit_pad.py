@@ -174,6 +174,11 @@ def test_the_pictures_are_svg_with_a_mark_per_number():
     assert [float(c.get("data-activation")) for c in circles[32:]] == result["probabilities"]
     assert [float(c.get("data-activation")) for c in circles[:32]] == result["activations"][1]
     assert len(list(network.iter(SVG + "rect"))) == 64
+    model = load_model()
+    contributions = [abs(w.data * a) for neuron in model.layers[-1].neurons
+                     for w, a in zip(neuron.w, result["activations"][1])]
+    strong = sum(c >= max(contributions) / 10 for c in contributions)
+    assert len(list(network.iter(SVG + "line"))) == strong > 0
     assert len(list(ET.fromstring(pixels_svg(result["pixels"])).iter(SVG + "rect"))) == 64
 
 

@@ -42,7 +42,7 @@ from nn.data import scaler_from_dict
 from nn.losses import softmax
 from nn.serialize import load
 
-from .lesson_svg import circle, mix, rect, svg_document, text
+from .lesson_svg import circle, line, mix, rect, svg_document, text
 
 __all__ = ["to_digits_8x8", "strokes_to_grid", "ink_grid", "digit_to_grid", "classify",
            "probabilities_svg", "activations_svg", "pixels_svg", "load_model", "MODEL_PATH",
@@ -53,6 +53,7 @@ PEN = 1 / 5                   # the pen's width as a share of the drawing's long
 MAX_GRID, MAX_POINTS = 1024, 20_000
 MODEL_PATH = Path(__file__).with_name("digit_pad_model.json")
 INK, PAPER = "#1b1b1b", "#ffffff"
+POSITIVE, NEGATIVE = "#0877bd", "#f59322"
 
 
 class DigitPadError(ValueError):
@@ -332,30 +333,47 @@ def _pixel_cells(pixels: list[float], x0: float, y0: float, size: float) -> list
                  mix(PAPER, INK, v / 16)) for k, v in enumerate(pixels)]
 
 
-def activations_svg(result: dict, width: float = 420, height: float = 260) -> str:
+def activations_svg(result: dict, model=None, width: float = 420, height: float = 320) -> str:
     """The network at work: the 8x8 input, each hidden neuron shaded by its activation
-    (darkest: the layer's largest), and the 10 outputs shaded by probability."""
+    (darkest: the layer's largest) and the 10 outputs by probability.  Between the last
+    two layers, an edge for each contribution ``w * a`` to an output's score of at least
+    a tenth of the largest, as wide as its size and coloured by its sign."""
+    model = model or load_model()
     activations, probabilities = result["activations"], result["probabilities"]
     pixels = _check_pixels(result["pixels"])
     columns = len(activations)
-    gap = (width - 120) / max(columns - 1, 1)
-    parts = _pixel_cells(pixels, 4, (height - 96) / 2, 96)
+    gap = (width - 170) / max(columns - 2, 1)
+    places = []  # per drawn layer: the (x, y) of each neuron
+    for column in range(1, columns):
+        step = (height - 30) / len(activations[column])
+        x = 120 + gap * (column - 1)
+        places.append([(x, 22 + step * (row + 0.5)) for row in range(len(activations[column]))])
+    parts = []
+    if columns >= 3:
+        inputs, layer = activations[-2], model.layers[-1]
+        contributions = [[w.data * a for w, a in zip(neuron.w, inputs)]
+                         for neuron in layer.neurons]
+        largest = max([abs(c) for row in contributions for c in row] + [1e-300])
+        for k, row in enumerate(contributions):
+            for j, c in enumerate(row):
+                if abs(c) >= largest / 10:
+                    (xa, ya), (xb, yb) = places[-2][j], places[-1][k]
+                    parts.append(line(xa, ya, xb, yb, POSITIVE if c > 0 else NEGATIVE,
+                                      0.3 + 3.0 * abs(c) / largest, 'stroke-opacity="0.7"'))
+    parts += _pixel_cells(pixels, 4, (height - 96) / 2, 96)
     parts.append(text(52, (height - 96) / 2 - 6, "input 8x8", 10, "middle"))
     for column in range(1, columns):
         values = activations[column] if column < columns - 1 else probabilities
         top = max(max(abs(v) for v in values), 1e-12)
-        x = 120 + gap * (column - 1)
-        step = (height - 30) / len(values)
-        radius = min(7.0, step / 2 - 0.5)
-        for row, value in enumerate(values):
-            y = 20 + step * (row + 0.5)
+        radius = min(7.0, (height - 30) / len(values) / 2 - 0.5)
+        for row, ((x, y), value) in enumerate(zip(places[column - 1], values)):
             parts.append(circle(x, y, radius, mix(PAPER, INK, abs(value) / top),
                                 f'stroke="#888888" stroke-width="0.6" '
                                 f'data-layer="{column}" data-activation="{value!r}"'))
             if column == columns - 1:
                 parts.append(text(x + 12, y + 4, f"{row}  {100 * value:.0f}%", 10))
         label = "output" if column == columns - 1 else f"hidden {column}"
-        parts.append(text(x, 12, label, 10, "middle"))
+        parts.append(text(places[column - 1][0][0], 12, label, 10, "middle"))
     return svg_document(width, height, parts, kind="activations",
                         title=f"activations: the model says {result['digit']}")
 
