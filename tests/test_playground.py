@@ -255,3 +255,48 @@ def test_bad_calls_give_one_line(call):
     with pytest.raises(PlaygroundError) as caught:
         call(Playground(n=20, sizes=[2]))
     assert "\n" not in str(caught.value)
+
+
+BROWSERLESS = """
+import importlib.abc, json, sys, threading
+
+class NotInTheBrowser(importlib.abc.MetaPathFinder):
+    # Pyodide offline has none of these: the lessons must not need them
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("numpy", "matplotlib", "sklearn", "torch", "scipy"):
+            raise ImportError(f"{name} is not in the browser")
+
+sys.meta_path.insert(0, NotInTheBrowser())
+from visualize.digit_pad import activations_svg, classify, probabilities_svg, to_digits_8x8
+from visualize.playground import Playground
+
+playground = Playground("spiral", sizes=[6, 6], lr=0.05, n=60, seed=1)
+state = playground.step(12)
+pictures = [playground.boundary_svg(cells=8), playground.loss_svg(), playground.gradient_svg()]
+result = classify(to_digits_8x8([[(50, 10), (50, 90)]]))
+pictures += [probabilities_svg(result["probabilities"]), activations_svg(result)]
+print(json.dumps({"state": state, "digit": result["digit"],
+                  "probabilities": result["probabilities"],
+                  "pictures": [len(p) for p in pictures],
+                  "threads": threading.active_count()}))
+"""
+
+
+def test_the_lessons_run_without_numpy_and_give_the_same_numbers():
+    """What the browser has (no numpy, matplotlib or threads): the same states and
+    probabilities, to the bit, as here where numpy is present."""
+    import json
+    import subprocess
+    import sys
+
+    from visualize.digit_pad import classify, to_digits_8x8
+
+    done = subprocess.run([sys.executable, "-c", BROWSERLESS], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    playground = Playground("spiral", sizes=[6, 6], lr=0.05, n=60, seed=1)
+    assert seen["state"] == json.loads(json.dumps(playground.step(12)))
+    result = classify(to_digits_8x8([[(50, 10), (50, 90)]]))
+    assert (seen["digit"], seen["probabilities"]) == (result["digit"], result["probabilities"])
+    assert all(size > 200 for size in seen["pictures"]) and seen["threads"] == 1
