@@ -190,6 +190,7 @@ def test_the_pictures_are_svg_with_a_mark_per_number():
     (lambda: to_digits_8x8([[(1, 2), (float("nan"), 3)]]), "nan"),
     (lambda: to_digits_8x8([[(1, 2), (1, 2, 3)]]), "(1, 2, 3)"),
     (lambda: to_digits_8x8([[0, 1], [1]]), "rectangular"),
+    (lambda: to_digits_8x8([[(-1e308, 0), (1e308, 0)]]), "span inf units"),
     (lambda: to_digits_8x8([[0, float("nan")]]), "nan"),
     (lambda: to_digits_8x8([[0, 2]]), "pixel (0, 1) is 2"),
     (lambda: to_digits_8x8("ink"), "empty"),

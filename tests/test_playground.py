@@ -212,6 +212,7 @@ def test_the_link_round_trips():
     ("optimizer=lbfgs", "optimizer='lbfgs'"),
     ("train=moons&train=xor", "train='xor'"),
     ("colour=red", "colour='red'"),
+    ("c" * 5000 + "=1", "c" * 20 + "='1' is not a setting"),
 ])
 def test_a_bad_link_names_the_parameter_in_one_line(query, names):
     with pytest.raises(PlaygroundError) as caught:

@@ -105,6 +105,8 @@ def strokes_to_grid(strokes: Sequence[Sequence[Sequence[float]]],
     points = _stroke_points(strokes)
     xs, ys = [p[0] for s in points for p in s], [p[1] for s in points for p in s]
     span = max(max(xs) - min(xs), max(ys) - min(ys))
+    if not math.isfinite(span):
+        raise _fail(f"the points span {span} units; keep the coordinates within about 1e300")
     if span == 0:
         span = 1.0  # a dot: draw it one pen wide
     radius = PEN * span / 2

@@ -229,7 +229,7 @@ class Playground:
         arguments: dict = {}
         for key, value in pairs:
             if key not in QUERY_KEYS:
-                raise _fail(str(key), value, "is not a setting of the training lesson: use "
+                raise _fail(str(key)[:20], value, "is not a setting of the training lesson: use "
                             + ", ".join(QUERY_KEYS))
             if QUERY_KEYS[key] in arguments:
                 raise _fail(key, value, "is given twice: give each setting once")
