@@ -256,3 +256,28 @@ def test_a_flat_or_narrow_drawing_is_centred_in_the_frame(height, width):
 def test_ink_counts_from_one_half():
     faint = [[0.4] * 32 for _ in range(32)]
     assert to_digits_8x8(faint + [[0.5] * 32], fit=True) == to_digits_8x8([[1] * 32])
+
+
+@pytest.mark.slow
+def test_the_retraining_script_makes_the_shipped_models_recipe(tmp_path, digits):
+    """docs/bench/train_digit_pad_model.py still trains a model of the shipped file's
+    recipe that scores >= 95% (a few seconds on the compiled tape)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("numpy", reason="the script trains with fit(compile=True)")
+    script = Path(__file__).resolve().parent.parent / "docs" / "bench" / \
+        "train_digit_pad_model.py"
+    out = tmp_path / "model.json"
+    done = subprocess.run([sys.executable, str(script), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    retrained = json.loads(out.read_text())["metadata"]
+    shipped = load_model().metadata
+    assert retrained["settings"] == shipped["settings"]
+    assert retrained["test_accuracy"] >= 0.95
+    _, _, X_test, y_test = digits
+    model = load_model(out)
+    assert accuracy(y_test, [classify(x, model)["digit"] for x in X_test]) >= 0.95
