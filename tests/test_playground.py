@@ -182,12 +182,22 @@ def test_the_boundary_follows_the_model():
         assert distance[0] <= distance[1], (k, fill)
 
 
+def test_noise_is_the_data_sets_and_zero_puts_the_points_on_the_curves():
+    assert Playground("spiral").noise == 0.05 and Playground("moons").noise == 0.1
+    flat = Playground("moons", noise=0.0, n=40)
+    for (x0, x1), label in zip(flat.X, flat.y):
+        centre = (0.0, 0.0) if label == 0 else (1.0, 0.5)
+        assert math.hypot(x0 - centre[0], x1 - centre[1]) == pytest.approx(1.0)
+    noisy = Playground.from_query("train=moons&noise=0.3&n=40")
+    assert noisy.noise == 0.3 and noisy.X != flat.X
+
+
 def test_the_link_round_trips():
     playground = Playground("circles", sizes=[3, 2], activation="relu", lr=0.1234567,
                             batch_size=9, seed=11, optimizer="sgd", n=50)
     query = playground.to_query()
     assert query == ("train=circles&sizes=3,2&activation=relu&lr=0.1234567&batch=9&seed=11"
-                     "&optimizer=sgd&n=50")
+                     "&optimizer=sgd&n=50&noise=0.05")
     again = Playground.from_query("?" + query)
     assert again.settings() == playground.settings()
     assert Playground.from_query({"train": "xor", "sizes": ""}).sizes == []
@@ -212,6 +222,9 @@ def test_the_link_round_trips():
     ("optimizer=lbfgs", "optimizer='lbfgs'"),
     ("train=moons&train=xor", "train='xor'"),
     ("colour=red", "colour='red'"),
+    ("noise=2", "noise=2.0"),
+    ("noise=-0.1", "noise=-0.1"),
+    ("noise=inf", "noise='inf'"),
     ("c" * 5000 + "=1", "c" * 20 + "='1' is not a setting"),
 ])
 def test_a_bad_link_names_the_parameter_in_one_line(query, names):

@@ -9,7 +9,7 @@
 >>> playground.boundary_svg().startswith("<svg ")
 True
 >>> playground.to_query()
-'train=moons&sizes=8,8&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200'
+'train=moons&sizes=8,8&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200&noise=0.1'
 >>> Playground.from_query("?train=xor&sizes=4&lr=0.1").dataset
 'xor'
 
@@ -34,11 +34,12 @@ mini-batch's mean loss, ``grad`` each layer's mean ``|dL/dw|`` in that batch.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import random
 from numbers import Real
-from typing import Mapping, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 from urllib.parse import parse_qsl
 
 from autograd import Value, gc_paused
@@ -57,7 +58,8 @@ __all__ = ["Playground", "PlaygroundError", "PLAYGROUND_DATASETS", "QUERY_KEYS",
 PLAYGROUND_DATASETS = ("moons", "circles", "spiral", "xor")
 # the link's parameter -> Playground's argument, in the order to_query writes them
 QUERY_KEYS = {"train": "dataset", "sizes": "sizes", "activation": "activation", "lr": "lr",
-              "batch": "batch_size", "seed": "seed", "optimizer": "optimizer", "n": "n"}
+              "batch": "batch_size", "seed": "seed", "optimizer": "optimizer", "n": "n",
+              "noise": "noise"}
 MAX_LAYERS, MAX_WIDTH, MAX_N, MIN_N, MAX_LR, MAX_SEED = 6, 32, 2000, 10, 10.0, 2**32 - 1
 MAX_STEPS_PER_CALL = 10_000
 CLASS_COLOURS = ("#f59322", "#0877bd", "#2ca02c")  # TensorFlow Playground's orange and blue
@@ -95,13 +97,15 @@ class Playground:
 
     ``sizes`` are the hidden layers (the output layer has one neuron per class);
     ``activation`` is every hidden layer's; ``optimizer`` is a name of
-    :func:`nn.optim.make_optimizer`; ``n`` points of ``dataset``, made with ``seed``,
-    which also draws the initial weights and the batch order.
+    :func:`nn.optim.make_optimizer`; ``n`` points of ``dataset`` with its generator's
+    ``noise`` (None: the generator's default), made with ``seed``, which also draws the
+    initial weights and the batch order.
     """
 
     def __init__(self, dataset: str = "moons", sizes: Sequence[int] = (8, 8),
                  activation: str = "tanh", lr: float = 0.05, batch_size: int = 16,
-                 seed: int = 0, optimizer: str = "adam", n: int = 200):
+                 seed: int = 0, optimizer: str = "adam", n: int = 200,
+                 noise: Optional[float] = None):
         if dataset not in PLAYGROUND_DATASETS:
             raise _fail("train", dataset, "is not a data set: choose one of "
                         + ", ".join(PLAYGROUND_DATASETS))
@@ -119,7 +123,12 @@ class Playground:
         self.n = _whole("n", n, MIN_N, MAX_N)
         self.batch_size = _whole("batch", batch_size, 1, self.n)
         self.seed = _whole("seed", seed, 0, MAX_SEED)
-        self.X, self.y = DATASETS[dataset](self.n, seed=self.seed)
+        if noise is None:  # the data set's own default
+            noise = inspect.signature(DATASETS[dataset]).parameters["noise"].default
+        if isinstance(noise, bool) or not isinstance(noise, Real) or not 0 <= noise <= 1:
+            raise _fail("noise", noise, "is not allowed: give a number from 0 to 1, e.g. 0.1")
+        self.noise = float(noise)
+        self.X, self.y = DATASETS[dataset](self.n, noise=self.noise, seed=self.seed)
         self.n_classes = max(self.y) + 1
         self.loss = LOSSES["cross_entropy"]
         self.targets = [self.loss.target(label, self.n_classes) for label in self.y]
@@ -203,13 +212,14 @@ class Playground:
     def settings(self) -> dict:
         return {"dataset": self.dataset, "sizes": list(self.sizes),
                 "activation": self.activation, "lr": self.lr, "batch_size": self.batch_size,
-                "seed": self.seed, "optimizer": self.optimizer_name, "n": self.n}
+                "seed": self.seed, "optimizer": self.optimizer_name, "n": self.n,
+                "noise": self.noise}
 
     def to_query(self) -> str:
         """The lesson's link parameters, e.g. ``train=moons&sizes=8,8&...&n=200``."""
         settings = self.settings()
         values = {"train": self.dataset, "sizes": ",".join(map(str, self.sizes)),
-                  "lr": repr(self.lr)}  # repr: the link gives back the very float
+                  "lr": repr(self.lr), "noise": repr(self.noise)}  # repr: the very float
         return "&".join(f"{key}={values.get(key, settings[name])}"
                         for key, name in QUERY_KEYS.items())
 
@@ -342,16 +352,15 @@ def _parse(key: str, value: str):
                         f"{MAX_LAYERS} hidden layer widths from 1 to {MAX_WIDTH}, e.g. 8,8")
         return [min(int(p), MAX_WIDTH + 1) if len(p.strip()) <= 6 else MAX_WIDTH + 1
                 for p in parts]
-    if key == "lr":
+    if key in ("lr", "noise"):
+        example = "a learning rate such as 0.05" if key == "lr" else "a noise such as 0.1"
         try:
-            rate = float(value)
+            number = float(value)
         except ValueError:
-            raise _fail("lr", value, "is not a number: give a learning rate such as "
-                                     "0.05") from None
-        if not math.isfinite(rate):
-            raise _fail("lr", value, "is not a finite number: give a learning rate such as "
-                                     "0.05")
-        return rate
+            raise _fail(key, value, f"is not a number: give {example}") from None
+        if not math.isfinite(number):
+            raise _fail(key, value, f"is not a finite number: give {example}")
+        return number
     text_value = value.strip()
     if not (text_value.isascii() and text_value.isdigit()) or len(text_value) > 12:
         raise _fail(key, value, "is not a whole number")
