@@ -114,6 +114,20 @@ def test_the_gradients_shown_are_the_batch_losss_by_central_differences():
         assert mean == pytest.approx(sum(grads) / len(grads), rel=1e-12)
 
 
+def test_a_new_learning_rate_takes_effect_at_the_next_step():
+    playground = Playground("moons", sizes=[3], optimizer="sgd", lr=0.05, n=40, seed=0)
+    playground.step(2)
+    playground.set_lr(0.5)
+    before = [p.data for p in playground.model.parameters()]
+    playground.step()
+    after = [p.data for p in playground.model.parameters()]
+    grads = [p.grad for p in playground.model.parameters()]
+    assert after == pytest.approx([b - 0.5 * g for b, g in zip(before, grads)], abs=1e-15)
+    assert "lr=0.5&" in playground.to_query()
+    with pytest.raises(PlaygroundError, match=r"^playground: lr=-1 "):
+        playground.set_lr(-1)
+
+
 def test_reset_goes_back_to_step_zero():
     playground = Playground("xor", sizes=[4], lr=0.1, n=50, seed=4)
     first = playground.state()

@@ -115,11 +115,8 @@ class Playground:
         if optimizer not in OPTIMIZERS:
             raise _fail("optimizer", optimizer, "is not an optimizer: choose one of "
                         + ", ".join(sorted(OPTIMIZERS)))
-        if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr <= MAX_LR:
-            raise _fail("lr", lr, f"is not allowed: give a learning rate above 0 and at most "
-                                  f"{MAX_LR:g}, e.g. 0.05")
         self.dataset, self.activation, self.optimizer_name = dataset, activation, optimizer
-        self.sizes, self.lr = _check_sizes(sizes), float(lr)
+        self.sizes, self.lr = _check_sizes(sizes), _check_lr(lr)
         self.n = _whole("n", n, MIN_N, MAX_N)
         self.batch_size = _whole("batch", batch_size, 1, self.n)
         self.seed = _whole("seed", seed, 0, MAX_SEED)
@@ -185,6 +182,11 @@ class Playground:
         state = self.state()
         self.curve.append((self.steps, state["loss"]))
         return state
+
+    def set_lr(self, lr: float) -> None:
+        """A new learning rate from the next step on, keeping the weights and the
+        optimizer's state (as TensorFlow Playground's menu does while it trains)."""
+        self.lr = self.optimizer.lr = _check_lr(lr)
 
     def outputs(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
         """The model's scores per row, pure Python (no graph)."""
@@ -332,6 +334,13 @@ class Playground:
         parts.append(text(2, bottom + 22, "|dL/dw|", 10))
         return svg_document(width, height, parts, kind="gradient",
                             title=f"gradient flow at step {self.steps}")
+
+
+def _check_lr(lr) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr <= MAX_LR:
+        raise _fail("lr", lr, f"is not allowed: give a learning rate above 0 and at most "
+                              f"{MAX_LR:g}, e.g. 0.05")
+    return float(lr)
 
 
 def _rejected(key: str, value) -> str:
