@@ -148,9 +148,11 @@ class Playground:
         params = self.model.parameters()
         self.optimizer = make_optimizer(self.optimizer_name, params, self.lr)
         self.n_batches = math.ceil(self.n / self.batch_size)
-        self._run = Run(self.model, params, ScalarStep(self.model, self.loss, None),
-                        self.optimizer, self.loss, None, None, True, False, 0,
-                        self.n_batches, self.X)
+        self._run = Run(model=self.model, params=params,
+                        step=ScalarStep(self.model, self.loss, penalty=None),
+                        optimizer=self.optimizer, loss=self.loss, clip_value=None,
+                        clip_norm=None, classify=True, progress=False, epochs=0,
+                        n_batches=self.n_batches, X_train=self.X)
         self._batches = self._batch_stream(random.Random(self.seed))
         self.steps, self.epoch, self.batch_loss, self.layer_norms = 0, 0, None, []
         self.last_batch: list[int] = []  # the rows of the last step's mini-batch
