@@ -203,6 +203,8 @@ def test_the_pictures_are_svg_with_a_mark_per_number():
     (lambda: classify([[0.0] * 8] * 7 + [[0.0] * 9]), "8 in each"),
     (lambda: classify("0" * 64), "64 numbers"),
     (lambda: probabilities_svg([0.5, 0.5]), "10 probabilities"),
+    (lambda: strokes_to_grid([[(0, 0), (1, 1)]], size=0), "size=0"),
+    (lambda: strokes_to_grid([[(0, 0), (1, 1)]], size=10.5), "size=10.5"),
 ])
 def test_hostile_input_gives_one_clear_line(call, says):
     with pytest.raises(DigitPadError) as caught:

@@ -102,6 +102,9 @@ def strokes_to_grid(strokes: Sequence[Sequence[Sequence[float]]],
     """Strokes (each a list of ``(x, y)`` points, y downwards as on a screen, in any
     units) drawn into a ``size`` x ``size`` 0/1 bitmap: fitted to the frame with the
     aspect ratio kept, with a pen :data:`PEN` of the drawing's longer side wide."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= MAX_GRID:
+        raise _fail(f"strokes_to_grid(size={size!r:.30}): give a whole number of pixels from 8 "
+                    f"to {MAX_GRID}")
     points = _stroke_points(strokes)
     xs, ys = [p[0] for s in points for p in s], [p[1] for s in points for p in s]
     span = max(max(xs) - min(xs), max(ys) - min(ys))
