@@ -176,6 +176,14 @@ def test_the_pictures_are_svg_with_one_mark_per_thing():
     assert max(widths) == pytest.approx(5.3, abs=0.01)  # the largest |grad| is widest
 
 
+def test_a_notebook_shows_the_three_pictures():
+    playground = Playground("xor", sizes=[3], n=30, seed=0)
+    playground.step(2)
+    page = ET.fromstring(playground._repr_html_())
+    assert [svg.get("data-picture") for svg in page.iter(SVG + "svg")] == [
+        "boundary", "gradient", "loss"]
+
+
 def test_the_boundary_follows_the_model():
     """A cell's colour is the class the model predicts at its centre."""
     playground = Playground("moons", sizes=[8], lr=0.05, seed=0)

@@ -253,6 +253,12 @@ class Playground:
 
     # --- pictures --------------------------------------------------------------------
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the boundary, the gradient flow and the loss curve side by side."""
+        pictures = (self.boundary_svg(), self.gradient_svg(), self.loss_svg())
+        return ('<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
+                + "".join(pictures) + "</div>")
+
     def boundary_svg(self, cells: int = 30, size: float = 300) -> str:
         """The plane in ``cells`` x ``cells`` squares, each coloured by the model's class
         probabilities there (pale where it is unsure), the data points on top; the last
