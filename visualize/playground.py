@@ -330,10 +330,11 @@ class Playground:
                     parts.append(line(xa, ya, xb, yb,
                                       POSITIVE if weight.data >= 0 else NEGATIVE,
                                       0.3 + 5.0 * abs(weight.grad) / largest))
+        radius = min(6.0, (bottom - 24) / max(widths) / 2 - 0.5)  # wide layers: no overlap
         for column, count in enumerate(widths):
             for row in range(count):
                 x, y = position(column, row)
-                parts.append(circle(x, y, 6, "#ffffff", 'stroke="#555555" stroke-width="1.2"'))
+                parts.append(circle(x, y, radius, "#ffffff", 'stroke="#555555" stroke-width="1.2"'))
         for column, mean in enumerate(self.mean_abs_grads(), 1):
             x, _ = position(column, 0)
             parts.append(text(x, bottom + 10, f"L{column}", 10, "middle"))
