@@ -42,7 +42,7 @@ from nn.data import scaler_from_dict
 from nn.losses import softmax
 from nn.serialize import load
 
-from .lesson_svg import circle, line, mix, rect, svg_document, text
+from .lesson_svg import NEGATIVE, POSITIVE, circle, line, mix, rect, svg_document, text
 
 __all__ = ["to_digits_8x8", "strokes_to_grid", "ink_grid", "digit_to_grid", "classify",
            "probabilities_svg", "activations_svg", "pixels_svg", "load_model", "MODEL_PATH",
@@ -53,7 +53,6 @@ PEN = 1 / 5                   # the pen's width as a share of the drawing's long
 MAX_GRID, MAX_POINTS = 1024, 20_000
 MODEL_PATH = Path(__file__).with_name("digit_pad_model.json")
 INK, PAPER = "#1b1b1b", "#ffffff"
-POSITIVE, NEGATIVE = "#0877bd", "#f59322"
 
 
 class DigitPadError(ValueError):

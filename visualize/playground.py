@@ -50,7 +50,7 @@ from nn.optim import OPTIMIZERS, make_optimizer
 from nn.runs import Run
 from nn.steps import ScalarStep
 
-from .lesson_svg import circle, line, mix, polyline, rect, svg_document, text
+from .lesson_svg import NEGATIVE, POSITIVE, circle, line, mix, polyline, rect, svg_document, text
 
 __all__ = ["Playground", "PlaygroundError", "PLAYGROUND_DATASETS", "QUERY_KEYS",
            "CLASS_COLOURS"]
@@ -63,7 +63,7 @@ QUERY_KEYS = {"train": "dataset", "sizes": "sizes", "activation": "activation", 
 MAX_LAYERS, MAX_WIDTH, MAX_N, MIN_N, MAX_LR, MAX_SEED = 6, 32, 2000, 10, 10.0, 2**32 - 1
 MAX_STEPS_PER_CALL = 10_000
 CLASS_COLOURS = ("#f59322", "#0877bd", "#2ca02c")  # TensorFlow Playground's orange and blue
-POSITIVE, NEGATIVE, WHITE = "#0877bd", "#f59322", "#ffffff"
+WHITE = "#ffffff"
 
 
 class PlaygroundError(ValueError):
