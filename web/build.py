@@ -1,25 +1,31 @@
 """Build the browser classroom into SITE/play/: static files only.
 
-    python web/build.py SITE WHEEL [WHEEL ...]
+    python web/build.py SITE [--wheel CHAINRULE_WHEEL]
 
 copies the page (web/index.html, classroom.js, classroom.css), the Pyodide core files
 and Graphviz in WebAssembly from node_modules/ (installed by ``npm ci`` from the
-committed package-lock.json), and the wheels the page installs (chainrule's own from
-``make dist``, and the pure-Python ``graphviz``), listed in wheels/wheels.json.  The page
-fetches nothing else, from anywhere.  `make site` runs this after the docs are built.
+committed package-lock.json), and the wheels the page installs, listed in
+wheels/wheels.json: chainrule's own (``make dist`` builds it; without --wheel, the
+checkout is built into one) and the pure-Python ``graphviz`` at the version this Python
+runs (fetched once by pip into build/web-wheels/).  The page fetches nothing else, from
+anywhere.  `make site` runs this after the docs are built.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import json
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ("index.html", "classroom.js", "classroom.css")
 # node_modules file -> where the page loads it from (the Pyodide core: the runtime, the
-# standard library and the lock file it reads at start; no packages of its own)
+# standard library and the lock file it reads at start; none of its own packages)
 NPM_FILES = {
     "pyodide/pyodide.mjs": "pyodide/pyodide.mjs",
     "pyodide/pyodide.asm.mjs": "pyodide/pyodide.asm.mjs",
@@ -28,18 +34,47 @@ NPM_FILES = {
     "pyodide/pyodide-lock.json": "pyodide/pyodide-lock.json",
     "@viz-js/viz/dist/viz.js": "viz/viz.js",
 }
+WHEELS = ROOT / "build" / "web-wheels"
 
 
-def build(site: Path, wheels: list[Path], node_modules: Path = ROOT / "node_modules") -> Path:
-    """Write ``site/play/``; returns that folder."""
+def _fail(message: str):
+    raise SystemExit(f"web/build.py: {message}")
+
+
+def graphviz_wheel(folder: Path = WHEELS) -> Path:
+    """The ``graphviz`` wheel of the version installed here (pip fetches it once)."""
+    version = importlib.metadata.version("graphviz")
+    found = sorted(folder.glob(f"graphviz-{version}-*.whl"))
+    if not found:
+        result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                                 "--quiet", "--dest", str(folder), f"graphviz=={version}"],
+                                capture_output=True, text=True)
+        found = sorted(folder.glob(f"graphviz-{version}-*.whl"))
+        if result.returncode or not found:
+            _fail(f"pip could not fetch the graphviz {version} wheel into {folder}: "
+                  f"{(result.stderr.strip().splitlines() or ['no wheel'])[-1]}")
+    return found[-1]
+
+
+def checkout_wheel(folder: Path) -> Path:
+    """chainrule's wheel, built from this checkout into ``folder``."""
+    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation",
+                             "--outdir", str(folder), str(ROOT)], capture_output=True, text=True)
+    wheels = sorted(folder.glob("chainrule-*.whl"))
+    if result.returncode or not wheels:
+        _fail(f"building chainrule's wheel failed: {result.stderr.strip()[-500:]}")
+    return wheels[-1]
+
+
+def build(site: Path, wheels: list, node_modules: Path = ROOT / "node_modules") -> Path:
+    """Write ``site/play/`` with these wheels; returns that folder."""
     missing = [name for name in NPM_FILES if not (node_modules / name).is_file()]
     if missing:
-        raise SystemExit(f"web/build.py: {node_modules / missing[0]} is missing: run `npm ci` "
-                         "in the checkout (make site does)")
+        _fail(f"{node_modules / missing[0]} is missing: run `npm ci` in the checkout "
+              "(make site does)")
     for wheel in wheels:
         if not (wheel.is_file() and wheel.suffix == ".whl"):
-            raise SystemExit(f"web/build.py: {wheel} is not a wheel: build chainrule's with "
-                             "`make dist`")
+            _fail(f"{wheel} is not a wheel: build chainrule's with `make dist`")
     play = site / "play"
     if play.exists():
         shutil.rmtree(play)
@@ -55,9 +90,19 @@ def build(site: Path, wheels: list[Path], node_modules: Path = ROOT / "node_modu
     return play
 
 
-if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        raise SystemExit(__doc__.strip().splitlines()[2].strip())
-    folder = build(Path(sys.argv[1]), [Path(name) for name in sys.argv[2:]])
+def main(argv=None) -> Path:
+    parser = argparse.ArgumentParser(prog="web/build.py", description=__doc__.split("\n")[0])
+    parser.add_argument("site", type=Path, help="the site folder; the classroom goes in play/")
+    parser.add_argument("--wheel", type=Path, help="chainrule's wheel (default: build the "
+                        "checkout)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        wheel = args.wheel or checkout_wheel(Path(scratch))
+        folder = build(args.site, [wheel, graphviz_wheel()])
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
     print(f"built {folder}/index.html ({size / 1e6:.1f} MB)")
+    return folder
+
+
+if __name__ == "__main__":
+    main()
