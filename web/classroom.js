@@ -39,8 +39,15 @@ from chainrule.play.lessons import lesson_json, choices_json
   window.classroom = { pyodide, viz, choices, secondsToPython: Number(seconds()) };
 }
 
+// data-busy="1" while an edit waits for Python: a test (or a screenshot) waits for "0"
+const busy = (yes) => { document.documentElement.dataset.busy = yes ? "1" : "0"; };
+
 function show(query) {
-  const result = JSON.parse(lessonJson(query));
+  busy(true);
+  try { draw(JSON.parse(lessonJson(query))); } finally { busy(false); }
+}
+
+function draw(result) {
   current = result;
   history.replaceState(null, "", result.link ? `?${result.link}` : location.pathname);
   for (const link of document.querySelectorAll("#lessons a")) {
@@ -125,6 +132,7 @@ function wire() {
   for (const form of [$("expr-form"), $("net-form")]) {
     form.addEventListener("submit", (event) => event.preventDefault());
     form.addEventListener("input", () => {
+      busy(true);
       clearTimeout(timer);
       timer = setTimeout(() => show(queryOf(form)), 400);   // the link follows the typing
     });
