@@ -11,6 +11,7 @@ from nn.engine_check import require_chainrule_engine as _require_chainrule_engin
 _require_chainrule_engine()  # first: is `autograd` chainrule's engine? One line if not
 
 from .annotated import GraphTooLargeWarning, draw_annotated, draw_network, draw_step
+from .digit_pad import DigitPadError, classify, to_digits_8x8
 from .display import register_display_hooks, value_html, value_stepper, value_svg
 from .drawing import (
     RendererNotFound,
@@ -26,6 +27,7 @@ from .drawing import (
 from .network import NetworkDiagram, Stepper, draw_network_diagram, network_stepper_html
 from .page import StepperPage
 from .picture import Picture
+from .playground import Playground, PlaygroundError
 from .stepper import expression_stepper, step_frames, stepper_html, write_stepper
 
 __all__ = ["draw_graph", "render", "to_svg", "to_png", "Picture", "find_dot", "node_label",
@@ -34,6 +36,8 @@ __all__ = ["draw_graph", "render", "to_svg", "to_png", "Picture", "find_dot", "n
            "stepper_html", "write_stepper", "step_frames", "expression_stepper", "StepperPage",
            "draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html",
            "value_svg", "value_html", "value_stepper", "register_display_hooks"]
+# the classroom's training and digits lessons (pure Python, for the browser as well)
+__all__ += ["Playground", "PlaygroundError", "to_digits_8x8", "classify", "DigitPadError"]
 
 # Jupyter shows a Value through hooks autograd offers and visualize fills in (svg, html,
 # stepper), so autograd never imports visualize.
