@@ -12,6 +12,16 @@ their ``--html`` pages, and the gradients are the full floats behind those table
 **forward pass**
 >>> network_lesson("net=2,1&input=1,-2&target=0.5&seed=0")["gradients"][0][0]
 'L1.N1.w1'
+
+The training lesson keeps one :class:`visualize.Playground` between calls (the page
+steps it while the class watches), and the digits lesson classifies strokes:
+
+>>> training_lesson("train=xor&sizes=4")["link"]
+'train=xor&sizes=4&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200'
+>>> training_step(5)["state"]["step"]
+5
+>>> digits_lesson("digits", [[[50, 10], [50, 90]]])["digit"] in range(10)
+True
 """
 
 from __future__ import annotations
@@ -31,8 +41,9 @@ from chainrule.cli import build_parser, main
 from chainrule.common import CommandError, parse_bindings
 from chainrule.network_cmd import network_model, parameter_gradients, read_options
 
-__all__ = ["expression_lesson", "network_lesson", "lesson", "lesson_json", "choices_json",
-           "TABLE_FORMATS", "NETWORK_DEFAULTS"]
+__all__ = ["expression_lesson", "network_lesson", "training_lesson", "training_step",
+           "digits_lesson", "lesson", "lesson_json", "training_step_json", "digits_json",
+           "choices_json", "TABLE_FORMATS", "NETWORK_DEFAULTS"]
 
 TABLE_FORMATS = ("text", "md", "latex")
 # the flags of `chainrule network` a link may set, with the CLI's defaults (the link may
@@ -132,7 +143,67 @@ def network_lesson(query: str) -> dict:
             "tables": tables, "stepper": stepper}
 
 
-LESSONS = {"expr": expression_lesson, "net": network_lesson}
+_playground = None   # the training lesson's run, stepped by training_step
+
+
+def _training_view(playground, state: dict) -> dict:
+    state = dict(state, loss_text=format_number(state["loss"]),
+                 accuracy_text=f"{100 * state['accuracy']:.0f}%")
+    return {"state": state, "boundary": playground.boundary_svg(),
+            "loss_curve": playground.loss_svg(), "gradient_flow": playground.gradient_svg()}
+
+
+def training_lesson(query: str) -> dict:
+    """``train=moons&sizes=8,8&activation=tanh&lr=0.05&batch=16&seed=0``: a new run at
+    step 0 (:class:`visualize.Playground`), kept for :func:`training_step`."""
+    global _playground
+    from visualize.playground import Playground, PlaygroundError
+    try:
+        playground = Playground.from_query(query)
+    except PlaygroundError as error:
+        return _failure("train", query.lstrip("?"), error)
+    _playground = playground
+    return {"lesson": "train", "ok": True, "error": "", "link": playground.to_query(),
+            "title": f"training on {playground.dataset}", **_training_view(playground,
+                                                                             playground.state())}
+
+
+def training_step(k: int = 1) -> dict:
+    """``k`` more mini-batch steps of the run :func:`training_lesson` started."""
+    if _playground is None:
+        return _failure("train", "", CommandError("no training run: open a ?train= link first"))
+    from nn import TrainingDivergedError
+    try:
+        state = _playground.step(int(k))
+    except TrainingDivergedError as error:
+        return _failure("train", _playground.to_query(), error)
+    return {"lesson": "train", "ok": True, "error": "", "link": _playground.to_query(),
+            **_training_view(_playground, state)}
+
+
+def digits_lesson(query: str = "digits", strokes=None) -> dict:
+    """``?digits``: the strokes drawn on the pad (lists of ``[x, y]`` points, screen
+    coordinates) scaled to the digits set's 8x8, classified by the shipped model."""
+    from visualize import digit_pad
+    base = {"lesson": "digits", "ok": True, "error": "", "link": "digits",
+            "title": "draw a digit"}
+    if not strokes:
+        return {**base, "digit": None, "probabilities": [], "pixels_svg": "",
+                "bars": "", "activations_svg": ""}
+    try:
+        pixels = digit_pad.to_digits_8x8(strokes)
+        result = digit_pad.classify(pixels)
+    except digit_pad.DigitPadError as error:
+        return _failure("digits", "digits", error)
+    return {**base, "digit": result["digit"],
+            "probabilities": [repr(p) for p in result["probabilities"]],
+            "pixels_svg": digit_pad.pixels_svg(pixels),
+            "bars": digit_pad.probabilities_svg(result["probabilities"]),
+            "activations_svg": digit_pad.activations_svg(result)}
+
+
+LESSONS = {"expr": expression_lesson, "net": network_lesson, "train": training_lesson,
+           "digits": digits_lesson}
 
 
 def lesson(query: str) -> dict:
@@ -149,7 +220,20 @@ def lesson(query: str) -> dict:
 def choices_json() -> str:
     """What the page's menus offer, from the library's own lists."""
     from nn import ACTIVATIONS
-    return json.dumps({"activations": list(ACTIVATIONS)})
+    from nn.optim import OPTIMIZERS
+    from visualize.playground import PLAYGROUND_DATASETS
+    return json.dumps({"activations": list(ACTIVATIONS), "datasets": list(PLAYGROUND_DATASETS),
+                       "optimizers": list(OPTIMIZERS)})
+
+
+def training_step_json(k: int) -> str:
+    """:func:`training_step` as JSON text."""
+    return json.dumps(training_step(k))
+
+
+def digits_json(strokes_json: str) -> str:
+    """:func:`digits_lesson` of the pad's strokes (JSON text) as JSON text."""
+    return json.dumps(digits_lesson("digits", json.loads(strokes_json)))
 
 
 def lesson_json(query: str) -> str:
