@@ -10,6 +10,7 @@ kill the page's interpreter.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -217,6 +218,67 @@ def test_editing_the_network_updates_the_link_and_the_numbers(tab):
     wait_for_gradients(page, want)
     assert_close(page.evaluate(GRADIENTS), want)
     assert dict(query(page))["net"] == "3,4,2"
+    assert_clean(tab)
+
+
+TRAIN_SECONDS = 60
+
+
+def test_training_on_moons_halves_its_loss_within_60_s_as_native_python_does(tab):
+    from visualize.playground import Playground
+    page = tab.page
+    page.click("#lessons a[data-lesson=train]")
+    page.wait_for_selector("[data-train][data-step='0']", timeout=20_000)
+    link = urlsplit(page.url).query
+    assert dict(parse_qsl(link))["train"] == "moons"
+    first = float(page.get_attribute("[data-train]", "data-loss"))
+    native_run = Playground.from_query(link)
+    assert first == pytest.approx(native_run.state()["loss"], rel=1e-12)
+    page.click("#train-run")
+    page.wait_for_function(f"parseFloat(document.querySelector('[data-train]').dataset.loss) "
+                           f"<= {first / 2!r}", timeout=TRAIN_SECONDS * 1000)
+    page.click("#train-run")                                   # pause
+    page.wait_for_function("!document.querySelector('#train-run').textContent.includes('Pause')")
+    steps = int(page.get_attribute("[data-train]", "data-step"))
+    loss = float(page.get_attribute("[data-train]", "data-loss"))
+    assert loss <= first / 2 and steps > 0
+    # the page's run is the engine's: the same steps natively give the same loss (Pyodide's
+    # libm may differ from this machine's by an ulp, so not bit for bit)
+    assert native_run.step(steps)["loss"] == pytest.approx(loss, rel=1e-6)
+    for picture in ("boundary", "loss", "gradients"):
+        assert page.locator(f"#train-{picture} svg").count() == 1, picture
+    page.click("#train-step")
+    page.wait_for_selector(f"[data-train][data-step='{steps + 1}']", timeout=20_000)
+    assert_clean(tab)
+
+
+def test_a_digit_drawn_on_the_pad_is_classified_as_native_python_classifies_it(tab):
+    from visualize.digit_pad import classify, to_digits_8x8
+    page = tab.page
+    page.click("#lessons a[data-lesson=digits]")
+    pad = page.locator("#pad")
+    pad.wait_for(state="visible", timeout=20_000)
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 60)             # a 7: a bar, then down
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(box["x"] + 100 + 9 * k, box["y"] + 60)
+    for k in range(1, 16):
+        page.mouse.move(box["x"] + 190 - 5 * k, box["y"] + 60 + 13 * k)
+    page.mouse.up()
+    page.wait_for_function("document.querySelector('#digit-answer').dataset.value !== ''",
+                           timeout=20_000)
+    strokes = json.loads(pad.get_attribute("data-strokes"))
+    assert len(strokes) == 1 and len(strokes[0]) >= 20
+    want = classify(to_digits_8x8(strokes))
+    answer = page.locator("#digit-answer")
+    assert int(answer.get_attribute("data-value")) == want["digit"]
+    got = [float(p) for p in json.loads(answer.get_attribute("data-probabilities"))]
+    assert got == pytest.approx(want["probabilities"], rel=1e-9, abs=1e-12)
+    assert page.locator("#digit-bars svg [data-digit]").count() == 10
+    assert page.locator("#digit-activations svg").count() == 1
+    page.click("#pad-clear")
+    page.wait_for_function("document.querySelector('#digit-answer').dataset.value === ''")
     assert_clean(tab)
 
 
