@@ -34,7 +34,7 @@ GRADIENTS = """() => Object.fromEntries([...document.querySelectorAll('[data-gra
 
 @pytest.fixture(scope="module")
 def server(classroom):
-    from chainrule.play.command import serve
+    from chainrule.play_cmd import serve
     httpd = serve(classroom.parent, 0)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -1,4 +1,4 @@
-"""The classroom page's Python (chainrule.play.lessons), natively: the tables are what
+"""The classroom page's Python (chainrule.classroom), natively: the tables are what
 ``chainrule trace`` / ``chainrule network`` print (run as a separate process), the
 gradients are PyTorch's in float64, and a link survives a round trip through the page.
 And ``chainrule play``: it serves the built folder on 127.0.0.1 with the types a browser
@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-import chainrule.play.lessons as lessons
-from chainrule.play.lessons import expression_lesson, lesson, network_lesson
+import chainrule.classroom as lessons
+from chainrule.classroom import expression_lesson, lesson, network_lesson
 
 torch = pytest.importorskip("torch")
 

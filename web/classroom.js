@@ -1,5 +1,5 @@
 // The classroom page's glue: load Python (Pyodide) and chainrule, give chainrule a
-// renderer (Graphviz in WebAssembly), then draw what chainrule.play.lessons returns
+// renderer (Graphviz in WebAssembly), then draw what chainrule.classroom returns
 // and wire the inputs.  Every number, table, step and quiz answer comes from Python;
 // nothing here knows how backprop works.
 import { loadPyodide } from "./pyodide/pyodide.mjs";
@@ -9,9 +9,9 @@ const $ = (id) => document.getElementById(id);
 const status = (text) => { $("status").textContent = text; };
 const started = performance.now();
 const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
-let lessonJson = null;   // chainrule.play.lessons.lesson_json
-let trainingStep = null; // chainrule.play.lessons.training_step_json
-let classifyStrokes = null;  // chainrule.play.lessons.digits_json
+let lessonJson = null;   // chainrule.classroom.lesson_json
+let trainingStep = null; // chainrule.classroom.training_step_json
+let classifyStrokes = null;  // chainrule.classroom.digits_json
 let current = null;      // the lesson on screen (what Python returned)
 let tableFormat = "text";
 
@@ -31,7 +31,7 @@ async function loadPython() {
   pyodide.runPython(`
 import visualize, classroom_page
 visualize.set_renderer(classroom_page.render_svg)
-from chainrule.play.lessons import lesson_json, choices_json, training_step_json, digits_json
+from chainrule.classroom import lesson_json, choices_json, training_step_json, digits_json
 `);
   lessonJson = pyodide.globals.get("lesson_json");
   trainingStep = pyodide.globals.get("training_step_json");
@@ -286,6 +286,7 @@ async function main() {
     const query = location.search || $("lessons").querySelector("a").getAttribute("href");
     show(query.replaceAll("&amp;", "&"));
     window.classroom.secondsToReady = Number(seconds());
+    window.classroom.readyAt = performance.now();   // ms since the page was opened
     status(`ready in ${seconds()} s · Python ${window.classroom.pyodide.version} in this page`);
     document.documentElement.dataset.ready = "1";
   } catch (error) {
