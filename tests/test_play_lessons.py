@@ -103,6 +103,30 @@ def test_a_bad_link_is_one_line_saying_what_to_change(link, says):
     assert "\n" not in result["error"] and "Traceback" not in result["error"]
 
 
+def lesson_links() -> list:
+    """Every classroom link of docs/classroom.md and of the course's first cells."""
+    import html
+    import re
+    from pathlib import Path
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    pages = [docs / "classroom.md", *sorted((docs / "course").glob("*.ipynb"))]
+    found = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8").replace('\\"', '"')
+        links = re.findall(r'href="(?:\.\./)?play/\?([^"]*)"', text)
+        found += [(page.name, html.unescape(q)) for q in links]
+    return found
+
+
+def test_every_classroom_link_of_the_docs_and_the_course_opens_its_lesson():
+    links = lesson_links()
+    chapters = {name for name, _ in links if name.endswith(".ipynb")}
+    assert len(chapters) >= 10 and len(links) >= 14
+    for page, query in links:
+        result = lesson(query)
+        assert result["ok"], f"{page}: ?{query}: {result['error']}"
+
+
 def start_play(*args):
     process = subprocess.Popen([sys.executable, "-m", "chainrule", "play", "--no-browser",
                                 "--port", "0", *args], stdout=subprocess.PIPE,
