@@ -282,6 +282,30 @@ def test_a_digit_drawn_on_the_pad_is_classified_as_native_python_classifies_it(t
     assert_clean(tab)
 
 
+def test_every_module_of_chainrule_imports_in_the_page(tab):
+    """No threads, processes or signals needed at import: Pyodide has none to give.  Only
+    the modules of optional extras (hypothesis's strategies, numpy's tape) stay out."""
+    failures = tab.page.evaluate("""() => window.classroom.pyodide.runPython(`
+import importlib, pkgutil, json
+failed, count = [], 0
+for package in ("autograd", "nn", "visualize", "chainrule"):
+    module = importlib.import_module(package)
+    for info in pkgutil.walk_packages(module.__path__, package + "."):
+        if info.name.endswith(".__main__"):
+            continue                       # importing it runs the command line
+        count += 1
+        try:
+            importlib.import_module(info.name)
+        except ImportError as error:       # an optional extra the page does not ship
+            if not any(extra in str(error) for extra in ("hypothesis", "numpy")):
+                failed.append(f"{info.name}: {type(error).__name__}: {error}")
+        except Exception as error:
+            failed.append(f"{info.name}: {type(error).__name__}: {error}")
+json.dumps({"count": count, "failed": failed})`)""")
+    result = json.loads(failures)
+    assert result["count"] >= 40 and result["failed"] == [], result["failed"]
+
+
 def free_chain(tab, depth: int) -> str:
     return tab.page.evaluate("""(depth) => String(window.classroom.pyodide.runPython(`
 from autograd import Value
