@@ -190,6 +190,7 @@ def test_the_pictures_are_svg_with_a_mark_per_number():
     (lambda: to_digits_8x8([[(1, 2), (float("nan"), 3)]]), "nan"),
     (lambda: to_digits_8x8([[(1, 2), (1, 2, 3)]]), "(1, 2, 3)"),
     (lambda: to_digits_8x8([[0, 1], [1]]), "rectangular"),
+    (lambda: to_digits_8x8([[(-1e308, 0), (1e308, 0)]]), "span inf units"),
     (lambda: to_digits_8x8([[0, float("nan")]]), "nan"),
     (lambda: to_digits_8x8([[0, 2]]), "pixel (0, 1) is 2"),
     (lambda: to_digits_8x8("ink"), "empty"),
@@ -202,6 +203,8 @@ def test_the_pictures_are_svg_with_a_mark_per_number():
     (lambda: classify([[0.0] * 8] * 7 + [[0.0] * 9]), "8 in each"),
     (lambda: classify("0" * 64), "64 numbers"),
     (lambda: probabilities_svg([0.5, 0.5]), "10 probabilities"),
+    (lambda: strokes_to_grid([[(0, 0), (1, 1)]], size=0), "size=0"),
+    (lambda: strokes_to_grid([[(0, 0), (1, 1)]], size=10.5), "size=10.5"),
 ])
 def test_hostile_input_gives_one_clear_line(call, says):
     with pytest.raises(DigitPadError) as caught:
@@ -255,3 +258,28 @@ def test_a_flat_or_narrow_drawing_is_centred_in_the_frame(height, width):
 def test_ink_counts_from_one_half():
     faint = [[0.4] * 32 for _ in range(32)]
     assert to_digits_8x8(faint + [[0.5] * 32], fit=True) == to_digits_8x8([[1] * 32])
+
+
+@pytest.mark.slow
+def test_the_retraining_script_makes_the_shipped_models_recipe(tmp_path, digits):
+    """docs/bench/train_digit_pad_model.py still trains a model of the shipped file's
+    recipe that scores >= 95% (a few seconds on the compiled tape)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("numpy", reason="the script trains with fit(compile=True)")
+    script = Path(__file__).resolve().parent.parent / "docs" / "bench" / \
+        "train_digit_pad_model.py"
+    out = tmp_path / "model.json"
+    done = subprocess.run([sys.executable, str(script), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    retrained = json.loads(out.read_text())["metadata"]
+    shipped = load_model().metadata
+    assert retrained["settings"] == shipped["settings"]
+    assert retrained["test_accuracy"] >= 0.95
+    _, _, X_test, y_test = digits
+    model = load_model(out)
+    assert accuracy(y_test, [classify(x, model)["digit"] for x in X_test]) >= 0.95

@@ -114,6 +114,20 @@ def test_the_gradients_shown_are_the_batch_losss_by_central_differences():
         assert mean == pytest.approx(sum(grads) / len(grads), rel=1e-12)
 
 
+def test_a_new_learning_rate_takes_effect_at_the_next_step():
+    playground = Playground("moons", sizes=[3], optimizer="sgd", lr=0.05, n=40, seed=0)
+    playground.step(2)
+    playground.set_lr(0.5)
+    before = [p.data for p in playground.model.parameters()]
+    playground.step()
+    after = [p.data for p in playground.model.parameters()]
+    grads = [p.grad for p in playground.model.parameters()]
+    assert after == pytest.approx([b - 0.5 * g for b, g in zip(before, grads)], abs=1e-15)
+    assert "lr=0.5&" in playground.to_query()
+    with pytest.raises(PlaygroundError, match=r"^playground: lr=-1 "):
+        playground.set_lr(-1)
+
+
 def test_reset_goes_back_to_step_zero():
     playground = Playground("xor", sizes=[4], lr=0.1, n=50, seed=4)
     first = playground.state()
@@ -162,6 +176,14 @@ def test_the_pictures_are_svg_with_one_mark_per_thing():
     assert max(widths) == pytest.approx(5.3, abs=0.01)  # the largest |grad| is widest
 
 
+def test_a_notebook_shows_the_three_pictures():
+    playground = Playground("xor", sizes=[3], n=30, seed=0)
+    playground.step(2)
+    page = ET.fromstring(playground._repr_html_())
+    assert [svg.get("data-picture") for svg in page.iter(SVG + "svg")] == [
+        "boundary", "gradient", "loss"]
+
+
 def test_the_boundary_follows_the_model():
     """A cell's colour is the class the model predicts at its centre."""
     playground = Playground("moons", sizes=[8], lr=0.05, seed=0)
@@ -182,12 +204,22 @@ def test_the_boundary_follows_the_model():
         assert distance[0] <= distance[1], (k, fill)
 
 
+def test_noise_is_the_data_sets_and_zero_puts_the_points_on_the_curves():
+    assert Playground("spiral").noise == 0.05 and Playground("moons").noise == 0.1
+    flat = Playground("moons", noise=0.0, n=40)
+    for (x0, x1), label in zip(flat.X, flat.y):
+        centre = (0.0, 0.0) if label == 0 else (1.0, 0.5)
+        assert math.hypot(x0 - centre[0], x1 - centre[1]) == pytest.approx(1.0)
+    noisy = Playground.from_query("train=moons&noise=0.3&n=40")
+    assert noisy.noise == 0.3 and noisy.X != flat.X
+
+
 def test_the_link_round_trips():
     playground = Playground("circles", sizes=[3, 2], activation="relu", lr=0.1234567,
                             batch_size=9, seed=11, optimizer="sgd", n=50)
     query = playground.to_query()
     assert query == ("train=circles&sizes=3,2&activation=relu&lr=0.1234567&batch=9&seed=11"
-                     "&optimizer=sgd&n=50")
+                     "&optimizer=sgd&n=50&noise=0.05")
     again = Playground.from_query("?" + query)
     assert again.settings() == playground.settings()
     assert Playground.from_query({"train": "xor", "sizes": ""}).sizes == []
@@ -212,6 +244,10 @@ def test_the_link_round_trips():
     ("optimizer=lbfgs", "optimizer='lbfgs'"),
     ("train=moons&train=xor", "train='xor'"),
     ("colour=red", "colour='red'"),
+    ("noise=2", "noise=2.0"),
+    ("noise=-0.1", "noise=-0.1"),
+    ("noise=inf", "noise='inf'"),
+    ("c" * 5000 + "=1", "c" * 20 + "='1' is not a setting"),
 ])
 def test_a_bad_link_names_the_parameter_in_one_line(query, names):
     with pytest.raises(PlaygroundError) as caught:
@@ -255,3 +291,48 @@ def test_bad_calls_give_one_line(call):
     with pytest.raises(PlaygroundError) as caught:
         call(Playground(n=20, sizes=[2]))
     assert "\n" not in str(caught.value)
+
+
+BROWSERLESS = """
+import importlib.abc, json, sys, threading
+
+class NotInTheBrowser(importlib.abc.MetaPathFinder):
+    # Pyodide offline has none of these: the lessons must not need them
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("numpy", "matplotlib", "sklearn", "torch", "scipy"):
+            raise ImportError(f"{name} is not in the browser")
+
+sys.meta_path.insert(0, NotInTheBrowser())
+from visualize.digit_pad import activations_svg, classify, probabilities_svg, to_digits_8x8
+from visualize.playground import Playground
+
+playground = Playground("spiral", sizes=[6, 6], lr=0.05, n=60, seed=1)
+state = playground.step(12)
+pictures = [playground.boundary_svg(cells=8), playground.loss_svg(), playground.gradient_svg()]
+result = classify(to_digits_8x8([[(50, 10), (50, 90)]]))
+pictures += [probabilities_svg(result["probabilities"]), activations_svg(result)]
+print(json.dumps({"state": state, "digit": result["digit"],
+                  "probabilities": result["probabilities"],
+                  "pictures": [len(p) for p in pictures],
+                  "threads": threading.active_count()}))
+"""
+
+
+def test_the_lessons_run_without_numpy_and_give_the_same_numbers():
+    """What the browser has (no numpy, matplotlib or threads): the same states and
+    probabilities, to the bit, as here where numpy is present."""
+    import json
+    import subprocess
+    import sys
+
+    from visualize.digit_pad import classify, to_digits_8x8
+
+    done = subprocess.run([sys.executable, "-c", BROWSERLESS], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    playground = Playground("spiral", sizes=[6, 6], lr=0.05, n=60, seed=1)
+    assert seen["state"] == json.loads(json.dumps(playground.step(12)))
+    result = classify(to_digits_8x8([[(50, 10), (50, 90)]]))
+    assert (seen["digit"], seen["probabilities"]) == (result["digit"], result["probabilities"])
+    assert all(size > 200 for size in seen["pictures"]) and seen["threads"] == 1

@@ -42,7 +42,7 @@ from nn.data import scaler_from_dict
 from nn.losses import softmax
 from nn.serialize import load
 
-from .lesson_svg import circle, line, mix, rect, svg_document, text
+from .lesson_svg import NEGATIVE, POSITIVE, circle, line, mix, rect, svg_document, text
 
 __all__ = ["to_digits_8x8", "strokes_to_grid", "ink_grid", "digit_to_grid", "classify",
            "probabilities_svg", "activations_svg", "pixels_svg", "load_model", "MODEL_PATH",
@@ -53,7 +53,6 @@ PEN = 1 / 5                   # the pen's width as a share of the drawing's long
 MAX_GRID, MAX_POINTS = 1024, 20_000
 MODEL_PATH = Path(__file__).with_name("digit_pad_model.json")
 INK, PAPER = "#1b1b1b", "#ffffff"
-POSITIVE, NEGATIVE = "#0877bd", "#f59322"
 
 
 class DigitPadError(ValueError):
@@ -102,9 +101,14 @@ def strokes_to_grid(strokes: Sequence[Sequence[Sequence[float]]],
     """Strokes (each a list of ``(x, y)`` points, y downwards as on a screen, in any
     units) drawn into a ``size`` x ``size`` 0/1 bitmap: fitted to the frame with the
     aspect ratio kept, with a pen :data:`PEN` of the drawing's longer side wide."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= MAX_GRID:
+        raise _fail(f"strokes_to_grid(size={size!r:.30}): give a whole number of pixels from 8 "
+                    f"to {MAX_GRID}")
     points = _stroke_points(strokes)
     xs, ys = [p[0] for s in points for p in s], [p[1] for s in points for p in s]
     span = max(max(xs) - min(xs), max(ys) - min(ys))
+    if not math.isfinite(span):
+        raise _fail(f"the points span {span} units; keep the coordinates within about 1e300")
     if span == 0:
         span = 1.0  # a dot: draw it one pen wide
     radius = PEN * span / 2

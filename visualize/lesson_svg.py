@@ -14,9 +14,12 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-__all__ = ["svg_document", "rect", "circle", "line", "text", "polyline", "mix", "number"]
+__all__ = ["svg_document", "rect", "circle", "line", "text", "polyline", "mix", "number",
+           "POSITIVE", "NEGATIVE"]
 
 FONT = "font-family=\"Helvetica, Arial, sans-serif\""
+# a weight's or contribution's sign, as TensorFlow Playground colours it
+POSITIVE, NEGATIVE = "#0877bd", "#f59322"
 
 
 def number(value: float) -> str:

@@ -9,7 +9,7 @@
 >>> playground.boundary_svg().startswith("<svg ")
 True
 >>> playground.to_query()
-'train=moons&sizes=8,8&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200'
+'train=moons&sizes=8,8&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200&noise=0.1'
 >>> Playground.from_query("?train=xor&sizes=4&lr=0.1").dataset
 'xor'
 
@@ -34,11 +34,12 @@ mini-batch's mean loss, ``grad`` each layer's mean ``|dL/dw|`` in that batch.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import random
 from numbers import Real
-from typing import Mapping, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 from urllib.parse import parse_qsl
 
 from autograd import Value, gc_paused
@@ -49,7 +50,7 @@ from nn.optim import OPTIMIZERS, make_optimizer
 from nn.runs import Run
 from nn.steps import ScalarStep
 
-from .lesson_svg import circle, line, mix, polyline, rect, svg_document, text
+from .lesson_svg import NEGATIVE, POSITIVE, circle, line, mix, polyline, rect, svg_document, text
 
 __all__ = ["Playground", "PlaygroundError", "PLAYGROUND_DATASETS", "QUERY_KEYS",
            "CLASS_COLOURS"]
@@ -57,11 +58,12 @@ __all__ = ["Playground", "PlaygroundError", "PLAYGROUND_DATASETS", "QUERY_KEYS",
 PLAYGROUND_DATASETS = ("moons", "circles", "spiral", "xor")
 # the link's parameter -> Playground's argument, in the order to_query writes them
 QUERY_KEYS = {"train": "dataset", "sizes": "sizes", "activation": "activation", "lr": "lr",
-              "batch": "batch_size", "seed": "seed", "optimizer": "optimizer", "n": "n"}
+              "batch": "batch_size", "seed": "seed", "optimizer": "optimizer", "n": "n",
+              "noise": "noise"}
 MAX_LAYERS, MAX_WIDTH, MAX_N, MIN_N, MAX_LR, MAX_SEED = 6, 32, 2000, 10, 10.0, 2**32 - 1
 MAX_STEPS_PER_CALL = 10_000
 CLASS_COLOURS = ("#f59322", "#0877bd", "#2ca02c")  # TensorFlow Playground's orange and blue
-POSITIVE, NEGATIVE, WHITE = "#0877bd", "#f59322", "#ffffff"
+WHITE = "#ffffff"
 
 
 class PlaygroundError(ValueError):
@@ -95,13 +97,15 @@ class Playground:
 
     ``sizes`` are the hidden layers (the output layer has one neuron per class);
     ``activation`` is every hidden layer's; ``optimizer`` is a name of
-    :func:`nn.optim.make_optimizer`; ``n`` points of ``dataset``, made with ``seed``,
-    which also draws the initial weights and the batch order.
+    :func:`nn.optim.make_optimizer`; ``n`` points of ``dataset`` with its generator's
+    ``noise`` (None: the generator's default), made with ``seed``, which also draws the
+    initial weights and the batch order.
     """
 
     def __init__(self, dataset: str = "moons", sizes: Sequence[int] = (8, 8),
                  activation: str = "tanh", lr: float = 0.05, batch_size: int = 16,
-                 seed: int = 0, optimizer: str = "adam", n: int = 200):
+                 seed: int = 0, optimizer: str = "adam", n: int = 200,
+                 noise: Optional[float] = None):
         if dataset not in PLAYGROUND_DATASETS:
             raise _fail("train", dataset, "is not a data set: choose one of "
                         + ", ".join(PLAYGROUND_DATASETS))
@@ -111,15 +115,17 @@ class Playground:
         if optimizer not in OPTIMIZERS:
             raise _fail("optimizer", optimizer, "is not an optimizer: choose one of "
                         + ", ".join(sorted(OPTIMIZERS)))
-        if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr <= MAX_LR:
-            raise _fail("lr", lr, f"is not allowed: give a learning rate above 0 and at most "
-                                  f"{MAX_LR:g}, e.g. 0.05")
         self.dataset, self.activation, self.optimizer_name = dataset, activation, optimizer
-        self.sizes, self.lr = _check_sizes(sizes), float(lr)
+        self.sizes, self.lr = _check_sizes(sizes), _check_lr(lr)
         self.n = _whole("n", n, MIN_N, MAX_N)
         self.batch_size = _whole("batch", batch_size, 1, self.n)
         self.seed = _whole("seed", seed, 0, MAX_SEED)
-        self.X, self.y = DATASETS[dataset](self.n, seed=self.seed)
+        if noise is None:  # the data set's own default
+            noise = inspect.signature(DATASETS[dataset]).parameters["noise"].default
+        if isinstance(noise, bool) or not isinstance(noise, Real) or not 0 <= noise <= 1:
+            raise _fail("noise", noise, "is not allowed: give a number from 0 to 1, e.g. 0.1")
+        self.noise = float(noise)
+        self.X, self.y = DATASETS[dataset](self.n, noise=self.noise, seed=self.seed)
         self.n_classes = max(self.y) + 1
         self.loss = LOSSES["cross_entropy"]
         self.targets = [self.loss.target(label, self.n_classes) for label in self.y]
@@ -142,9 +148,11 @@ class Playground:
         params = self.model.parameters()
         self.optimizer = make_optimizer(self.optimizer_name, params, self.lr)
         self.n_batches = math.ceil(self.n / self.batch_size)
-        self._run = Run(self.model, params, ScalarStep(self.model, self.loss, None),
-                        self.optimizer, self.loss, None, None, True, False, 0,
-                        self.n_batches, self.X)
+        self._run = Run(model=self.model, params=params,
+                        step=ScalarStep(self.model, self.loss, penalty=None),
+                        optimizer=self.optimizer, loss=self.loss, clip_value=None,
+                        clip_norm=None, classify=True, progress=False, epochs=0,
+                        n_batches=self.n_batches, X_train=self.X)
         self._batches = self._batch_stream(random.Random(self.seed))
         self.steps, self.epoch, self.batch_loss, self.layer_norms = 0, 0, None, []
         self.last_batch: list[int] = []  # the rows of the last step's mini-batch
@@ -177,6 +185,11 @@ class Playground:
         self.curve.append((self.steps, state["loss"]))
         return state
 
+    def set_lr(self, lr: float) -> None:
+        """A new learning rate from the next step on, keeping the weights and the
+        optimizer's state (as TensorFlow Playground's menu does while it trains)."""
+        self.lr = self.optimizer.lr = _check_lr(lr)
+
     def outputs(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
         """The model's scores per row, pure Python (no graph)."""
         return [self.model.forward_data(x) for x in X]
@@ -203,13 +216,14 @@ class Playground:
     def settings(self) -> dict:
         return {"dataset": self.dataset, "sizes": list(self.sizes),
                 "activation": self.activation, "lr": self.lr, "batch_size": self.batch_size,
-                "seed": self.seed, "optimizer": self.optimizer_name, "n": self.n}
+                "seed": self.seed, "optimizer": self.optimizer_name, "n": self.n,
+                "noise": self.noise}
 
     def to_query(self) -> str:
         """The lesson's link parameters, e.g. ``train=moons&sizes=8,8&...&n=200``."""
         settings = self.settings()
         values = {"train": self.dataset, "sizes": ",".join(map(str, self.sizes)),
-                  "lr": repr(self.lr)}  # repr: the link gives back the very float
+                  "lr": repr(self.lr), "noise": repr(self.noise)}  # repr: the very float
         return "&".join(f"{key}={values.get(key, settings[name])}"
                         for key, name in QUERY_KEYS.items())
 
@@ -229,7 +243,7 @@ class Playground:
         arguments: dict = {}
         for key, value in pairs:
             if key not in QUERY_KEYS:
-                raise _fail(str(key), value, "is not a setting of the training lesson: use "
+                raise _fail(str(key)[:20], value, "is not a setting of the training lesson: use "
                             + ", ".join(QUERY_KEYS))
             if QUERY_KEYS[key] in arguments:
                 raise _fail(key, value, "is given twice: give each setting once")
@@ -238,6 +252,12 @@ class Playground:
         return cls(**arguments)
 
     # --- pictures --------------------------------------------------------------------
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the boundary, the gradient flow and the loss curve side by side."""
+        pictures = (self.boundary_svg(), self.gradient_svg(), self.loss_svg())
+        return ('<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
+                + "".join(pictures) + "</div>")
 
     def boundary_svg(self, cells: int = 30, size: float = 300) -> str:
         """The plane in ``cells`` x ``cells`` squares, each coloured by the model's class
@@ -310,10 +330,11 @@ class Playground:
                     parts.append(line(xa, ya, xb, yb,
                                       POSITIVE if weight.data >= 0 else NEGATIVE,
                                       0.3 + 5.0 * abs(weight.grad) / largest))
+        radius = min(6.0, (bottom - 24) / max(widths) / 2 - 0.5)  # wide layers: no overlap
         for column, count in enumerate(widths):
             for row in range(count):
                 x, y = position(column, row)
-                parts.append(circle(x, y, 6, "#ffffff", 'stroke="#555555" stroke-width="1.2"'))
+                parts.append(circle(x, y, radius, "#ffffff", 'stroke="#555555" stroke-width="1.2"'))
         for column, mean in enumerate(self.mean_abs_grads(), 1):
             x, _ = position(column, 0)
             parts.append(text(x, bottom + 10, f"L{column}", 10, "middle"))
@@ -322,6 +343,13 @@ class Playground:
         parts.append(text(2, bottom + 22, "|dL/dw|", 10))
         return svg_document(width, height, parts, kind="gradient",
                             title=f"gradient flow at step {self.steps}")
+
+
+def _check_lr(lr) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr <= MAX_LR:
+        raise _fail("lr", lr, f"is not allowed: give a learning rate above 0 and at most "
+                              f"{MAX_LR:g}, e.g. 0.05")
+    return float(lr)
 
 
 def _rejected(key: str, value) -> str:
@@ -342,16 +370,15 @@ def _parse(key: str, value: str):
                         f"{MAX_LAYERS} hidden layer widths from 1 to {MAX_WIDTH}, e.g. 8,8")
         return [min(int(p), MAX_WIDTH + 1) if len(p.strip()) <= 6 else MAX_WIDTH + 1
                 for p in parts]
-    if key == "lr":
+    if key in ("lr", "noise"):
+        example = "a learning rate such as 0.05" if key == "lr" else "a noise such as 0.1"
         try:
-            rate = float(value)
+            number = float(value)
         except ValueError:
-            raise _fail("lr", value, "is not a number: give a learning rate such as "
-                                     "0.05") from None
-        if not math.isfinite(rate):
-            raise _fail("lr", value, "is not a finite number: give a learning rate such as "
-                                     "0.05")
-        return rate
+            raise _fail(key, value, f"is not a number: give {example}") from None
+        if not math.isfinite(number):
+            raise _fail(key, value, f"is not a finite number: give {example}")
+        return number
     text_value = value.strip()
     if not (text_value.isascii() and text_value.isdigit()) or len(text_value) > 12:
         raise _fail(key, value, "is not a whole number")
