@@ -17,7 +17,7 @@ The training lesson keeps one :class:`visualize.Playground` between calls (the p
 steps it while the class watches), and the digits lesson classifies strokes:
 
 >>> training_lesson("train=xor&sizes=4")["link"]
-'train=xor&sizes=4&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200'
+'train=xor&sizes=4&activation=tanh&lr=0.05&batch=16&seed=0&optimizer=adam&n=200&noise=0.05'
 >>> training_step(5)["state"]["step"]
 5
 >>> digits_lesson("digits", [[[50, 10], [50, 90]]])["digit"] in range(10)

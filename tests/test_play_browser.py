@@ -249,6 +249,13 @@ def test_training_on_moons_halves_its_loss_within_60_s_as_native_python_does(tab
         assert page.locator(f"#train-{picture} svg").count() == 1, picture
     page.click("#train-step")
     page.wait_for_selector(f"[data-train][data-step='{steps + 1}']", timeout=20_000)
+    # every setting of the link is a field: an edit keeps the others, and restarts the run
+    page.fill("#train-form [name=noise]", "0.25")
+    page.wait_for_function("location.search.includes('noise=0.25')", timeout=20_000)
+    page.wait_for_selector("[data-train][data-step='0']", timeout=20_000)
+    edited = dict(parse_qsl(urlsplit(page.url).query))
+    assert {k: v for k, v in edited.items() if k != "noise"} == {
+        k: v for k, v in parse_qsl(link) if k != "noise"}
     assert_clean(tab)
 
 
