@@ -18,7 +18,7 @@ SOURCES := $(shell git ls-files autograd nn visualize chainrule) pyproject.toml 
 	README.md LICENSE
 WHEEL = $$(ls dist/chainrule-*.whl | head -1)
 
-.PHONY: demo test bench lint clean install install-test chromium course dist site
+.PHONY: demo test bench lint clean install install-test chromium npm course dist site play
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +68,7 @@ demo: install
 
 # CHAINRULE_DIST: tests/test_install.py installs these files into fresh venvs;
 # CHAINRULE_TEST_INSTALLED: tests/test_install.py checks the suite imported the wheel.
-test: install-test chromium
+test: install-test chromium node_modules/.installed
 	PYTHONSAFEPATH=1 CHAINRULE_TEST_INSTALLED=1 CHAINRULE_DIST=$(CURDIR)/dist \
 		$(PY) -m pytest
 
@@ -80,6 +80,18 @@ chromium:
 		|| sudo -n apt-get install -y chromium \
 		|| echo "make chromium: could not install chromium; the browser test will be skipped"
 
+# The browser classroom's web dependencies (Pyodide, Graphviz in WebAssembly), pinned by the
+# committed package-lock.json.  npm as chromium is installed; without it the page tests skip.
+npm:
+	@command -v npm >/dev/null 2>&1 || apt-get install -y npm \
+		|| (apt-get update && apt-get install -y npm) \
+		|| sudo -n apt-get install -y npm \
+		|| echo "make npm: could not install npm; the classroom is not built and its tests skip"
+
+node_modules/.installed: package.json package-lock.json | npm
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error \
+		&& touch $@; else echo "no npm: node_modules/ not installed"; fi
+
 # The course (docs/course/): JupyterLab from this project's .venv, so the notebooks import
 # the chainrule installed there.  `pytest -m course` runs every notebook in a fresh kernel.
 # JupyterLab refuses to start as root unless told; containers and CI machines often are root.
@@ -87,10 +99,16 @@ course: install-test
 	$(VENV)/bin/jupyter lab docs/course/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The documentation site: docs/*.md, the API from the docstrings, the course notebooks with
-# their committed outputs; strict, so a warning or a broken link fails the build.
-site: $(VENV)/.deps-docs $(VENV)/.installed
+# their committed outputs; strict, so a warning or a broken link fails the build.  Then the
+# classroom beside it in site/play/ (web/build.py): static files only, with this build's wheel.
+site: $(VENV)/.deps-docs $(VENV)/.installed node_modules/.installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	@echo "built site/index.html"
+	$(PY) web/build.py site --wheel "$(WHEEL)"
+
+# The classroom on 127.0.0.1 (any static server of site/ works as well)
+play: site
+	$(VENV)/bin/chainrule play --dir site
 
 bench: install-test
 	$(PY) benchmarks/demo_step.py
@@ -103,4 +121,4 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) demo-output build dist *.egg-info site out .cache
+	rm -rf $(VENV) demo-output build dist *.egg-info site out .cache node_modules

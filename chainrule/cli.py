@@ -49,6 +49,8 @@ SUBCOMMANDS = {
     "network": ("chainrule.network_cmd", "backprop through a small network neuron by neuron: "
                 "tables, the network diagram, a stepper with a quiz"),
     "export": ("chainrule.export_cmd", "write a saved model.json as a PyTorch checkpoint"),
+    "play": ("chainrule.play_cmd", "serve the browser classroom (built by `make site`) "
+             "on 127.0.0.1 and open it"),
 }
 
 

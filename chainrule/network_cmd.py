@@ -21,7 +21,8 @@ from chainrule.table_format import FORMATS, render_tables
 from nn import ACTIVATIONS, MLP
 from nn.model_file import write_atomically
 
-__all__ = ["add_arguments", "run", "network_tables"]
+__all__ = ["add_arguments", "run", "network_tables", "read_options", "network_model",
+           "parameter_gradients"]
 
 MAX_SIZE = 64        # neurons per layer: a teaching network, not a training run
 MAX_LAYERS = 8
@@ -67,7 +68,8 @@ def _sizes(text: str) -> list[int]:
                            "numbers, e.g. 2,3,1 (a network to read, not to train)")
 
 
-def _options(args):
+def read_options(args):
+    """``(sizes, x, target, seed)`` from the parsed flags, each checked (one-line errors)."""
     sizes = _sizes(args.sizes)
     if args.activation not in ACTIVATIONS:
         raise CommandError(f"--activation {args.activation!r} is not known: use one of "
@@ -90,19 +92,38 @@ def _options(args):
     return sizes, x, target, int(str(args.seed).strip())
 
 
+def network_model(sizes, activation: str, seed: int) -> MLP:
+    """The model ``chainrule network --sizes ... --activation ... --seed ...`` runs: the
+    activation on every layer, the weights drawn from ``seed``."""
+    return MLP(sizes[0], sizes[1:], activation=[activation] * (len(sizes) - 1), seed=seed)
+
+
+def _named_parameters(run):
+    """``(name, Value)`` of every weight and bias, ``L1.N1.w1`` ... ``L2.N1.b``."""
+    from visualize.network import _weights
+    for row in run.rows:
+        name = f"L{row.layer}.N{row.neuron}"
+        for k, w in enumerate(_weights(row), 1):
+            yield f"{name}.w{k}", w
+        yield f"{name}.b", row.neuron_object.b
+
+
+def parameter_gradients(run) -> dict:
+    """Every parameter's gradient as the full float, by the tables' names (``L1.N1.w1``)."""
+    return {name: value.grad for name, value in _named_parameters(run)}
+
+
 def network_tables(run) -> list:
     """The forward, loss, backward and parameter tables of a :class:`NetworkPass`."""
-    from visualize.network import _slope, _weights, _z
+    from visualize.network import _slope, _z
     n = format_number
-    forward, backward, params = [], [], []
+    forward, backward = [], []
     for row in run.rows:
         name = f"L{row.layer}.N{row.neuron}"
         forward.append([name, ", ".join(n(v) for v in row.inputs),
                         ", ".join(n(w) for w in row.weights), n(row.bias), n(_z(row).data),
                         row.activation, n(row.output)])
-        for k, w in enumerate(_weights(row), 1):
-            params.append([f"{name}.w{k}", n(w.data), n(w.grad)])
-        params.append([f"{name}.b", n(row.bias), n(row.neuron_object.b.grad)])
+    params = [[name, n(value.data), n(value.grad)] for name, value in _named_parameters(run)]
     for layer in reversed(run.layers):
         for row in layer:
             backward.append([f"L{row.layer}.N{row.neuron}", n(row.node.grad), n(_slope(row)),
@@ -118,7 +139,7 @@ def network_tables(run) -> list:
 
 
 def run(args) -> int:
-    sizes, x, target, seed = _options(args)
+    sizes, x, target, seed = read_options(args)
     for option, value, folder in (("--svg", args.svg, False), ("--html", args.html, False),
                                   ("--frames", args.frames, True)):
         if value:
@@ -126,8 +147,7 @@ def run(args) -> int:
     from visualize.network import run_network
 
     def model():
-        return MLP(sizes[0], sizes[1:], activation=[args.activation] * (len(sizes) - 1),
-                   seed=seed)
+        return network_model(sizes, args.activation, seed)
 
     loss = "none" if target is None else args.loss
     result = run_network(model(), x, target, loss)

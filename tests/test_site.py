@@ -6,30 +6,15 @@ example of the docs."""
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-from docs_pages import DOCS, ROOT
+from docs_pages import DOCS
 
 NOTEBOOKS = sorted((DOCS / "course").glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
-                             "--site-dir", str(folder)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
-    warnings = [line for line in result.stderr.splitlines()
-                if line.startswith(("WARNING", "ERROR"))]
-    assert not warnings, "\n".join(warnings)
-    return folder
+# `site`: the one build of the run (tests/conftest.py), shared with the classroom's tests.
 
 
 def text_of(page: Path) -> str:

@@ -13,7 +13,17 @@ _require_chainrule_engine()  # first: is `autograd` chainrule's engine? One line
 from .annotated import GraphTooLargeWarning, draw_annotated, draw_network, draw_step
 from .digit_pad import DigitPadError, classify, to_digits_8x8
 from .display import register_display_hooks, value_html, value_stepper, value_svg
-from .drawing import RendererNotFound, draw_graph, find_dot, node_label, render, to_png, to_svg
+from .drawing import (
+    RendererNotFound,
+    draw_graph,
+    find_dot,
+    get_renderer,
+    node_label,
+    render,
+    set_renderer,
+    to_png,
+    to_svg,
+)
 from .network import NetworkDiagram, Stepper, draw_network_diagram, network_stepper_html
 from .page import StepperPage
 from .picture import Picture
@@ -21,7 +31,7 @@ from .playground import Playground, PlaygroundError
 from .stepper import expression_stepper, step_frames, stepper_html, write_stepper
 
 __all__ = ["draw_graph", "render", "to_svg", "to_png", "Picture", "find_dot", "node_label",
-           "RendererNotFound",
+           "RendererNotFound", "set_renderer", "get_renderer",
            "draw_annotated", "draw_step", "draw_network", "GraphTooLargeWarning",
            "stepper_html", "write_stepper", "step_frames", "expression_stepper", "StepperPage",
            "draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper_html",

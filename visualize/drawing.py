@@ -9,7 +9,14 @@ v0 [label="{ a | data 2.0000 | grad -3.0000 }" id="node-1" shape=record]
 
 ``render(c, "graph.svg")`` writes the picture.  It runs the system ``dot`` when
 there is one, and otherwise the ``graphviz-pure`` program that chainrule installs
-from PyPI, so no system Graphviz is needed.
+from PyPI, so no system Graphviz is needed.  :func:`set_renderer` picks another
+layout program, or a function of your own from DOT text to SVG text (a web page
+running chainrule in Pyodide passes Graphviz compiled to WebAssembly):
+
+>>> previous = set_renderer(lambda dot_text: "<svg><!-- laid out elsewhere --></svg>")
+>>> to_svg(c)
+'<svg><!-- laid out elsewhere --></svg>'
+>>> _ = set_renderer(previous)
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import graphviz
 
@@ -32,7 +39,7 @@ from .dot import build_graph, record_label
 from .summary import DEFAULT_MAX_NODES, summarize, too_big
 
 __all__ = ["draw_graph", "render", "to_svg", "to_png", "find_dot", "RendererNotFound",
-           "LayoutTimeout",
+           "LayoutTimeout", "set_renderer", "get_renderer", "Renderer",
            "node_label", "LAYOUT_TIMEOUT"]
 
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
@@ -77,19 +84,85 @@ def find_dot() -> Optional[str]:
     chosen = os.environ.get("CHAINRULE_DOT")
     if chosen:
         return shutil.which(chosen) or (chosen if Path(chosen).is_file() else None)
-    found = shutil.which("dot") or shutil.which("graphviz-pure")
-    if found:
-        return found
-    # graphviz-pure lives beside this interpreter even when the venv is not activated.
+    return shutil.which("dot") or shutil.which("graphviz-pure") or _beside_python("graphviz-pure")
+
+
+# What lays the pictures out: None (find_dot's search, the default), a program's path,
+# or a function from DOT text to SVG text.  A choice for the whole process, like
+# matplotlib's backend; set_renderer returns the previous one so a caller can restore it.
+Renderer = Union[None, str, Callable[[str], str]]
+_renderer: Renderer = None
+
+
+def get_renderer() -> Renderer:
+    """The renderer :func:`set_renderer` chose: None (the default search), a program's
+    path, or a function from DOT text to SVG text."""
+    return _renderer
+
+
+def set_renderer(renderer: Renderer = None) -> Renderer:
+    """Choose what lays out every picture; returns the previous choice.
+
+    - ``None``: the default, ``$CHAINRULE_DOT``, then ``dot``, then ``graphviz-pure``
+      (:func:`find_dot`);
+    - ``"dot"``, ``"graphviz-pure"`` or a path: that program, run once per picture;
+    - a function taking DOT text and returning SVG text: no process at all, as in a
+      browser (Pyodide), where the page passes Graphviz compiled to WebAssembly.  It
+      draws SVG only, so :func:`to_png` and ``.png`` files are refused.
+
+    >>> previous = set_renderer("graphviz-pure")
+    >>> get_renderer().endswith("graphviz-pure")
+    True
+    >>> set_renderer(previous) is not None
+    True
+    """
+    global _renderer
+    if renderer is None or callable(renderer):
+        chosen = renderer
+    elif isinstance(renderer, (str, os.PathLike)):
+        name = os.fspath(renderer)
+        chosen = shutil.which(name) or _beside_python(name) or (
+            name if Path(name).is_file() else None)
+        if chosen is None:
+            raise RendererNotFound(
+                f"set_renderer({name!r}): no such layout program: install it, give its "
+                "full path, or set_renderer(None) for the default search")
+    else:
+        raise TypeError(f"set_renderer({renderer!r}): give None, a program's name or path, "
+                        "or a function from DOT text to SVG text")
+    previous, _renderer = _renderer, chosen
+    return previous
+
+
+def _beside_python(name: str) -> Optional[str]:
+    """``name`` in this interpreter's scripts folder (graphviz-pure lives there even
+    when the venv is not activated)."""
     for folder in (sysconfig.get_path("scripts"), str(Path(sys.executable).parent)):
-        candidate = Path(folder) / ("graphviz-pure.exe" if os.name == "nt" else "graphviz-pure")
+        candidate = Path(folder) / (f"{name}.exe" if os.name == "nt" else name)
         if candidate.is_file():
             return str(candidate)
     return None
 
 
+def _call_renderer(function: Callable[[str], str], source: str, fmt: str) -> bytes:
+    name = getattr(function, "__name__", type(function).__name__)
+    if fmt != "svg":
+        raise RendererNotFound(f"the renderer {name} draws SVG only, not {fmt}: write an "
+                               ".svg file, or set_renderer(None) to lay out with Graphviz")
+    try:
+        svg = function(source)
+    except Exception as error:  # noqa: BLE001 - whatever the page's function raised
+        raise RuntimeError(f"the renderer {name} failed on the graph: {error}") from error
+    if not isinstance(svg, str):
+        raise RuntimeError(f"the renderer {name} returned {type(svg).__name__}, not SVG text: "
+                           "it must return the SVG as a str")
+    return svg.encode("utf-8")
+
+
 def _run_dot(source: str, fmt: str) -> bytes:
-    program = find_dot()
+    if callable(_renderer):
+        return _call_renderer(_renderer, source, fmt)
+    program = _renderer or find_dot()
     if program is None:
         raise RendererNotFound(
             "no Graphviz layout program found: install the 'graphviz-pure' wheel "
