@@ -74,6 +74,8 @@ aside { flex: 0 0 clamp(260px, 28vw, 360px); overflow-y: auto; line-height: 1.45
 g.current > polygon, g.current > ellipse, g.current > path {
   stroke: #e65100 !important; stroke-width: 4px; }
 g.node.current > polygon, g.node.current > ellipse { fill: #ffd54f !important; }
+/* a grid cell (the convolution picture's pixels, weights and outputs): <g id=a_..><a> */
+g.current > a > polygon { stroke: #e65100 !important; stroke-width: 4px; fill: #ffd54f !important; }
 g.node.state-final > polygon { fill: #c8e6c9; }
 g.node.state-reached > polygon { fill: #ffe0b2; }
 g.node.state-waiting > polygon { fill: #f5f5f5; stroke: #9e9e9e; stroke-dasharray: 5,2; }
@@ -478,7 +480,8 @@ def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("
             found = by_id.get(element_id)    # a leaf has no op oval
             if found is None:
                 continue
-            node = found.get("class") == "node"
+            # a grid cell (id "a_..." from Graphviz) is filled like a node
+            node = found.get("class") == "node" or element_id.startswith("a_")
             # an edge with a tooltip keeps its line inside <g><a>: every descendant
             for shape in found.iter():
                 if shape.tag not in shapes:
