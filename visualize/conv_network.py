@@ -20,6 +20,7 @@ with a convolution here, so ``draw_network_diagram``, ``network_stepper_html``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -31,11 +32,12 @@ from nn.conv_lesson import weight_gradient_rows
 from nn.layers import Conv2d, Flatten, LayerModule, Linear, Sequential
 
 from .dot import grid_label, new_digraph, plain_text
+from .drawing import to_svg
 from .inputs import finite_numbers
 from .network_loss import network_loss
 
-__all__ = ["is_conv_model", "run_conv_network", "ConvPass", "conv_diagram", "conv_steps",
-           "MAX_IMAGE", "MAX_KERNEL"]
+__all__ = ["is_conv_model", "run_conv_network", "ConvPass", "conv_diagram", "conv_svg",
+           "conv_steps", "MAX_IMAGE", "MAX_KERNEL"]
 
 MAX_IMAGE = 8    # pixels a side: a grid a class can read
 MAX_KERNEL = 5
@@ -102,7 +104,7 @@ def run_conv_network(model, x: Sequence[float], target=None, loss: str = "mse") 
 
 
 def _n(x: float) -> str:
-    return format_number(x)
+    return format_number(x + 0.0)     # + 0.0: a product 0 * -0.5 shows as 0, not -0
 
 
 def _grey(v: float, low: float, high: float) -> str:
@@ -202,6 +204,38 @@ def conv_diagram(run: ConvPass) -> graphviz.Digraph:
     return dot
 
 
+def conv_svg(run: ConvPass) -> str:
+    """The picture as SVG, each cell's lines centred in it (a step rewrites them), with
+    the page's highlight for a cell, which the page's own style does not reach."""
+    svg = _centred_cells(to_svg(conv_diagram(run)))
+    opening = re.search(r"<svg[^>]*>", svg)
+    return svg[:opening.end()] + _CELL_STYLE + svg[opening.end():]
+
+
+# a cell is <g id="a_..."><a><polygon>: the page marks the <g> "current", as it does a node
+_CELL_STYLE = ("\n<style>g.current > a > polygon { stroke: #e65100 !important; "
+               "stroke-width: 4px; fill: #ffd54f !important; }</style>")
+
+
+_CELL = re.compile(r'(<g id="a_[^"]*"><a [^>]*>)(.*?)(</a>)', re.S)
+
+
+def _centred_cells(svg: str) -> str:
+    # Graphviz anchors a table cell's text at its start, so a step's shorter or longer
+    # text ("dL/dw ?" -> "dL/dw 0.342179") would hang off to one side: centre it instead
+    def centre(match):
+        body = match.group(2)
+        points = re.search(r'<polygon[^>]* points="([^"]+)"', body)
+        if not points:
+            return match.group(0)
+        xs = [float(p.split(",")[0]) for p in points.group(1).split()]
+        middle = (min(xs) + max(xs)) / 2
+        body = re.sub(r'text-anchor="start" x="[-\d.]+"',
+                      f'text-anchor="middle" x="{middle:.2f}"', body)
+        return match.group(1) + body + match.group(3)
+    return _CELL.sub(centre, svg)
+
+
 def _cell(kind: str, i: int, j: int) -> str:
     return f"a_{kind}-{i}-{j}"       # Graphviz's id for a table cell with ID and tooltip
 
@@ -218,7 +252,7 @@ def _blank(run: ConvPass) -> list:
              for t, text in ((0, "z ?"), (1, "dL/dz ?"))]
     blank += [[_cell("k", i, j), 1, "dL/dw ?"] for i in range(k) for j in range(k)]
     blank += [["a_k-b", 1, "dL/db ?"]]
-    for n, (layer, _) in enumerate(run.later, 1):
+    for n in range(1, len(run.later) + 1):
         blank += [[f"layer-{n}", 1, "out = ?"], [f"layer-{n}", 2, "dL/dout = ?"]]
     return blank + [["loss", 0, f"L = {run.loss_formula} = ?"], ["loss", 1, "dL/dL = ?"]]
 

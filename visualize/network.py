@@ -31,7 +31,7 @@ from autograd.notation import format_number
 from autograd.trace import neuron_table
 
 from .conv_network import LEGEND as CONV_LEGEND
-from .conv_network import conv_diagram, conv_steps, is_conv_model, run_conv_network
+from .conv_network import conv_diagram, conv_steps, conv_svg, is_conv_model, run_conv_network
 from .dot import new_digraph, plain_text
 from .drawing import to_png, to_svg
 from .inputs import input_leaves
@@ -361,7 +361,7 @@ def network_stepper_html(model, x: Sequence[float], target=None, loss: str = "ms
     if is_conv_model(model):
         conv = run_conv_network(model, x, target, loss)
         (_, h, w), k = conv.conv.input_shape, conv.conv.k
-        return page_html(to_svg(conv_diagram(conv)), conv_steps(conv),
+        return page_html(conv_svg(conv), conv_steps(conv),
                          title or f"a convolution: a {k}x{k} kernel on a {h}x{w} image")
     run = run_network(model, x, target, loss)
     diagram = _diagram(run, backward=True)
@@ -395,7 +395,7 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     """
     if is_conv_model(model):
         conv = run_conv_network(model, x, target, loss)
-        return frames_from_steps(to_svg(conv_diagram(conv)), conv_steps(conv),
+        return frames_from_steps(conv_svg(conv), conv_steps(conv),
                                  legend=CONV_LEGEND)
     run = run_network(model, x, target, loss)
     svg = to_svg(_diagram(run, backward=True))

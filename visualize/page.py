@@ -74,8 +74,6 @@ aside { flex: 0 0 clamp(260px, 28vw, 360px); overflow-y: auto; line-height: 1.45
 g.current > polygon, g.current > ellipse, g.current > path {
   stroke: #e65100 !important; stroke-width: 4px; }
 g.node.current > polygon, g.node.current > ellipse { fill: #ffd54f !important; }
-/* a grid cell (the convolution picture's pixels, weights and outputs): <g id=a_..><a> */
-g.current > a > polygon { stroke: #e65100 !important; stroke-width: 4px; fill: #ffd54f !important; }
 g.node.state-final > polygon { fill: #c8e6c9; }
 g.node.state-reached > polygon { fill: #ffe0b2; }
 g.node.state-waiting > polygon { fill: #f5f5f5; stroke: #9e9e9e; stroke-dasharray: 5,2; }
@@ -458,7 +456,11 @@ def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("
     frames = []
     for step in steps:
         for element_id, index, text in step.get("set", []):
-            list(by_id[element_id].iter(f"{{{ns}}}text"))[index].text = text
+            # as the page does: a text the picture does not draw (an edge whose label
+            # was left off a crowded picture) is skipped
+            texts = list(by_id[element_id].iter(f"{{{ns}}}text")) if element_id in by_id else []
+            if -len(texts) <= index < len(texts):
+                texts[index].text = text
         for element_id in step.get("reveal", []):
             for text, original in hidden.pop(element_id, []):
                 text.text = original
