@@ -149,8 +149,8 @@ def _grad_text(values: list) -> str:
 
 def conv_diagram(run: ConvPass) -> graphviz.Digraph:
     """The picture after backward: image and kernel on top, the output grid below them,
-    then one box per later layer and the loss."""
-    dot = new_digraph("TB", "", nodesep="0.45", ranksep="0.45")
+    then one box per later layer and the loss under it (narrow enough for a projector)."""
+    dot = new_digraph("TB", "", nodesep="0.45", ranksep="0.3")
     dot.attr("node", fontsize="16", shape="plaintext")
     dot.attr("edge", fontsize="14", color="#555555")
     _, h, w = run.conv.input_shape
@@ -183,7 +183,6 @@ def conv_diagram(run: ConvPass) -> graphviz.Digraph:
     dot.edge("image", "output", id="image-to-output")
     dot.edge("kernel", "output", id="kernel-to-output")
     previous = "output"
-    chain = ["output"]
     for n, (layer, outputs) in enumerate(run.later, 1):
         node_id = f"layer-{n}"
         dot.node(node_id, label=plain_text(f"{layer!r}\nout = {_layer_text(outputs)}\n"
@@ -191,16 +190,10 @@ def conv_diagram(run: ConvPass) -> graphviz.Digraph:
                  shape="box", style="rounded,filled", fillcolor="#fffde7", id=node_id)
         dot.edge(previous, node_id, id=f"to-{node_id}")
         previous = node_id
-        chain.append(node_id)
     target = "" if run.target is None else "\ntarget = " + ", ".join(map(_n, run.target))
     dot.node("loss", label=plain_text(f"{run.loss_text}\ndL/dL = 1{target}"), shape="box",
              style="rounded,filled", fillcolor="#f3e5f5", id="loss")
     dot.edge(previous, "loss", id="to-loss")
-    chain.append("loss")
-    with dot.subgraph() as row:      # the output grid, the later layers and L in one row
-        row.attr(rank="same")
-        for node_id in chain:
-            row.node(node_id)
     return dot
 
 
