@@ -2,10 +2,11 @@
 
     .venv/bin/python docs/bench/label_heights.py
 
-For three expressions, two networks and a convolution (a 3x3 kernel on a 5x5 image), at 1280x800 and 1024x768, prints the median and
-smallest height (CSS px) of the labels inside the picture at the page's opening view,
-and the smallest at any step.  tests/test_projector.py holds the opening view to a
-median of at least 12 px and a smallest of at least 9.
+For three expressions, two networks and a convolution (a 3x3 kernel on a 5x5 image), at
+1280x800 and 1024x768, prints the median and smallest height (CSS px) of the labels
+inside the picture at the page's opening view, and the smallest at any step.
+tests/test_projector.py holds the opening view to a median of at least 12 px and a
+smallest of at least 9.
 """
 
 import statistics
