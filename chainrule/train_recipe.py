@@ -4,7 +4,7 @@ digits recipe (``--model cnn``), pixel scaling, shift augmentation and the cosin
     $ chainrule train --dataset digits --model cnn --out runs/digits-cnn
 
 The recipe (measured in benchmarks/digits_cnn.py): conv 3x3 16, max-pool 2, conv 3x3 32,
-max-pool 2, linear; AdamW lr 3e-3, weight decay 0.01, a cosine schedule, batch 32, 40
+max-pool 2, linear; AdamW lr 3e-3, weight decay 0.01, a cosine schedule, batch 32, 60
 epochs, pixels divided by 16, half the training images shifted by one pixel each epoch.
 """
 
@@ -25,7 +25,7 @@ __all__ = ["RecipeError", "CNN_RECIPE", "IDX_DEFAULTS", "idx_files", "load_idx_s
 
 # the flags `--model cnn` sets unless they are given (each is a flag of its own)
 CNN_RECIPE = dict(optimizer="adamw", lr=3e-3, weight_decay=0.01, schedule="cosine",
-                  batch_size=32, epochs=40, scale="pixels", augment="shift",
+                  batch_size=32, epochs=60, scale="pixels", augment="shift",
                   early_stopping=0, l2=0.0)
 # defaults for an IDX folder (MNIST, Fashion-MNIST): one hidden layer of 128
 IDX_DEFAULTS = dict(samples=None, noise=None, hidden="128", lr=1e-3, epochs=5, batch_size=64,
