@@ -110,7 +110,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", metavar="DIR", help="train on a folder of MNIST-format IDX "
                         "files (train-images-idx3-ubyte.gz ..., t10k-* as the test split)")
     parser.add_argument("--model", choices=["mlp", "cnn"], help="mlp (default), or cnn: the "
-                        "digits recipe's conv 3x3 16, max-pool, conv 3x3 32, max-pool, linear, "
+                        "digits recipe's conv 3x3 24, max-pool, conv 3x3 48, max-pool, linear, "
                         "with its training flags as defaults (see docs/layers.md)")
     parser.add_argument("--schedule", choices=["none", "cosine"], help="learning-rate "
                         "schedule per epoch (default: none; cosine with --model cnn)")

@@ -3,8 +3,8 @@ digits recipe (``--model cnn``), pixel scaling, shift augmentation and the cosin
 
     $ chainrule train --dataset digits --model cnn --out runs/digits-cnn
 
-The recipe (measured in benchmarks/digits_cnn.py): conv 3x3 16, max-pool 2, conv 3x3 32,
-max-pool 2, linear; AdamW lr 3e-3, weight decay 0.01, a cosine schedule, batch 32, 40
+The recipe (measured in benchmarks/digits_cnn.py): conv 3x3 24, max-pool 2, conv 3x3 48,
+max-pool 2, linear; AdamW lr 3e-3, weight decay 0.01, a cosine schedule, batch 32, 60
 epochs, pixels divided by 16, half the training images shifted by one pixel each epoch.
 """
 
@@ -20,16 +20,19 @@ class RecipeError(ValueError):
 
 
 
-__all__ = ["RecipeError", "CNN_RECIPE", "IDX_DEFAULTS", "idx_files", "load_idx_splits",
+__all__ = ["RecipeError", "CNN_RECIPE", "CNN_CHANNELS", "IDX_DEFAULTS", "idx_files", "load_idx_splits",
            "image_shape", "cnn", "shift_images", "PIXEL_PEAK"]
 
 # the flags `--model cnn` sets unless they are given (each is a flag of its own)
 CNN_RECIPE = dict(optimizer="adamw", lr=3e-3, weight_decay=0.01, schedule="cosine",
-                  batch_size=32, epochs=40, scale="pixels", augment="shift",
+                  batch_size=32, epochs=60, scale="pixels", augment="shift",
                   early_stopping=0, l2=0.0)
 # defaults for an IDX folder (MNIST, Fashion-MNIST): one hidden layer of 128
 IDX_DEFAULTS = dict(samples=None, noise=None, hidden="128", lr=1e-3, epochs=5, batch_size=64,
                     scale="pixels")
+# the two convolutions' channels: 24 and 48 reach 99% on digits where 16 and 32 gave 98.8%
+# (benchmarks/digits_cnn.py, which builds PyTorch's network from these numbers too)
+CNN_CHANNELS = (24, 48)
 PIXEL_PEAK = {"digits": 16.0, "idx": 255.0}  # the brightest pixel of each source
 
 
@@ -91,7 +94,7 @@ def image_shape(settings: dict, width: int) -> tuple:
 
 
 def cnn(shape: tuple, n_outputs: int, seed: int):
-    """The recipe's network: conv 3x3 16, max-pool 2, conv 3x3 32, max-pool 2, linear."""
+    """The recipe's network: conv 3x3 24, max-pool 2, conv 3x3 48, max-pool 2, linear."""
     from nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
     c, h, w = shape
@@ -99,9 +102,10 @@ def cnn(shape: tuple, n_outputs: int, seed: int):
     if h < 4 or w < 4:
         raise RecipeError(f"--model cnn: images of {h}x{w} are too small for two 2x2 "
                            "max-pools; use --model mlp")
-    flat = 32 * (h // 4) * (w // 4)
-    return Sequential(Conv2d(c, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
-                      Conv2d(16, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+    first, second = CNN_CHANNELS
+    flat = second * (h // 4) * (w // 4)
+    return Sequential(Conv2d(c, first, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+                      Conv2d(first, second, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
                       Flatten(), Linear(flat, n_outputs, rng=rng), input_shape=shape)
 
 

@@ -20,6 +20,7 @@ from autograd import Value, grad, parse
 from visualize import draw_annotated, draw_step, render
 
 DOCS = Path(__file__).resolve().parent
+CONV_IMAGE = "0,0,1,0,0,0,1,1,0,0,0,0,1,0,0,0,0,1,0,0,0,1,1,1,0"   # a 1, as in docs/layers.md
 
 
 def tour_graph():
@@ -59,7 +60,12 @@ def draw_all(folder: Path) -> list[Path]:
     subprocess.run([sys.executable, "-m", "chainrule", "network", "--sizes", "2,3,1",
                     "--activation", "tanh", "--input", "1,-2", "--target", "1", "--loss", "mse",
                     "--seed", "0", "--svg", str(network)], check=True, stdout=subprocess.DEVNULL)
-    return [*written, network]
+    conv = folder / "conv-network.svg"
+    subprocess.run([sys.executable, "-m", "chainrule", "network", "--conv", "5x5,3x3",
+                    "--input", CONV_IMAGE, "--target", "1", "--activation", "linear", "--seed", "0",
+                    "--svg", str(conv)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return [*written, network, conv]
 
 
 if __name__ == "__main__":

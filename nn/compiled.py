@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence
 
-from .losses import Loss
+from .losses import LOSSES, Loss
 from .masks import DropoutMasks, training_dropouts
 
 __all__ = ["CompiledLoss", "ArrayBatchLoss"]
@@ -127,11 +127,13 @@ class CompiledLoss:
 class ArrayBatchLoss:
     """The mean loss of a batch and its gradient as arrays, from a parameter vector.
 
-    Cross entropy is fused: one tape of the model's logits (the same for every
-    class, planned once), then log-sum-exp and its gradient ``softmax - onehot`` in
-    numpy, which seeds the tape's backward.  Every other loss runs its traced
-    per-example graph (:class:`CompiledLoss`).  The numbers are the scalar engine's
-    to rounding (tests/test_tape.py).
+    The loss is fused: one tape of the model's outputs (the same for every class,
+    planned once; an MLP or Sequential compiled layer by layer), then the loss and its
+    gradient in numpy (:data:`nn.compiled_layers.ARRAY_LOSSES`: cross entropy's
+    log-sum-exp and ``softmax - onehot``, mse, bce, hinge, multi_margin), which seeds
+    the tape's backward.  A loss without an array form runs its traced per-example
+    graph (:class:`CompiledLoss`).  The numbers are the scalar engine's to rounding
+    (tests/test_tape.py, tests/test_array_losses.py).
 
     >>> import numpy as np
     >>> from nn import MLP
@@ -146,12 +148,15 @@ class ArrayBatchLoss:
 
     def __init__(self, model: Callable, loss: Loss, example_x: Sequence[float],
                  example_target: Any, masks: Optional[DropoutMasks] = None):
+        from .compiled_layers import ARRAY_LOSSES, layer_tape
+
         self.params = model.parameters()
-        self.fused = loss.name == "cross_entropy"
+        # (a Loss of one's own, even one named "mse", keeps its own example: traced)
+        self.fused = loss.name in ARRAY_LOSSES and LOSSES.get(loss.name) is loss
         if self.fused:
             from autograd.tape import compile
 
-            from .compiled_layers import layer_tape
+            self.rows_of = ARRAY_LOSSES[loss.name]
 
             example_x = [float(v) for v in example_x]
             self.masks, self.n_masks = _mask_inputs(model, example_x, masks)
@@ -180,15 +185,7 @@ class ArrayBatchLoss:
         M = self.masks.draw(size) if self.n_masks else np.zeros((size, 0))
         logits = self.tape.forward(np.asarray(xb, dtype=float), M, params=theta)
         logits = logits.reshape(size, -1)
-        labels = np.asarray(targets, dtype=np.intp)
-        rows = np.arange(size)
-        shift = logits.max(axis=1)
-        exps = np.subtract(logits, shift[:, None])
-        np.exp(exps, out=exps)
-        totals = exps.sum(axis=1)
-        losses = np.log(totals) + (shift - logits[rows, labels])
-        seeds = np.divide(exps, totals[:, None], out=exps)  # softmax - onehot, / B
-        seeds[rows, labels] -= 1.0
+        losses, seeds = self.rows_of(np, logits, targets)   # each row's, and d/d outputs
         seeds /= size
         # (the mean as numpy's mean computes it: the sum, then one division)
         return float(losses.sum() / size), logits, self.tape.gradients(weights=seeds)

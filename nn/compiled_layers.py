@@ -31,7 +31,8 @@ from autograd import OPS
 from .layers import Activation, Conv2d, Flatten, Linear, MaxPool2d, Sequential
 from .modules import MLP, Dropout
 
-__all__ = ["LayerTape", "layer_tape", "batch_outputs", "cross_entropy_rows", "SMALL_DATA"]
+__all__ = ["LayerTape", "layer_tape", "batch_outputs", "cross_entropy_rows", "loss_rows",
+           "ARRAY_LOSSES", "SMALL_DATA"]
 
 # below this many input numbers, predict/evaluate do not import numpy for the arrays
 SMALL_DATA = 20_000
@@ -291,3 +292,90 @@ def cross_entropy_rows(outputs: list, targets: list) -> Optional[list]:
     shift = z.max(axis=1)
     total = np.exp(z - shift[:, None]).sum(axis=1)
     return (np.log(total) + shift - z[rows, np.asarray(targets, dtype=np.intp)]).tolist()
+
+
+# --- the losses on arrays ------------------------------------------------------------
+# Each takes the batch's outputs (B, n) and targets and gives every row's loss (B,) and
+# d(row's loss)/d(outputs) (B, n): the formula of the loss's scalar example in nn.losses,
+# its kinks and smooth parts taken from the ops table's rows (relu, softplus), so both
+# engines agree on, e.g., the slope of relu at exactly 0.
+
+
+def _cross_entropy(np, z, targets):
+    labels = np.asarray(targets, dtype=np.intp)
+    rows = np.arange(len(z))
+    shift = z.max(axis=1)
+    exps = np.subtract(z, shift[:, None])
+    np.exp(exps, out=exps)
+    totals = exps.sum(axis=1)
+    losses = np.log(totals) + (shift - z[rows, labels])
+    seeds = np.divide(exps, totals[:, None], out=exps)  # softmax - onehot
+    seeds[rows, labels] -= 1.0
+    return losses, seeds
+
+
+def _mse(np, z, targets):
+    # the mean over an example's components, as mse_example: (o - t) * (o - t) each
+    t = np.asarray(targets, dtype=float).reshape(z.shape)
+    error = z - t
+    n = z.shape[1]
+    squares = (error * error).sum(axis=1)
+    return (squares * (1.0 / n) if n > 1 else squares), error * (2.0 / n)
+
+
+def _relu(np, a):
+    row = OPS["relu"]
+    out = row.forward(np, a)
+    return out, row.derivatives[0](np, out, a)
+
+
+def _bce(np, z, targets):
+    # t * softplus(-x) + (1 - t) * softplus(x), as bce_with_logits_example
+    softplus = OPS["softplus"]
+    t = np.asarray(targets, dtype=float)[:, None]
+    up, down = softplus.forward(np, z), softplus.forward(np, -z)
+    losses = t * down + (1.0 - t) * up
+    slope = -t * softplus.derivatives[0](np, down, -z) \
+        + (1.0 - t) * softplus.derivatives[0](np, up, z)
+    return losses[:, 0], slope
+
+
+def _hinge(np, z, targets):
+    # relu(1 + -y * score), as hinge_example
+    y = np.asarray(targets, dtype=float)[:, None]
+    losses, slope = _relu(np, 1 + -y * z)
+    return losses[:, 0], slope * -y
+
+
+def _multi_margin(np, z, targets, margin: float = 1.0):
+    # sum over i != y of relu(margin - s_y + s_i), / C, as multi_margin_example
+    labels = np.asarray(targets, dtype=np.intp)
+    rows = np.arange(len(z))
+    n = z.shape[1]
+    terms, slope = _relu(np, margin - z[rows, labels][:, None] + z)
+    others = np.ones_like(z, dtype=bool)
+    others[rows, labels] = False
+    terms, slope = np.where(others, terms, 0.0), np.where(others, slope, 0.0)
+    seeds = slope * (1.0 / n)
+    seeds[rows, labels] = -slope.sum(axis=1) * (1.0 / n)
+    return terms.sum(axis=1) * (1.0 / n), seeds
+
+
+ARRAY_LOSSES = {"cross_entropy": _cross_entropy, "mse": _mse, "bce": _bce,
+                "hinge": _hinge, "multi_margin": _multi_margin}
+
+
+def loss_rows(name: str, outputs, targets) -> Optional[list]:
+    """Each row's loss ``name`` on arrays (the scalar example's formula), or None when
+    numpy is not loaded or the loss has no array form.
+
+    >>> import numpy
+    >>> [round(v, 12) for v in loss_rows("hinge", [[0.25], [3.0]], [1.0, -1.0])]
+    [0.75, 4.0]
+    """
+    if "numpy" not in sys.modules or name not in ARRAY_LOSSES:
+        return None
+    import numpy as np
+
+    losses, _ = ARRAY_LOSSES[name](np, np.asarray(outputs, dtype=float), targets)
+    return losses.tolist()

@@ -73,6 +73,9 @@ class LayerModule(Module):
     def config(self) -> dict:
         return {"type": type(self).__name__}
 
+    def children(self) -> list:
+        return []   # a layer holds Values only: nothing to scan in its weight list
+
     def __call__(self, x):
         if self.input_shape is None:
             self.build((len(x),))

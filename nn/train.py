@@ -205,10 +205,10 @@ def evaluate(model, X: Sequence[Sequence[float]], y: Sequence,
                              "(did training diverge? lower the learning rate)")
     targets = _targets(loss, y, len(outputs[0]), classify)
     rows = None
-    if loss.name == "cross_entropy" and classify and len(outputs[0]) > 1:
-        from .compiled_layers import cross_entropy_rows
+    if LOSSES.get(loss.name) is loss and (classify or not loss.multi_output):
+        from .compiled_layers import loss_rows
 
-        rows = cross_entropy_rows(outputs, targets)  # on arrays: the same formula
+        rows = loss_rows(loss.name, outputs, targets)  # on arrays: the same formula
     total = math.fsum(rows) if rows is not None else math.fsum(
         loss.example([Value(o) for o in out] if len(out) > 1 else Value(out[0]), t).data
         for out, t in zip(outputs, targets))

@@ -166,6 +166,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, needle):
 def test_network_argv(data):
     flags = data.draw(flag_list({
         "--sizes": ["2,3,1", "1,1", "3,8,8,2", "64,64", "2,-1"], "--input": ["1,-2", "1"],
+        "--conv": ["5x5,3x3", "1x2,1x1", "3x3,4x4", "x"],
         "--activation": ["tanh", "relu", "sigmoid", "nope"], "--target": ["1", "1,2"],
         "--loss": ["mse", "none", "x"], "--seed": ["0", "-3"],
         "--format": ["text", "md", "latex", "csv", "json", "yaml"]}, max_size=6))
@@ -188,3 +189,77 @@ def test_the_readme_section_shows_real_output(monkeypatch):
     assert len(pictures) >= 4
     for picture in pictures:
         assert (DOCS / picture).is_file(), picture
+
+
+IMAGE = "0,0,1,0,0,0,1,1,0,0,0,0,1,0,0,0,0,1,0,0,0,1,1,1,0"
+CONV = ["--conv", "5x5,3x3", "--input", IMAGE, "--target", "1", "--seed", "0"]
+
+
+def test_conv_tables_match_pytorch():
+    from nn.layers import Conv2d, Flatten, Linear, Sequential, Tanh
+    code, out, err = run("network", *CONV, "--format", "json")
+    assert code == 0, err
+    tables = json.loads(out)
+    model = Sequential(Conv2d(1, 1, 3, seed=0), Tanh(), Flatten(), Linear(9, 1, seed=1),
+                       input_shape=(1, 5, 5))
+    conv, linear = model.modules[0], model.modules[-1]
+    w = torch.tensor([v.data for v in conv.weight], dtype=torch.float64,
+                     requires_grad=True)
+    b = torch.tensor([conv.bias[0].data], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([float(v) for v in IMAGE.split(",")], dtype=torch.float64)
+    z = torch.nn.functional.conv2d(x.reshape(1, 1, 5, 5), w.reshape(1, 1, 3, 3), b)
+    z.retain_grad()
+    out_t = torch.tanh(z).flatten() @ torch.tensor([v.data for v in linear.weight],
+                                                   dtype=torch.float64) + linear.bias[0].data
+    loss = (out_t - 1.0) ** 2
+    loss.backward()
+    assert float(tables["loss"][0]["value"]) == pytest.approx(loss.item(), rel=1e-5)
+    forward = tables["forward pass: one row per output position"]
+    assert [float(r["z = b + w.patch"]) for r in forward] == pytest.approx(
+        z.flatten().tolist(), rel=1e-5, abs=1e-9)
+    backward = tables["backward pass: dL/dz at each output position"]
+    assert [float(r["dL/dz"]) for r in backward] == pytest.approx(z.grad.flatten().tolist(),
+                                                                  rel=1e-5, abs=1e-9)
+    grads = [r for r in tables[next(t for t in tables if t.startswith("gradient of every "
+                                                                       "kernel weight"))]]
+    assert [float(r["dL/dparameter"]) for r in grads] == pytest.approx(
+        w.grad.tolist() + b.grad.tolist(), rel=1e-5, abs=1e-9)
+    assert grads[0]["sum over positions"].count("*") == 9
+
+
+def test_conv_writes_the_diagram_the_stepper_and_frames(tmp_path):
+    svg, html, frames = tmp_path / "conv.svg", tmp_path / "conv.html", tmp_path / "frames"
+    code, out, err = run("network", *CONV, "--svg", str(svg), "--html", str(html),
+                         "--frames", str(frames))
+    assert code == 0, err
+    assert ET.fromstring(svg.read_text()) is not None
+    page = html.read_text()
+    assert "a convolution: a 3x3 kernel on a 5x5 image" in page
+    assert len(list(frames.iterdir())) == page.count('"mode": ')
+    assert out.startswith("network     conv 3x3 on a 5x5 image, tanh, Flatten, Linear(9, 1)")
+
+
+def test_conv_limits_are_the_pictures():
+    from chainrule import network_cmd
+    from visualize import conv_network
+    assert (network_cmd.MAX_IMAGE, network_cmd.MAX_KERNEL) == \
+        (conv_network.MAX_IMAGE, conv_network.MAX_KERNEL)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--conv", "5x5"], "--conv '5x5': give the image and the kernel as HxW,KxK"),
+    (["--conv", "5x5,3x2"], "a square kernel"),
+    (["--conv", "9x9,3x3"], "an image of at most 8x8"),
+    (["--conv", "3x3,5x5"], "that fits in it"),
+    (["--conv", "5x5,0x0"], "--conv '5x5,0x0'"),
+    (["--conv", "５x5,3x3"], "give the image and the kernel as HxW,KxK"),
+    (["--input", "1,2"], "--input has 2 numbers but --conv 5x5,3x3 takes a 5x5 image: "
+                         "give 25 pixels"),
+    (["--target", "1,2"], "--target has 2 numbers but the network has 1 outputs"),
+    (["--sizes", "2,3,1"], "--conv and --sizes both describe the network: give one"),
+])
+def test_conv_bad_input_is_one_line_and_exit_2(argv, needle):
+    base = dict(zip(CONV[::2], CONV[1::2]))
+    base.update(dict(zip(argv[::2], argv[1::2])))
+    code, out, err = run("network", *[t for pair in base.items() for t in pair])
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err

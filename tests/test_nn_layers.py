@@ -260,3 +260,24 @@ def test_chainrule_export_rebuilds_a_conv_net_in_three_lines(tmp_path, capsys):
     x = [0.1 * i - 1 for i in range(25)]
     got = net(torch.tensor(x, dtype=torch.float64).reshape(1, 1, 5, 5))[0].tolist()
     assert got == pytest.approx(model.forward_data(x), abs=1e-12)
+
+
+class _Untouchable(list):
+    def __iter__(self):
+        raise AssertionError("a weight list was scanned for modules")
+
+
+def test_train_and_eval_do_not_scan_weight_lists_for_modules():
+    # the weights are Values only: scanning 100,000 of them per train()/eval() and per
+    # dropout search was a third of a second of a Fashion-MNIST fit
+    from nn import MLP
+    from nn.layers import Dropout, Linear, Sequential
+    model = Sequential(Linear(3, 2, seed=0), Dropout(0.5), Linear(2, 1, seed=1))
+    mlp = MLP(3, [2, 1], seed=0)
+    model.modules[0].weight = _Untouchable(model.modules[0].weight)
+    mlp.layers[0].neurons[0].w = _Untouchable(mlp.layers[0].neurons[0].w)
+    model.eval()
+    mlp.eval()
+    assert not model.modules[1].training and not mlp.training
+    model.train()
+    assert model.modules[1].training

@@ -30,6 +30,14 @@ EXPRESSIONS = {
     "softplus": ("log(1 + exp(a*b)) - a/b", {"a": 1.5, "b": 2.0}),
 }
 NETWORKS = {"2-3-1": [3, 1], "2-9-1": [9, 1], "2-4-4-1": [4, 4, 1]}
+CONV = "conv 3x3 on 5x5"
+IMAGE = [0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0]
+
+
+def conv_net():
+    from nn.layers import Conv2d, Flatten, Linear, Sequential
+    return Sequential(Conv2d(1, 1, 3, seed=0), Flatten(), Linear(9, 1, seed=1),
+                      input_shape=(1, 5, 5))
 
 _CURRENT = """() => {
     const pic = document.getElementById('picture').getBoundingClientRect();
@@ -64,6 +72,9 @@ def pages(tmp_path_factory):
             page = network_stepper_html(MLP(2, layers, activation="tanh", seed=0),
                                         [1.0, -2.0], target=[1.0])
         paths[name].write_text(page, encoding="utf-8")
+    paths[CONV] = folder / "conv.html"
+    paths[CONV].write_text(network_stepper_html(conv_net(), IMAGE, target=1.0),
+                           encoding="utf-8")
     return paths
 
 
@@ -81,7 +92,7 @@ def _inside(inner, outer, slack=1.0):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("name", list(EXPRESSIONS) + list(NETWORKS))
+@pytest.mark.parametrize("name", list(EXPRESSIONS) + list(NETWORKS) + [CONV])
 def test_labels_are_readable_and_every_step_shows_its_node(browser, pages, name,
                                                            size):
     page, errors = _open(browser, pages[name], size)
@@ -91,7 +102,7 @@ def test_labels_are_readable_and_every_step_shows_its_node(browser, pages, name,
     median, smallest = round(statistics.median(heights), 1), round(min(heights), 1)
     assert median >= 12 and smallest >= 9, \
         f"{name} at {size}: labels {median:.1f} px (median), {smallest:.1f} px (smallest)"
-    if name == "2-3-1":      # a small network fits whole: every layer on screen at the start
+    if name in ("2-3-1", CONV):    # a small network fits whole: every layer on screen at first
         boxes = page.evaluate(_NEURONS)
         assert boxes["neurons"] and all(_inside(b, boxes["pic"]) for b in boxes["neurons"]), \
             f"{name} at {size}: a layer opens off screen"
@@ -164,3 +175,15 @@ def test_the_weights_step_colours_the_edges_themselves(browser, pages):
     for edge in edges:
         assert re.search(r'color="(#\w+)"', edge).group(1) == \
             re.search(r'fontcolor="(#\w+)"', edge).group(1)
+
+
+def test_the_conv_steps_fill_the_current_cells_yellow(browser, pages):
+    # a grid cell is <g id="a_..."><a><polygon>, which the page's node style does not reach
+    page, errors = _open(browser, pages[CONV], SIZES[0])
+    page.goto(pages[CONV].as_uri() + "#step-6")          # z[1,1]: its patch and the kernel
+    page.reload()
+    fills = page.evaluate("""() => ['a_z-1-1', 'a_x-1-1', 'a_k-0-0', 'a_z-0-0'].map(id =>
+        getComputedStyle(document.querySelector('#picture [id="' + id + '"] polygon')).fill)""")
+    assert fills[:3] == ["rgb(255, 213, 79)"] * 3 and fills[3] != fills[0], fills
+    assert errors == []
+    page.close()

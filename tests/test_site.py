@@ -40,7 +40,7 @@ def test_the_api_page_shows_value_backwards_docstring(site):
 
 
 def test_every_course_chapter_is_a_page_with_its_pictures(site):
-    assert len(NOTEBOOKS) == 10
+    assert len(NOTEBOOKS) == 11
     for notebook in NOTEBOOKS:
         page = site / "course" / f"{notebook.stem}.html"
         assert page.is_file(), f"{notebook.name} is not in the site"

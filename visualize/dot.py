@@ -13,6 +13,8 @@ What the escaping guarantees:
 
 * Graphviz never sees an HTML-like label from us (``graphviz.nohtml``), so a title
   such as ``<<a href="javascript:...">x</a>>`` is drawn as the characters it is.
+  The one exception is :func:`grid_label`, the convolution picture's grids, which
+  builds its table itself and escapes every cell's text and tooltip.
 * ``&`` becomes ``&amp;``: an entity such as ``&lt;`` shows literally.
 * A NUL byte is refused with :class:`UnsafeLabelError` (Graphviz would cut the text
   there); other control characters and lone surrogates are shown as ``\\x07`` or
@@ -21,6 +23,7 @@ What the escaping guarantees:
 
 from __future__ import annotations
 
+import html
 from typing import Optional, Sequence
 
 import graphviz
@@ -28,7 +31,8 @@ import graphviz
 from autograd import OPS
 
 __all__ = ["UnsafeLabelError", "visible_text", "plain_text", "record_text", "record_label",
-           "add_record_node", "add_op_node", "new_digraph", "op_symbol", "build_graph", "FONT"]
+           "add_record_node", "add_op_node", "new_digraph", "op_symbol", "build_graph", "FONT",
+           "grid_label"]
 
 FONT = "Helvetica"
 
@@ -93,6 +97,36 @@ def new_digraph(rankdir: str = "LR", title: str = "", **graph_attr: str) -> grap
     return graphviz.Digraph(format="svg", graph_attr=attrs,
                             node_attr={"fontname": FONT, "fontsize": "11"},
                             edge_attr={"fontname": FONT, "fontsize": "9"})
+
+
+def grid_label(title: str, rows: Sequence[Sequence[tuple]], width: int = 64,
+               height: int = 40) -> str:
+    """An HTML-like label: a grid of cells under a title, for images and kernels.
+
+    Each cell is ``(cell_id, lines, tooltip, fill)``; a short row's last cell spans the
+    rest of it.  Graphviz gives a cell the SVG id
+    ``a_<cell_id>`` (a cell needs a tooltip to get one) with one ``<text>`` per line.
+
+    >>> label = grid_label("x", [[("x-0-0", ["1 < 2"], "x[0,0]", "#ffffff")]])
+    >>> 'ID="x-0-0"' in label and "1 &lt; 2" in label
+    True
+    """
+    def text(t) -> str:
+        return html.escape(visible_text(t), quote=True)
+
+    columns = max(len(row) for row in rows)
+    body = [f'<TR><TD COLSPAN="{columns}" BORDER="0"><B>{text(title)}</B></TD></TR>']
+    for row in rows:
+        cells = []
+        for k, (cell_id, lines, tooltip, fill) in enumerate(row):
+            # a short row's last cell spans the rest (a kernel's bias under its weights)
+            span = columns - len(row) + 1 if k == len(row) - 1 else 1
+            cells.append(f'<TD ID="{text(cell_id)}" TOOLTIP="{text(tooltip)}" '
+                         f'BGCOLOR="{text(fill)}" COLSPAN="{span}" WIDTH="{width}" '
+                         f'HEIGHT="{height}">{"<BR/>".join(map(text, lines))}</TD>')
+        body.append(f"<TR>{''.join(cells)}</TR>")
+    return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
+            + "".join(body) + "</TABLE>>")
 
 
 def add_record_node(graph: graphviz.Digraph, node_id: str, name: str, data: float,

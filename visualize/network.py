@@ -30,9 +30,12 @@ from autograd import Value, local_derivatives
 from autograd.notation import format_number
 from autograd.trace import neuron_table
 
+from .conv_network import LEGEND as CONV_LEGEND
+from .conv_network import conv_diagram, conv_steps, conv_svg, is_conv_model, run_conv_network
 from .dot import new_digraph, plain_text
 from .drawing import to_png, to_svg
-from .inputs import finite_numbers, input_leaves
+from .inputs import input_leaves
+from .network_loss import LOSSES, network_loss
 from .page import StepperPage, frames_from_steps, page_html
 from .summary import GraphTooLargeWarning
 
@@ -42,7 +45,6 @@ __all__ = ["draw_network_diagram", "NetworkDiagram", "Stepper", "network_stepper
 
 MAX_DRAWN = 8          # neurons per layer drawn one by one
 MAX_EDGE_LABELS = 30   # beyond this many edges the numbers move to the explanation only
-LOSSES = ("mse", "none")
 POSITIVE, NEGATIVE = "#1565c0", "#c62828"
 
 
@@ -76,24 +78,7 @@ def run_network(model, x: Sequence[float], target=None, loss: str = "mse") -> Ne
         if row.layer > len(layers):
             layers.append([])
         layers[-1].append(_Row(row, neurons[row.layer - 1][row.neuron - 1]))
-    targets = None
-    if target is not None and loss == "mse":
-        targets = finite_numbers(target if isinstance(target, (list, tuple)) else [target],
-                                 "network", "target")
-        if len(targets) != len(outputs):
-            raise ValueError(f"target has {len(targets)} values but the network has "
-                             f"{len(outputs)} outputs: give one target per output")
-        terms = [(o - t) ** 2 for o, t in zip(outputs, targets)]
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        L = total / len(terms) if len(terms) > 1 else total
-        formula = ("mean of " if len(terms) > 1 else "") + "(a - target)**2"
-    else:
-        L = outputs[0]
-        for o in outputs[1:]:
-            L = L + o
-        formula = "sum of the outputs" if len(outputs) > 1 else "the output"
+    L, targets, formula = network_loss(outputs, target, loss)
     L.label = L.label or "L"
     L.backward()
     return NetworkPass(inputs, [r for layer in layers for r in layer], layers, L,
@@ -244,7 +229,13 @@ class NetworkDiagram:
 
 def draw_network_diagram(model, x: Sequence[float], target=None,
                          loss: str = "mse") -> NetworkDiagram:
-    """The classic network picture of ``model`` on input ``x``, after backward of the loss."""
+    """The classic network picture of ``model`` on input ``x``, after backward of the loss.
+
+    A ``Sequential`` that starts with ``Conv2d(1, 1, k)`` is drawn as its image, kernel
+    and output grids (:mod:`visualize.conv_network`); ``x`` is then the image, row by row.
+    """
+    if is_conv_model(model):
+        return NetworkDiagram(conv_diagram(run_conv_network(model, x, target, loss)))
     run = run_network(model, x, target, loss)
     return NetworkDiagram(_diagram(run, backward=True))
 
@@ -367,6 +358,11 @@ def _backward_steps(run: NetworkPass, row) -> list[dict]:
 def network_stepper_html(model, x: Sequence[float], target=None, loss: str = "mse",
                          title: str = "") -> str:
     """The network stepper page: forward then backward on the diagram, with a quiz."""
+    if is_conv_model(model):
+        conv = run_conv_network(model, x, target, loss)
+        (_, h, w), k = conv.conv.input_shape, conv.conv.k
+        return page_html(conv_svg(conv), conv_steps(conv),
+                         title or f"a convolution: a {k}x{k} kernel on a {h}x{w} image")
     run = run_network(model, x, target, loss)
     diagram = _diagram(run, backward=True)
     sizes = [len(run.inputs)] + [len(layer) for layer in run.layers]
@@ -397,6 +393,10 @@ def network_frames(model, x: Sequence[float], target=None, loss: str = "mse") ->
     The diagram is laid out once; each frame fills in the step's texts and outlines
     the step's neurons and edges in orange, as the page does.
     """
+    if is_conv_model(model):
+        conv = run_conv_network(model, x, target, loss)
+        return frames_from_steps(conv_svg(conv), conv_steps(conv),
+                                 legend=CONV_LEGEND)
     run = run_network(model, x, target, loss)
     svg = to_svg(_diagram(run, backward=True))
     return frames_from_steps(svg, network_steps(run, _drawn_ids(svg)),

@@ -456,7 +456,11 @@ def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("
     frames = []
     for step in steps:
         for element_id, index, text in step.get("set", []):
-            list(by_id[element_id].iter(f"{{{ns}}}text"))[index].text = text
+            # as the page does: a text the picture does not draw (an edge whose label
+            # was left off a crowded picture) is skipped
+            texts = list(by_id[element_id].iter(f"{{{ns}}}text")) if element_id in by_id else []
+            if -len(texts) <= index < len(texts):
+                texts[index].text = text
         for element_id in step.get("reveal", []):
             for text, original in hidden.pop(element_id, []):
                 text.text = original
@@ -478,7 +482,8 @@ def frames_from_steps(svg: str, steps: Sequence[dict], modes: Sequence[str] = ("
             found = by_id.get(element_id)    # a leaf has no op oval
             if found is None:
                 continue
-            node = found.get("class") == "node"
+            # a grid cell (id "a_..." from Graphviz) is filled like a node
+            node = found.get("class") == "node" or element_id.startswith("a_")
             # an edge with a tooltip keeps its line inside <g><a>: every descendant
             for shape in found.iter():
                 if shape.tag not in shapes:

@@ -2,10 +2,11 @@
 
     .venv/bin/python docs/bench/label_heights.py
 
-For three expressions and two networks, at 1280x800 and 1024x768, prints the median and
-smallest height (CSS px) of the labels inside the picture at the page's opening view,
-and the smallest at any step.  tests/test_projector.py holds the opening view to a
-median of at least 12 px and a smallest of at least 9.
+For three expressions, two networks and a convolution (a 3x3 kernel on a 5x5 image), at
+1280x800 and 1024x768, prints the median and smallest height (CSS px) of the labels
+inside the picture at the page's opening view, and the smallest at any step.
+tests/test_projector.py holds the opening view to a median of at least 12 px and a
+smallest of at least 9.
 """
 
 import statistics
@@ -18,6 +19,7 @@ from playwright.sync_api import sync_playwright
 
 from autograd import parse
 from nn import MLP
+from nn.layers import Conv2d, Flatten, Linear, Sequential
 from visualize import network_stepper_html, stepper_html
 
 # the tests' own measure, so the numbers printed here are the ones tests/test_projector.py holds
@@ -30,6 +32,7 @@ EXPRESSIONS = {
     "log(1 + exp(a*b)) - a/b": {"a": 1.5, "b": 2.0},
 }
 NETWORKS = {"network 2-3-1": [3, 1], "network 2-9-1": [9, 1]}
+IMAGE = [0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0]
 
 
 def pages(folder: Path) -> dict:
@@ -43,6 +46,11 @@ def pages(folder: Path) -> dict:
             found[name] = folder / f"network-{k}.html"
             found[name].write_text(network_stepper_html(
                 MLP(2, layers, activation="tanh", seed=0), [1.0, -2.0], target=1.0), "utf-8")
+    found["conv 3x3 on 5x5"] = folder / "conv.html"
+    conv_net = Sequential(Conv2d(1, 1, 3, seed=0), Flatten(), Linear(9, 1, seed=1),
+                          input_shape=(1, 5, 5))
+    found["conv 3x3 on 5x5"].write_text(network_stepper_html(conv_net, IMAGE, target=1.0),
+                                        "utf-8")
     return found
 
 

@@ -8,7 +8,8 @@ and writes, at 1280x800 and 1024x768:
 * ``stepper-WxH.png``: the expression stepper on a neuron, at a backward step;
 * ``quiz-WxH.png``: the same page in quiz mode after a check, one field right;
 * ``frame-WxH.png``: a ``--frames`` slide (the SVG), as a browser shows it;
-* ``network-stepper-WxH.png``: the network stepper at a weights' gradient step.
+* ``network-stepper-WxH.png``: the network stepper at a weights' gradient step;
+* ``conv-stepper-WxH.png``: the conv net's stepper at a kernel weight's gradient step.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from playwright.sync_api import sync_playwright
 
 from autograd import parse
 from nn import MLP
+from nn.layers import Conv2d, Flatten, Linear, Sequential
 from visualize import network_stepper_html, step_frames, stepper_html
 
 SIZES = [(1280, 800), (1024, 768)]
@@ -43,6 +45,11 @@ def main(out: Path) -> None:
     network = work / "network.html"
     network.write_text(network_stepper_html(MLP(2, [3, 1], activation="tanh", seed=0),
                                             [1.0, -2.0], target=1.0), "utf-8")
+    conv = work / "conv.html"
+    image = [0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0]
+    conv.write_text(network_stepper_html(
+        Sequential(Conv2d(1, 1, 3, seed=0), Flatten(), Linear(9, 1, seed=1),
+                   input_shape=(1, 5, 5)), image, target=1.0), "utf-8")
     frame = work / "frame.svg"
     frame.write_text(step_frames(parse(text).build(values))[4], "utf-8")
     frame_page = work / "frame.html"
@@ -70,6 +77,11 @@ def main(out: Path) -> None:
             page.goto(network.as_uri() + f"#step-{k}")
             page.reload()
             page.screenshot(path=out / f"network-stepper-{size}.png")
+            page.goto(conv.as_uri())
+            k = next(k for k, s in enumerate(_steps(page), 1) if s["title"].startswith("w[0,2]"))
+            page.goto(conv.as_uri() + f"#step-{k}")
+            page.reload()
+            page.screenshot(path=out / f"conv-stepper-{size}.png")
             page.goto(frame_page.as_uri())      # the slide, fitted to the screen
             page.screenshot(path=out / f"frame-{size}.png")
             page.close()
