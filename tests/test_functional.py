@@ -178,8 +178,8 @@ def test_gradgradcheck_reports_a_kink_of_the_first_derivative():
 def test_gradgradcheck_catches_a_wrong_second_derivative():
     # tanh's slope is right, but the row claims it is constant between kinks, so the
     # gradient graph treats 1 - tanh(a)**2 as a constant: a wrong second derivative
-    wrong = Op("flat_tanh", "flat_tanh", 1, lambda m, a: m.tanh(a),
-               (lambda m, out, a: 1.0 - out * out,), ("1 - tanh(a)**2",),
+    wrong = Op(name="flat_tanh", symbol="flat_tanh", arity=1, forward=lambda m, a: m.tanh(a),
+               derivatives=(lambda m, out, a: 1.0 - out * out,), formulas=("1 - tanh(a)**2",),
                piecewise_linear=True)
     register_op(wrong)
     try:

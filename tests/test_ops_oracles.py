@@ -147,9 +147,9 @@ def test_backward_matches_torch(name):
 
 
 def test_both_oracles_catch_a_wrong_rule():
-    wrong = Op("wrong_tanh", "wrong_tanh", 1, lambda m, a: m.tanh(a),
-               (lambda m, out, a: 1.0 - out,),           # should be 1 - out**2
-               ("1 - tanh(a)",))
+    wrong = Op(name="wrong_tanh", symbol="wrong_tanh", arity=1, forward=lambda m, a: m.tanh(a),
+               derivatives=(lambda m, out, a: 1.0 - out,),           # should be 1 - out**2
+               formulas=("1 - tanh(a)",))
     register_op(wrong)
     MP_REFERENCE["wrong_tanh"] = mpmath.tanh
     TORCH_REFERENCE["wrong_tanh"] = lambda a: a.tanh()

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..ops import Op, OpDomainError, OpOverflowError, derivative_error
+from ..ops import Op, OpDomainError, OpError, OpOverflowError, derivative_error
 
 __all__ = ["TapeTraceError", "TapeMismatchError"]
 
@@ -35,11 +35,20 @@ def describe_row(op: Op, values: Sequence[float]) -> str:
     return op.describe(*(repr(float(v)) for v in values))
 
 
+def domain_error(op: Op, values: Sequence[float], row: int, where: str):
+    """The row's own domain error for ``values`` (one batch row), naming the row; or None."""
+    try:
+        op.check(*values)
+    except OpError as problem:
+        return type(problem)(f"{problem} (batch row {row}{where})")
+    return None
+
+
 def forward_error(op: Op, values: Sequence[float], result: float, row: int, where: str):
     """The exception for op ``op`` on ``values`` (one batch row) giving ``result``."""
-    problem = op.check(*values) if op.check is not None else None
+    problem = domain_error(op, values, row, where)
     if problem is not None:
-        return problem[0](f"{problem[1]} (batch row {row}{where})")
+        return problem
     if result != result:
         return OpDomainError(f"{op.name}: {describe_row(op, values)} is not a number (NaN) "
                              f"at batch row {row}{where}; an operand is infinite or outside "
@@ -51,9 +60,9 @@ def forward_error(op: Op, values: Sequence[float], result: float, row: int, wher
 def backward_error(op: Op, operand: int, values, local: float, upstream: float, row: int,
                    where: str):
     """The exception for a non-finite ``local * upstream`` on one edge of one row."""
-    problem = op.check(*values) if op.check is not None else None
+    problem = domain_error(op, values, row, where)
     if problem is not None:
-        return problem[0](f"{problem[1]} (batch row {row}{where})")
+        return problem
     if upstream != upstream or abs(upstream) == float("inf"):
         return OpOverflowError(f"{op.name}: the gradient flowing into {describe_row(op, values)} "
                                f"is {upstream} at batch row {row}{where}; the loss is too steep "
@@ -84,7 +93,6 @@ def screen(op: Op, out: np.ndarray, args: list, where: Callable[[int], str]) -> 
     for entry in np.argwhere(suspicious):
         entry = tuple(int(i) for i in entry)
         values = [float(np.broadcast_to(a, out.shape)[entry]) for a in args]
-        problem = op.check(*values)
+        problem = domain_error(op, values, entry[-1], where(entry[-1]))
         if problem is not None:
-            row = entry[-1]
-            raise problem[0](f"{problem[1]} (batch row {row}{where(row)})")
+            raise problem
