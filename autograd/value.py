@@ -110,14 +110,13 @@ class Value:
         (-4.0, 1.0)
 
         A gradient that overflows raises :class:`OpOverflowError` naming the op and
-        its values, and leaves every ``.grad`` as it was.
+        its values, and leaves every leaf's ``.grad`` as it was.
         """
         # One walk at a time: walks sum into the shared leaves' _grad_scratch slots.
         with gradient_walk_lock, gc_paused():  # no cycles made: scanning would only cost time
             order = topological_order(self)
             accumulate_gradients(order)
-            add_into_leaves(order)
-            overwrite_inner_nodes(order)
+            add_into_leaves(overwrite_inner_nodes(order), order)
 
     def _backward(self) -> None:
         """This node's own step of backprop, as micrograd's ``_backward()``: adds
@@ -442,25 +441,31 @@ def accumulate_gradients(order: list) -> None:
                     parent._grad_scratch += local * upstream
 
 
-def add_into_leaves(order: list) -> None:
+def overwrite_inner_nodes(order: list) -> list:
+    """backward()'s step for the inner nodes: ``.grad`` = d(root)/d(node) of this call.
+
+    Returns the leaves, in order, for :func:`add_into_leaves` (one pass over the graph).
+    """
+    leaves = []
+    for node in order:
+        if node._prev:
+            node.grad = node._grad_scratch
+        else:
+            leaves.append(node)
+    return leaves
+
+
+def add_into_leaves(leaves: list, order: list) -> None:
     """backward()'s step for the leaves: each ``.grad`` += d(root)/d(leaf).
 
-    Every sum is checked before any is stored, so an overflow changes no ``.grad``.
+    Every sum is checked before any is stored, so an overflow changes no leaf's ``.grad``.
     """
-    leaves = [node for node in order if not node._prev]
     totals = [leaf.grad + leaf._grad_scratch for leaf in leaves]
     for leaf, total in zip(leaves, totals):
         if total - total:  # NaN or infinite: a .grad that was huge already
             raise _non_finite_gradient(leaf, order, total)
     for leaf, total in zip(leaves, totals):
         leaf.grad = total
-
-
-def overwrite_inner_nodes(order: list) -> None:
-    """backward()'s step for the inner nodes: ``.grad`` = d(root)/d(node) of this call."""
-    for node in order:
-        if node._prev:
-            node.grad = node._grad_scratch
 
 
 def local_derivatives(node: Value) -> list:
