@@ -367,6 +367,13 @@ def _sigmoid(m, x):
     return m.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
+def _sigmoid_without_branches(m, x):
+    # exp(min(x, 0)) / (1 + exp(-|x|)) is sigmoid on both sides of 0, as exact as the two
+    # branches above, and made of table ops only (minimum, exp, abs), so that a rule using
+    # it can itself be differentiated (autograd.grad with create_graph=True)
+    return m.exp(m.minimum(x, 0.0)) / (1.0 + m.exp(-m.abs(x)))
+
+
 def _softplus(m, x):
     # log(1 + exp(x)) written so that exp never overflows and log1p keeps the tail exact.
     return m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x)))
@@ -459,16 +466,13 @@ for _op in (
        derivatives=(lambda m, out, a: _sign(m, a),),
        formulas=("sign(a)",), kinks="a = 0", piecewise_linear=True,
        doc="|a|; at the kink backward takes slope 0, as PyTorch does"),
-    # sigmoid(a) = exp(a - softplus(a)): exp of a difference <= 0, which never overflows,
-    # and in table ops only, so that the slope is itself differentiable (create_graph)
     Op(name="softplus", symbol="softplus", arity=1, forward=_softplus,
-       derivatives=(lambda m, out, a: m.exp(a - out),),
+       derivatives=(lambda m, out, a: _sigmoid_without_branches(m, a),),
        formulas=("sigmoid(a)",), activation=True,
        doc="log(1 + exp(a)), computed without overflow"),
-    # sigmoid(-a) = exp(-a - softplus(-a)) = exp(out - a), as for softplus
     Op(name="log_sigmoid", symbol="log_sigmoid", arity=1,
        forward=lambda m, a: -_softplus(m, -a),
-       derivatives=(lambda m, out, a: m.exp(out - a),),
+       derivatives=(lambda m, out, a: _sigmoid_without_branches(m, -a),),
        formulas=("sigmoid(-a)",),
        doc="log(sigmoid(a)) = -softplus(-a), computed without overflow"),
     Op(name="sqrt", symbol="sqrt", arity=1, forward=lambda m, a: m.sqrt(a),
