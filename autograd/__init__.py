@@ -41,7 +41,6 @@ from .trace import (
     ForwardTable,
     backward_steps,
     forward_table,
-    neuron_table,
 )
 from .value import (
     Value,
@@ -77,7 +76,6 @@ __all__ = [
     "ExprError",
     "forward_table",
     "backward_steps",
-    "neuron_table",
     "ForwardRow",
     "ForwardTable",
     "BackwardStep",
@@ -112,8 +110,4 @@ def __getattr__(name: str):
         from . import tape
 
         return getattr(tape, name)
-    if name in ("NeuronRow", "NeuronTable"):  # moved to nn.tables; registered by nn
-        from . import hooks
-
-        return hooks.provided(name, "nn.tables")
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -30,13 +30,13 @@ import math
 from types import SimpleNamespace
 from typing import Callable, Sequence, Union
 
+from .coercion import as_float
 from .graph import topological_order
 from .notation import format_number
 from .ops import OPS, SCALAR_MATH, OpError, OpOverflowError
 from .trace import table_text
 from .value import (
     Value,
-    _as_float,
     accumulate_gradients,
     gc_paused,
     gradient_walk_lock,
@@ -50,37 +50,32 @@ __all__ = ["grad", "hessian", "hessian_of", "hessian_table", "hvp", "VALUE_MATH"
 Number = Union[int, float]
 
 
-def _lift(scalar: Callable, method: str) -> Callable:
-    """A math function that builds the op's node for a Value and computes for a number."""
-    def apply(x):
-        return getattr(x, method)() if isinstance(x, Value) else scalar(x)
-    apply.__name__ = method
+def _lifted(name: str, scalar: Callable) -> Callable:
+    """SCALAR_MATH's function ``name`` for Values: the table's row of the same name
+    (``**`` for ``power``) when an operand is a Value, the plain function otherwise."""
+    op = OPS.get(name)
+    if name == "power":
+        def build(base, exponent):
+            return base ** exponent
+    elif op is not None and op.is_method:
+        def build(first, *rest):
+            return getattr(first if isinstance(first, Value) else Value(first), name)(*rest)
+    else:  # no row (where, log1p): a function of plain numbers only
+        return scalar
+
+    def apply(*operands):
+        if any(isinstance(x, Value) for x in operands):
+            return build(*operands)
+        return scalar(*operands)
+    apply.__name__ = name
     return apply
 
 
-def _power(base, exponent):
-    return base ** exponent if isinstance(base, Value) or isinstance(exponent, Value) \
-        else math.pow(base, exponent)
-
-
-def _where(condition, if_true, if_false):
-    return if_true if condition else if_false
-
-
-# The derivative rules' math namespace for Values: each function builds nodes of the
-# table (so the result is a graph), and falls back to plain math for plain numbers.
-VALUE_MATH = SimpleNamespace(
-    exp=_lift(math.exp, "exp"),
-    log=_lift(math.log, "log"),
-    tanh=_lift(math.tanh, "tanh"),
-    sigmoid=_lift(lambda x: OPS["sigmoid"].forward(SCALAR_MATH, x), "sigmoid"),
-    abs=_lift(abs, "abs"),
-    sqrt=_lift(math.sqrt, "sqrt"),
-    sin=_lift(math.sin, "sin"),
-    cos=_lift(math.cos, "cos"),
-    power=_power,
-    where=_where,
-)
+# The derivative rules' math namespace for Values, lifted from the scalar one: each
+# function that is a row builds that row's node (so the result is a graph), and falls
+# back to plain math for plain numbers.
+VALUE_MATH = SimpleNamespace(**{name: _lifted(name, scalar)
+                                for name, scalar in vars(SCALAR_MATH).items()})
 
 
 def graph_local_derivatives(node: Value) -> list:
@@ -227,7 +222,7 @@ def _leaves(f: Callable[..., Value], point: Sequence[Number], who: str
             ) -> tuple[Value, list[Value]]:
     if not isinstance(point, (list, tuple)):
         point = _sequence(point, who, "point")
-    xs = [Value(_as_float(x, f"{who}: point[{i}]"), f"x{i}") for i, x in enumerate(point)]
+    xs = [Value(as_float(x, f"{who}: point[{i}]"), f"x{i}") for i, x in enumerate(point)]
     if not xs:
         raise ValueError(f"{who}: the point is empty; give one number per input of f")
     out = f(*xs)
@@ -294,7 +289,7 @@ def hvp(f: Callable[..., Value], point: Sequence[Number], v: Sequence[Number]) -
     [4.0, 6.0]
     """
     out, xs = _leaves(f, point, "hvp")
-    v = [_as_float(c, f"hvp: v[{i}]") for i, c in enumerate(_sequence(v, "hvp", "v"))]
+    v = [as_float(c, f"hvp: v[{i}]") for i, c in enumerate(_sequence(v, "hvp", "v"))]
     if len(v) != len(xs):
         raise ValueError(f"hvp: v has {len(v)} numbers but f takes {len(xs)} inputs; "
                          "give one direction component per input")

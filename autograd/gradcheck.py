@@ -38,7 +38,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, NamedTuple, Optional, Sequence, Union
 
 from .functional import grad
 from .graph import topological_order
@@ -368,6 +368,18 @@ def _default_names(f, values) -> list[str]:
     return names
 
 
+class _Slope(NamedTuple):
+    """What the finite differences found at one input: the central slope (NaN if the
+    two sides never agreed), the last step tried, the one-sided slopes, and the side
+    on which f was undefined ("" if neither)."""
+
+    numeric: float
+    step: float
+    left: Optional[float]
+    right: Optional[float]
+    undefined_side: str
+
+
 def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backward_error):
     x = point[i]
 
@@ -376,6 +388,19 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
         moved[i] = shifted
         return value_at(moved)
 
+    slope = _measured_slope(at, x, name, f0, eps, atol, rtol)
+    if backward_error:
+        return InputCheck(name, x, analytic, math.nan, math.nan, math.nan, NOT_DIFFERENTIABLE,
+                          slope.step, slope.left, slope.right,
+                          "backward() found an infinite local derivative (see above)")
+    if math.isnan(slope.numeric):
+        return _no_slope(name, x, analytic, slope)
+    return _compared(at, name, x, f0, analytic, slope, atol, rtol)
+
+
+def _measured_slope(at, x: float, name: str, f0: float, eps: float, atol: float,
+                    rtol: float) -> _Slope:
+    """Central differences at steps eps, eps/10, ... until the two sides agree."""
     first_gap = None
     tried_step = eps
     left = right = None
@@ -417,21 +442,26 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
         elif divisor == _STEP_DIVISORS[-1] and gap <= first_gap / 10:
             # The gap shrank with the step: curvature, not a kink.
             numeric = (f_plus - f_minus) / (x_plus - x_minus)
+    return _Slope(numeric, tried_step, left, right, undefined_side)
 
-    if backward_error:
-        return InputCheck(name, x, analytic, math.nan, math.nan, math.nan, NOT_DIFFERENTIABLE,
-                          tried_step, left, right,
-                          "backward() found an infinite local derivative (see above)")
-    if math.isnan(numeric):
-        if undefined_side:
-            note = (f"f is undefined on the {undefined_side} of {name}={_number(x)} even "
-                    f"{tried_step:g} away: the point is on the edge of f's domain")
-        else:
-            note = (f"slopes from the left ({_number(left)}) and the right "
-                    f"({_number(right)}) disagree down to a step of {tried_step:g}: a kink; "
-                    f"backward() gives {_number(analytic)}")
-        return InputCheck(name, x, analytic, math.nan, math.nan, math.nan, NOT_DIFFERENTIABLE,
-                          tried_step, left, right, note)
+
+def _no_slope(name: str, x: float, analytic: float, slope: _Slope) -> InputCheck:
+    """The verdict where the two sides never agreed: the domain's edge, or a kink."""
+    if slope.undefined_side:
+        note = (f"f is undefined on the {slope.undefined_side} of {name}={_number(x)} even "
+                f"{slope.step:g} away: the point is on the edge of f's domain")
+    else:
+        note = (f"slopes from the left ({_number(slope.left)}) and the right "
+                f"({_number(slope.right)}) disagree down to a step of {slope.step:g}: a "
+                f"kink; backward() gives {_number(analytic)}")
+    return InputCheck(name, x, analytic, math.nan, math.nan, math.nan, NOT_DIFFERENTIABLE,
+                      slope.step, slope.left, slope.right, note)
+
+
+def _compared(at, name: str, x: float, f0: float, analytic: float, slope: _Slope,
+              atol: float, rtol: float) -> InputCheck:
+    """The verdict where a slope was measured: backward()'s value against it."""
+    numeric, tried_step = slope.numeric, slope.step
     abs_error = abs(analytic - numeric)
     if numeric != 0:
         rel_error = abs_error / abs(numeric)
@@ -442,7 +472,7 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
         jump = _jump_note(at, x, name, numeric, tried_step)
         if jump:  # f jumps at x (a tie of max, a kink of the first derivative): no verdict
             return InputCheck(name, x, analytic, math.nan, math.nan, math.nan,
-                              NOT_DIFFERENTIABLE, tried_step, left, right, jump)
+                              NOT_DIFFERENTIABLE, tried_step, slope.left, slope.right, jump)
     note = ""
     if status == MISMATCH:
         note = (f"backward() gives {_number(analytic)} but f changes at a rate of "
@@ -452,7 +482,7 @@ def _check_input(value_at, point, i, name, f0, analytic, eps, atol, rtol, backwa
             note += (f"; but |f| = {abs(f0):.3g} makes the finite difference's rounding "
                      f"error about {noise:.2g}, so try a larger eps or rescale f")
     return InputCheck(name, x, analytic, numeric, abs_error, rel_error, status, tried_step,
-                      left, right, note)
+                      slope.left, slope.right, note)
 
 
 def _jump_note(at, x: float, name: str, numeric: float, step: float) -> str:

@@ -90,7 +90,7 @@ def _op(op: Union[str, Op]) -> Op:
 
 def _rule_values(op: Op, xs: Sequence[float]) -> Optional[tuple[float, list]]:
     """``op``'s output and local derivatives at ``xs``, or None where it is undefined."""
-    if op.check is not None and op.check(*xs) is not None:
+    if not op.accepts(*xs):
         return None
     try:
         out = float(op.forward(SCALAR_MATH, *xs))
@@ -129,7 +129,7 @@ def is_smooth_at(op: Union[str, Op], operands: Sequence[float], *,
         for sign in (-1.0, 1.0):
             edge = list(operands)
             edge[i] += sign * margin * scale
-            if op.check is not None and op.check(*edge) is not None:
+            if not op.accepts(*edge):
                 return False
             near = list(operands)
             near[i] += sign * KINK_PROBE * scale
@@ -355,12 +355,3 @@ def smooth_graph(root: Value) -> bool:
         if node._prev and not is_smooth_at(node._op, [p.data for p in node._prev]):
             return False
     return True
-
-
-def __getattr__(name: str):
-    # mlps builds nn's networks, so it moved to nn.strategies; importing nn registers it
-    if name in ("mlps", "MLPCase"):
-        from . import hooks
-
-        return hooks.provided(name, "nn.strategies")
-    raise AttributeError(f"module 'autograd.strategies' has no attribute {name!r}")

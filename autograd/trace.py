@@ -35,9 +35,9 @@ from __future__ import annotations
 import inspect
 import textwrap
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, Optional, Sequence
 
-from . import hooks, notation
+from . import notation
 from .graph import topological_order
 from .notation import format_number, substitute
 from .ops import OPS, Op
@@ -51,7 +51,6 @@ __all__ = [
     "BackwardStep",
     "BackwardTrace",
     "Contribution",
-    "neuron_table",
     "table_text",
     "node_names",
     "format_number",
@@ -487,22 +486,3 @@ def backward_steps(root: Value) -> BackwardTrace:
             op=node._op or "input", formula=formula, value=node.data, upstream=upstream,
             received=tuple(received[node]), contributions=tuple(contributions)))
     return BackwardTrace(steps, nodes, names)
-
-
-# --- neurons, layers and MLPs: nn's business, reached through a hook ---------------------
-
-
-def neuron_table(model, inputs: Sequence[Union[float, Value]]):
-    """The forward pass of an nn network, one row per neuron: see :func:`nn.tables.neuron_table`.
-
-    It lives in ``nn`` (it reads nn's classes); this old name still works because
-    importing ``nn`` registers it -- and a model only exists once ``nn`` is imported.
-    """
-    return hooks.provided("neuron_table", "nn.tables")(model, inputs)
-
-
-def __getattr__(name: str):
-    # NeuronRow and NeuronTable moved to nn.tables with neuron_table
-    if name in ("NeuronRow", "NeuronTable"):
-        return hooks.provided(name, "nn.tables")
-    raise AttributeError(f"module 'autograd.trace' has no attribute {name!r}")

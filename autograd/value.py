@@ -9,214 +9,44 @@ Value(data=-4.0, grad=1.0)
 >>> a.grad, b.grad           # dc/da = b + 1, dc/db = a
 (-2.0, 2.0)
 
-A node stores only its data, grad, label, its parents ``_prev`` (an ordered
-tuple) and the name of the op that made it, ``_op``, which is a key of
-:data:`autograd.ops.OPS`.  There are no per-node closures, so a graph holds no
-reference cycles and is freed by reference counting as soon as it is dropped.
-
-Every Value holds a finite float: the constructor refuses NaN, infinities and
-numbers too large for a float, and every op -- the short paths of ``+`` and ``*``
-included -- refuses a result that overflows, so a non-finite number never
-enters a graph silently.
+A node stores its data, grad, label, its parents ``_prev`` (an ordered tuple) and
+the name of the op that made it, ``_op``: a row of :data:`autograd.ops.OPS`, whose
+rules compute the data going forward and the local derivatives going back.  There
+are no per-node closures, so a graph holds no reference cycles.  Every Value holds
+a finite float: a result that is NaN or overflows raises, naming the op.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import threading
-from contextlib import ContextDecorator
-from decimal import Decimal
-from numbers import Real
 from typing import Optional, Union
 
+from . import grad_mode
+from .coercion import as_float, describe
 from .collector import gc_paused
 from .display import display_hook, register_display_hook
+from .grad_mode import is_grad_enabled, no_grad
 from .graph import topological_order
+from .micrograd_compat import micrograd_node
 from .notation import number_literal
 from .ops import (
     OPS,
     SCALAR_MATH,
+    Op,
     OpDomainError,
     OpError,
     OpOverflowError,
     OpZeroDivisionError,
     derivative_error,
+    watch_rows,
 )
 
 __all__ = ["Value", "local_derivatives", "no_grad", "is_grad_enabled", "gc_paused",
            "register_display_hook"]
 
 Number = Union[int, float]
-
-
-def _describe(x) -> str:
-    text = repr(x)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _as_float(x, where: str) -> float:
-    """A real number as a finite float, or an error that says what to do.
-
-    Accepts what Python calls a real number (int, bool, float, Fraction, numpy's
-    scalars) and Decimal; refuses NaN, the infinities and numbers beyond a float.
-    """
-    if not isinstance(x, (Real, Decimal)):
-        raise TypeError(f"{where}: operand {_describe(x)} of type {type(x).__name__} is not a "
-                        "number; use an int, a float or a Value (convert text with float(...))")
-    try:
-        number = float(x)
-    except ValueError:  # Decimal's signalling NaN
-        number = float("nan")
-    except OverflowError:  # an int or a Fraction beyond a float
-        number = None
-    if number is None or (number in (math.inf, -math.inf) and _is_finite_in_its_own_type(x)):
-        raise OpOverflowError(f"{where}: {_describe(x)} is too large for a float (the largest "
-                              "is about 1.8e308); scale it down")
-    if number - number:  # NaN and the infinities; a finite x - x is 0.0
-        what = "NaN" if number != number else "infinite"
-        raise OpDomainError(f"{where}: the number is {what}; a Value holds a finite number, "
-                            f"so find where the {what} value came from before building the graph")
-    return number
-
-
-def _is_finite_in_its_own_type(x) -> bool:
-    """Decimal("1e400") or numpy's long double 1e400: finite, yet float() gives inf."""
-    if isinstance(x, Decimal):
-        return x.is_finite()
-    return x * 2 != x  # an infinity is its own double
-
-
-# --- grad mode, per thread (as in PyTorch) ---------------------------------------
-
-
-class _GradMode(threading.local):
-    enabled = True  # every new thread starts out recording
-
-    def __init__(self):
-        self.saved: list[bool] = []  # what each open no_grad() block will restore
-
-
-_grad_mode = _GradMode()
-# How many no_grad() blocks are open in any thread.  While it is 0 (nearly always)
-# every thread records, and the hot paths read only this one global; otherwise
-# each thread reads its own flag.
-_open_no_grad = 0
-_open_no_grad_lock = threading.Lock()
-
-
-class no_grad(ContextDecorator):
-    """Build no graph inside the block: results are plain leaves (inference, evaluation).
-
-    The mode belongs to the thread that enters the block: other threads keep
-    recording, and each block restores what its own thread had before.  It also
-    works as a decorator, ``@no_grad()``.
-
-    >>> x = Value(2.0)
-    >>> with no_grad():
-    ...     y = x * x + 1
-    >>> y.data, y._prev
-    (5.0, ())
-    """
-
-    def __enter__(self) -> None:
-        global _open_no_grad
-        # the state is kept per thread, not on self, so one instance can be shared
-        _grad_mode.saved.append(_grad_mode.enabled)
-        _grad_mode.enabled = False
-        with _open_no_grad_lock:
-            _open_no_grad += 1
-
-    def __exit__(self, *exc_info) -> None:
-        global _open_no_grad
-        _grad_mode.enabled = _grad_mode.saved.pop()
-        with _open_no_grad_lock:
-            _open_no_grad -= 1
-
-
-def is_grad_enabled() -> bool:
-    """False inside :func:`no_grad` in this thread.
-
-    >>> is_grad_enabled()
-    True
-    """
-    return _grad_mode.enabled
-
-
-# --- micrograd's constructor: Value(data, _children, _op, label) -------------------
-
-_MICROGRAD_SYMBOLS = {"ReLU": "relu"}  # micrograd's spelling of a table op
-
-
-def _op_for(symbol: str, children: tuple) -> tuple[str, tuple]:
-    """The table op (and operands) that micrograd's ``_op`` text names, or a TypeError."""
-    if not isinstance(symbol, str):
-        raise TypeError(f"Value(..., _op={_describe(symbol)}): _op must be text such as "
-                        "'+', '*', 'tanh' or '' for a leaf")
-    if not children:
-        if symbol:
-            raise TypeError(f"Value(..., _op={symbol!r}) has no _children: an op node needs "
-                            "its operands, e.g. Value(a.data + b.data, (a, b), '+')")
-        return "", ()
-    name = _MICROGRAD_SYMBOLS.get(symbol, symbol)
-    if name in OPS and OPS[name].arity == len(children):
-        return name, children
-    if symbol == "**" and len(children) == 2:
-        return "powv", children  # both operands are Values: both get a gradient
-    matches = [op.name for op in OPS.values()
-               if op.symbol == symbol and op.arity == len(children)]
-    if len(matches) == 1:
-        return matches[0], children
-    if symbol.startswith("**") and len(children) == 1:  # micrograd's f'**{other}'
-        exponent = _as_float(_parse_number(symbol[2:], symbol), f"Value(..., _op={symbol!r})")
-        return "pow", (children[0], Value(exponent, number_literal(exponent)))
-    known = sorted({op.symbol for op in OPS.values()} | set(OPS) | set(_MICROGRAD_SYMBOLS))
-    raise TypeError(f"Value(..., _children of {len(children)}, _op={symbol!r}): no op of the "
-                    f"table is written {symbol!r} with {len(children)} operand(s); known: "
-                    f"{', '.join(known)}")
-
-
-def _parse_number(text: str, symbol: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise TypeError(f"Value(..., _op={symbol!r}): the exponent {text!r} is not a number; "
-                        "write e.g. '**2'") from None
-
-
-def _check_children(data: float, children) -> tuple:
-    if not isinstance(children, (tuple, list)):
-        raise TypeError(f"Value(data, _children={_describe(children)}): _children must be a "
-                        "tuple of Values such as (a, b), or a text label (Value(2.0, 'a'))")
-    for child in children:
-        if isinstance(child, str):  # ("a",): a label put where micrograd keeps _children
-            raise TypeError(f"Value({data!r}, {_describe(children)}): the second argument "
-                            f"holds text {_describe(child)}, but a tuple there is micrograd's "
-                            "_children, the Values this one was computed from; for a label "
-                            f"write Value({data!r}, {_describe(child)}) or "
-                            f"Value({data!r}, label={_describe(child)})")
-        if not isinstance(child, Value):
-            raise TypeError(f"Value(data, _children=...): {_describe(child)} of type "
-                            f"{type(child).__name__} is not a Value; _children holds the "
-                            "Values this one was computed from")
-    return tuple(children)
-
-
-_new = object.__new__
-
-
-def _node(data: float, parents: tuple, op: str) -> "Value":
-    """A result node, without __init__'s argument checks (data is a finite float)."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    if not _open_no_grad or _grad_mode.enabled:
-        out._prev = parents
-        out._op = op
-    else:
-        out._prev = ()
-        out._op = ""
-    return out
 
 
 class Value:
@@ -229,17 +59,16 @@ class Value:
 
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     >>> c = Value(a.data * b.data, (a, b), "*", label="c")
-    >>> c._op, c._prev == (a, b)
-    ('mul', True)
+    >>> c._op, c._prev == (a, b), c.is_leaf
+    ('mul', True, False)
     """
 
-    # _grad_scratch: where autograd.grad() sums d(output)/d(node), so that it leaves
-    # every .grad alone at backward()'s speed (slot updates, not dict updates).
+    # _grad_scratch: where backward() and autograd.grad() sum d(output)/d(node)
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_grad_scratch")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = ""):
         if type(data) is not float or data - data:
-            data = _as_float(data, f"Value({_describe(data)})")
+            data = as_float(data, f"Value({describe(data)})")
         if type(_children) is str:  # chainrule's shorthand: Value(2.0, "a")
             if label or _op != "":
                 raise TypeError(f"Value({data!r}, {_children!r}, ...): the second argument is "
@@ -247,194 +76,31 @@ class Value:
                                 "write Value(data, (a, b), '+', label='c')")
             label, _children = _children, ()
         if not isinstance(label, str):
-            raise TypeError(f"Value({data!r}, label={_describe(label)}): the label must be text")
+            raise TypeError(f"Value({data!r}, label={describe(label)}): the label must be text")
         self.data = data
         self.grad = 0.0
         self.label = label
-        if _children != () or _op != "":
-            self._op, self._prev = _op_for(_op, _check_children(data, _children))
-        else:
-            self._prev = ()
-            self._op = ""
+        self._prev = ()
+        self._op = ""
+        if _children != () or _op != "":  # micrograd's Value(data, (a, b), '+')
+            self._op, self._prev = micrograd_node(data, _children, _op, Value)
 
-    # --- building the graph ---------------------------------------------------
-
-    def _apply(self, name: str, operands: tuple) -> "Value":
-        """Run op ``name`` of the table on ``operands`` and record it."""
-        op = OPS[name]
-        datas = [v.data for v in operands]
-        if op.check is not None:
-            problem = op.check(*datas)
-            if problem is not None:
-                raise problem[0](problem[1])
-        try:
-            data = op.forward(SCALAR_MATH, *datas)
-        except OverflowError:
-            raise OpOverflowError(f"{name}: {_operands_text(op, datas)} overflows a float; "
-                                  "scale the inputs down") from None
-        except ZeroDivisionError:
-            raise OpZeroDivisionError(f"{name}: {_operands_text(op, datas)} divides by zero; "
-                                      "keep the operand away from 0") from None
-        except ValueError:
-            raise OpDomainError(f"{name}: {_operands_text(op, datas)} is outside the op's "
-                                "domain") from None
-        if type(data) is not float:
-            if isinstance(data, complex):
-                raise OpDomainError(f"{name}: {_operands_text(op, datas)} has no real value")
-            data = float(data)
-        if data - data:  # NaN or infinite
-            raise _non_finite_result(name, op, datas, data)
-        return _node(data, operands, name)
-
-    def _coerce(self, other, name: str) -> "Value":
-        if isinstance(other, Value):
-            return other
-        return Value(_as_float(other, f"{name}: {self!r} and {_describe(other)}"))
-
-    # + and * dominate every network, so they take a short path with the same rules
-    # as the table's "add" and "mul" entries.  A result that is not finite goes to
-    # the table path, which raises its error (tests/test_engine_semantics.py).
-    def __add__(self, other) -> "Value":
-        if type(other) is not Value:
-            other = self._coerce(other, "add")
-        data = self.data + other.data
-        if data - data:  # NaN or infinite: 0.0 for every finite float
-            return self._apply("add", (self, other))
-        out = _new(Value)  # _node(), inlined: a call costs as much as the rest
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        if not _open_no_grad or _grad_mode.enabled:
-            out._prev = (self, other)
-            out._op = "add"
-        else:
-            out._prev = ()
-            out._op = ""
-        return out
-
-    def __mul__(self, other) -> "Value":
-        if type(other) is not Value:
-            other = self._coerce(other, "mul")
-        data = self.data * other.data
-        if data - data:
-            return self._apply("mul", (self, other))
-        out = _new(Value)
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        if not _open_no_grad or _grad_mode.enabled:
-            out._prev = (self, other)
-            out._op = "mul"
-        else:
-            out._prev = ()
-            out._op = ""
-        return out
-
-    def __radd__(self, other) -> "Value":
-        return self._coerce(other, "add") + self
-
-    def __rmul__(self, other) -> "Value":
-        return self._coerce(other, "mul") * self
-
-    def __sub__(self, other) -> "Value":
-        return self._apply("sub", (self, self._coerce(other, "sub")))
-
-    def __rsub__(self, other) -> "Value":
-        return self._apply("sub", (self._coerce(other, "sub"), self))
-
-    def __truediv__(self, other) -> "Value":
-        return self._apply("div", (self, self._coerce(other, "div")))
-
-    def __rtruediv__(self, other) -> "Value":
-        return self._apply("div", (self._coerce(other, "div"), self))
-
-    def __neg__(self) -> "Value":
-        return self._apply("neg", (self,))
-
-    def __pos__(self) -> "Value":
-        return self
-
-    def __pow__(self, other) -> "Value":
-        if isinstance(other, Value):
-            return self._apply("powv", (self, other))
-        exponent = self._coerce(other, "pow")
-        exponent.label = number_literal(exponent.data)
-        return self._apply("pow", (self, exponent))
-
-    def __rpow__(self, other) -> "Value":
-        base = self._coerce(other, "rpow")
-        base.label = number_literal(base.data)
-        return self._apply("rpow", (base, self))
-
-    def exp(self) -> "Value":
-        return self._apply("exp", (self,))
-
-    def log(self) -> "Value":
-        return self._apply("log", (self,))
-
-    def tanh(self) -> "Value":
-        return self._apply("tanh", (self,))
-
-    def sigmoid(self) -> "Value":
-        return self._apply("sigmoid", (self,))
-
-    def relu(self) -> "Value":
-        return self._apply("relu", (self,))
-
-    def leaky_relu(self) -> "Value":
-        return self._apply("leaky_relu", (self,))
-
-    # --- methods of the ops added for the table's new rows ---
-    def abs(self) -> "Value":
-        """``|self|``; at 0 backward takes slope 0, as PyTorch does."""
-        return self._apply("abs", (self,))
-
-    def softplus(self) -> "Value":
-        """``log(1 + exp(self))``, stable for any input."""
-        return self._apply("softplus", (self,))
-
-    def log_sigmoid(self) -> "Value":
-        """``log(sigmoid(self))``, stable for any input."""
-        return self._apply("log_sigmoid", (self,))
-
-    def sqrt(self) -> "Value":
-        return self._apply("sqrt", (self,))
-
-    def sin(self) -> "Value":
-        return self._apply("sin", (self,))
-
-    def cos(self) -> "Value":
-        return self._apply("cos", (self,))
-
-    def minimum(self, other) -> "Value":
-        """The smaller of ``self`` and ``other``; at a tie each gets half the gradient."""
-        return self._apply("minimum", (self, self._coerce(other, "minimum")))
-
-    def maximum(self, other) -> "Value":
-        """The larger of ``self`` and ``other``; at a tie each gets half the gradient."""
-        return self._apply("maximum", (self, self._coerce(other, "maximum")))
-
-    def clamp(self, low, high) -> "Value":
-        """``self`` limited to ``[low, high]``; gradient flows to whichever is the result."""
-        return self._apply("clamp", (self, self._coerce(low, "clamp"),
-                                     self._coerce(high, "clamp")))
-    # --- end of the methods of the ops added for the table's new rows ---
-
-    # --- gradients --------------------------------------------------------------
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value no op made (an input, a parameter, a constant, a result
+        made under :func:`no_grad`): backward() *accumulates* into its ``.grad``."""
+        return not self._prev
 
     def backward(self) -> None:
         """Add d self / d leaf into every leaf's ``.grad``; recompute the inner nodes'.
 
         The semantics are PyTorch's (with ``retain_graph=True``):
 
-        * a *leaf* -- a Value with no parents: an input, a parameter, a constant, or
-          a result made under :func:`no_grad` -- accumulates: each call adds one more
+        * a *leaf* (:attr:`is_leaf`) accumulates: each call adds one more
           d(self)/d(leaf), so call ``zero_grad()`` (or set ``.grad = 0.0``) between
           training steps;
-        * an *inner* node -- a Value an op made, with ``_prev`` -- gets its ``.grad``
-          recomputed by each call: it holds d(self)/d(node) of the latest call, which
-          teaching wants to read.  This holds for any Value with parents, even one
-          that was the root of an earlier backward().
+        * an *inner* node -- a Value an op made -- has its ``.grad`` overwritten by
+          each call with d(self)/d(node), which teaching wants to read.
 
         >>> a, b = Value(2.0), Value(-3.0)
         >>> e = a * b; d = e + a
@@ -444,31 +110,17 @@ class Value:
         (-4.0, 1.0)
 
         A gradient that overflows raises :class:`OpOverflowError` naming the op and
-        its values; the leaves' grads are then partial, so zero them before retrying.
+        its values, and leaves every leaf's ``.grad`` as it was.
         """
-        # One walk at a time: the walk sums into the nodes' _grad_scratch slots, and two
-        # threads' graphs share their leaves (a model's parameters), so two walks at once
-        # would zero and add into the same slots -- silently wrong gradients (off by 22 on
-        # a shared MLP before this lock).  Serialized, every thread's call adds its
-        # d(self)/d(leaf), as PyTorch's concurrent backward() does.
+        # One walk at a time: walks sum into the shared leaves' _grad_scratch slots.
         with gradient_walk_lock, gc_paused():  # no cycles made: scanning would only cost time
             order = topological_order(self)
             accumulate_gradients(order)
-            for node in order:
-                if node._prev:
-                    node.grad = node._grad_scratch
-                else:
-                    total = node.grad + node._grad_scratch
-                    if total - total:  # NaN or infinite: a .grad that was huge already
-                        raise _non_finite_gradient(node, order, total)
-                    node.grad = total
+            add_into_leaves(overwrite_inner_nodes(order), order)
 
     def _backward(self) -> None:
-        """This node's own step of backprop, as micrograd's ``_backward()``.
-
-        Adds ``local derivative * self.grad`` into each parent's ``.grad``, with the
-        local derivatives from the table -- so micrograd's lecture can backpropagate
-        by hand, node by node.  A leaf has no step.
+        """This node's own step of backprop, as micrograd's ``_backward()``: adds
+        ``local derivative * self.grad`` into each parent's ``.grad``.  A leaf has none.
 
         >>> x, w = Value(2.0, "x"), Value(-3.0, "w")
         >>> y = x * w
@@ -484,6 +136,91 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+    # --- operators: + and * are written out (they dominate every network); the rest
+    # delegate to the table's rows.  Methods for the rows written as calls (x.tanh(),
+    # x.clamp(lo, hi)) are made from the rows, below the class.
+
+    def __add__(self, other) -> "Value":
+        if type(other) is not Value:
+            other = self._coerce(other, "add")
+        data = self.data + other.data  # the "add" row's forward (tests/test_fast_paths.py)
+        if data - data:  # NaN or infinite: the row's path raises the error
+            return _run(_ADD, (self, other))
+        out = _new(Value)  # _node(), inlined: a call costs as much as the rest
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if not grad_mode.open_blocks or grad_mode.thread_mode.enabled:
+            out._prev = (self, other)
+            out._op = "add"
+        else:
+            out._prev = ()
+            out._op = ""
+        return out
+
+    def __mul__(self, other) -> "Value":
+        if type(other) is not Value:
+            other = self._coerce(other, "mul")
+        data = self.data * other.data  # the "mul" row's forward
+        if data - data:
+            return _run(_MUL, (self, other))
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if not grad_mode.open_blocks or grad_mode.thread_mode.enabled:
+            out._prev = (self, other)
+            out._op = "mul"
+        else:
+            out._prev = ()
+            out._op = ""
+        return out
+
+    def __radd__(self, other) -> "Value":
+        return self._coerce(other, "add") + self
+
+    def __rmul__(self, other) -> "Value":
+        return self._coerce(other, "mul") * self
+
+    def __sub__(self, other) -> "Value":
+        return _run(_SUB, (self, self._coerce(other, "sub")))
+
+    def __rsub__(self, other) -> "Value":
+        return _run(_SUB, (self._coerce(other, "sub"), self))
+
+    def __truediv__(self, other) -> "Value":
+        return _run(_DIV, (self, self._coerce(other, "div")))
+
+    def __rtruediv__(self, other) -> "Value":
+        return _run(_DIV, (self._coerce(other, "div"), self))
+
+    def __neg__(self) -> "Value":
+        return _run(_NEG, (self,))
+
+    def __pos__(self) -> "Value":
+        return self
+
+    def __pow__(self, other) -> "Value":
+        if isinstance(other, Value):
+            return _run(OPS["powv"], (self, other))
+        exponent = self._coerce(other, "pow")
+        exponent.label = number_literal(exponent.data)
+        return _run(OPS["pow"], (self, exponent))
+
+    def __rpow__(self, other) -> "Value":
+        base = self._coerce(other, "rpow")
+        base.label = number_literal(base.data)
+        return _run(OPS["rpow"], (base, self))
+
+    def _apply(self, name: str, operands: tuple) -> "Value":
+        """Run the table's op ``name`` on ``operands`` (Values) and record it."""
+        return _run(OPS[name], operands)
+
+    def _coerce(self, other, name: str) -> "Value":
+        if isinstance(other, Value):
+            return other
+        return Value(as_float(other, f"{name}: {self!r} and {describe(other)}"))
 
     # --- copying and pickling, without recursion over the graph's depth -----------
     # Python's defaults follow _prev recursively, so a 50,000-deep chain raised
@@ -543,41 +280,131 @@ class Value:
         return hook(self, **options)
 
 
-def _rebuilt(data: float, grad: float, label: str, op: str, parents: tuple) -> Value:
-    """A node with these fields, bypassing the constructor's checks (they held already)."""
-    node = Value.__new__(Value)
-    node.data, node.grad, node.label, node._op, node._prev = data, grad, label, op, parents
-    return node
+# --- going forward: one op of the table on Values ---------------------------------
+
+_new = object.__new__
+_ADD, _MUL, _SUB, _DIV, _NEG = (OPS[name] for name in ("add", "mul", "sub", "div", "neg"))
 
 
-def _unpickled_graph(rows: list) -> Value:
-    """The inverse of :meth:`Value.__reduce__`: the graph's last row, with its parents."""
-    nodes: list = []
-    for row in rows:
-        if isinstance(row, Value):
-            nodes.append(row)
-        else:
-            data, grad, label, op, parents = row
-            nodes.append(_rebuilt(data, grad, label, op, tuple(nodes[i] for i in parents)))
-    return nodes[-1]
+def _node(data: float, parents: tuple, op: str) -> Value:
+    """A result node, without __init__'s argument checks (data is a finite float)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if not grad_mode.open_blocks or grad_mode.thread_mode.enabled:
+        out._prev = parents
+        out._op = op
+    else:
+        out._prev = ()
+        out._op = ""
+    return out
 
 
-def _operands_text(op, datas) -> str:
-    return op.describe(*(repr(d) for d in datas))
+def _run(op: Op, operands: tuple) -> Value:
+    """Run the row ``op`` on ``operands`` (Values) and record it: the domain rule, the
+    forward rule, and a clear error for a result that is not a finite float."""
+    datas = [v.data for v in operands]
+    if op.domain is not None:
+        op.domain(*datas)  # raises the row's OpError
+    try:
+        data = op.forward(SCALAR_MATH, *datas)
+    except OverflowError:
+        raise OpOverflowError(f"{op.name}: {_operands_text(op, datas)} overflows a float; "
+                              "scale the inputs down") from None
+    except ZeroDivisionError:
+        raise OpZeroDivisionError(f"{op.name}: {_operands_text(op, datas)} divides by zero; "
+                                  "keep the operand away from 0") from None
+    except ValueError:
+        raise OpDomainError(f"{op.name}: {_operands_text(op, datas)} is outside the op's "
+                            "domain") from None
+    if type(data) is not float:
+        if isinstance(data, complex):
+            raise OpDomainError(f"{op.name}: {_operands_text(op, datas)} has no real value")
+        data = float(data)
+    if data - data:  # NaN or infinite
+        raise _non_finite_result(op, datas, data)
+    return _node(data, operands, op.name)
 
 
-def _non_finite_result(name: str, op, datas: list, data: float) -> OpError:
-    operands = _operands_text(op, datas)
-    if any(d - d for d in datas):
-        return OpDomainError(f"{name}: {operands} has an operand that is not finite; a Value "
-                             "holds a finite number -- look for an assignment to .data")
-    if data != data:
-        return OpDomainError(f"{name}: {operands} is not a number (NaN)")
-    return OpOverflowError(f"{name}: {operands} is {data}, which overflows a float; "
-                           "scale the inputs down")
+# --- Value's methods for the table's rows written as calls ----------------------------
 
 
-# Held by every walk that writes the _grad_scratch slots (backward(), autograd.grad()).
+def _op_method(op: Op):
+    """``Value.<op.name>``: runs the row; operands after ``self`` may be plain numbers."""
+    coerce = Value._coerce
+    if op.arity == 1:
+        def method(self):
+            return _run(op, (self,))
+    elif op.arity == 2:
+        def method(self, other):
+            return _run(op, (self, coerce(self, other, op.name)))
+    else:
+        def method(self, *others):
+            if len(others) != op.arity - 1:
+                raise TypeError(f"Value.{op.name}() takes {op.arity - 1} operand(s) after "
+                                f"the Value, got {len(others)}")
+            return _run(op, (self, *(coerce(self, x, op.name) for x in others)))
+    names = _operand_names(op)
+    method.__name__, method.__qualname__ = op.name, f"Value.{op.name}"
+    method.__doc__ = _method_doc(op, names)
+    method.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+        + [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names[1:]],
+        return_annotation="Value")
+    method.row = op  # where the method came from: the test of row methods reads it
+    return method
+
+
+def _operand_names(op: Op) -> list:
+    """The operands' names in the row's own forward rule (``a, lo, hi`` for clamp)."""
+    try:
+        names = list(inspect.signature(op.forward).parameters)[1:]  # after m
+    except (TypeError, ValueError):
+        names = []
+    if len(names) != op.arity or any(n.startswith("*") for n in names):
+        names = ["a", "b", "c", "d"][:op.arity] if op.arity <= 4 else \
+            [f"x{i}" for i in range(op.arity)]
+    return names
+
+
+def _method_doc(op: Op, names: list) -> str:
+    """The method's docstring, written from the row."""
+    lines = [f"``{op.describe(*names)}`` with {names[0]} = self"
+             + (f": {op.doc}." if op.doc else "."), ""]
+    lines += [f"d/d{name} = {formula}" for name, formula in zip(names, op.formulas)
+              if formula is not None]
+    if op.kinks:
+        lines.append(f"Kinks at {op.kinks}: backward takes a one-sided slope there.")
+    if op.activation:
+        lines.append(f'An activation: MLP(..., activation="{op.name}").')
+    lines += ["", f"From the row autograd.ops.OPS[{op.name!r}]."]
+    return "\n".join(lines)
+
+
+def _watch_row(op: Op, registered: bool) -> None:
+    """Give Value a method for each row written as a call, and take it back with the row."""
+    if not op.is_method:
+        return
+    current = Value.__dict__.get(op.name)
+    if not registered:
+        if getattr(current, "row", None) is op:
+            delattr(Value, op.name)
+        return
+    if current is not None or hasattr(Value, op.name):
+        raise ValueError(f"op {op.name!r}: Value already has an attribute {op.name!r}, so "
+                         "the row cannot become its method; give the op another name")
+    setattr(Value, op.name, _op_method(op))
+
+
+watch_rows(_watch_row)
+
+
+# --- going back: the chain rule over a graph -----------------------------------------
+
+# Held by every walk that writes the _grad_scratch slots (backward(), autograd.grad()):
+# two threads' graphs share leaves (a model's parameters), so two walks at once would
+# zero and add into the same slots.  Serialized, each call adds its own d(self)/d(leaf).
 gradient_walk_lock = threading.RLock()
 
 
@@ -585,9 +412,9 @@ def accumulate_gradients(order: list) -> None:
     """The chain rule over a graph: d(root)/d(node) into every node's ``_grad_scratch``.
 
     ``order`` is :func:`topological_order` of the root (the root last).  backward()
-    copies the sums into ``.grad`` (added for leaves, set for inner nodes) and
-    :func:`autograd.grad` reads them for its inputs, leaving ``.grad`` alone: one walk
-    for both, at the cost of slot updates.  A sum that is not finite raises.
+    then adds the sums into the leaves' ``.grad`` and overwrites the inner nodes';
+    :func:`autograd.grad` reads them for its inputs and leaves ``.grad`` alone.  A sum
+    that is not finite raises.
     """
     for node in order:
         node._grad_scratch = 0.0
@@ -600,7 +427,7 @@ def accumulate_gradients(order: list) -> None:
         if not parents:
             continue
         op = node._op
-        if op == "add":
+        if op == "add":  # the add and mul rows' derivatives, written out for speed
             a, b = parents
             a._grad_scratch += upstream
             b._grad_scratch += upstream
@@ -614,27 +441,31 @@ def accumulate_gradients(order: list) -> None:
                     parent._grad_scratch += local * upstream
 
 
-def _non_finite_gradient(node: Value, order: list, total: float) -> OpOverflowError:
-    """The error for a gradient that reached ``node`` as inf or NaN: which op made it."""
-    where = f"{node.label or 'a node'} (data {node.data!r}{', op ' + node._op if node._op else ''})"
-    for child in order:
-        for index, parent in enumerate(child._prev):
-            if parent is not node:
-                continue
-            local = local_derivatives(child)[index]
-            if local is None:
-                continue
-            contribution = local * child._grad_scratch
-            if contribution - contribution:
-                op = OPS[child._op]
-                return OpOverflowError(
-                    f"backward: {child._op}: {_operands_text(op, [p.data for p in child._prev])}"
-                    f" sends {where} the gradient {local!r} (local derivative {op.formulas[index]})"
-                    f" * {child._grad_scratch!r} (upstream) = {contribution}, which overflows a "
-                    "float; scale the inputs or the loss down")
-    return OpOverflowError(f"backward: the gradient of {where} is {total}: the sum of its "
-                           "contributions overflows a float (or .grad was already not finite); "
-                           "scale the inputs or the loss down and zero the grads")
+def overwrite_inner_nodes(order: list) -> list:
+    """backward()'s step for the inner nodes: ``.grad`` = d(root)/d(node) of this call.
+
+    Returns the leaves, in order, for :func:`add_into_leaves` (one pass over the graph).
+    """
+    leaves = []
+    for node in order:
+        if node._prev:
+            node.grad = node._grad_scratch
+        else:
+            leaves.append(node)
+    return leaves
+
+
+def add_into_leaves(leaves: list, order: list) -> None:
+    """backward()'s step for the leaves: each ``.grad`` += d(root)/d(leaf).
+
+    Every sum is checked before any is stored, so an overflow changes no leaf's ``.grad``.
+    """
+    totals = [leaf.grad + leaf._grad_scratch for leaf in leaves]
+    for leaf, total in zip(leaves, totals):
+        if total - total:  # NaN or infinite: a .grad that was huge already
+            raise _non_finite_gradient(leaf, order, total)
+    for leaf, total in zip(leaves, totals):
+        leaf.grad = total
 
 
 def local_derivatives(node: Value) -> list:
@@ -659,3 +490,63 @@ def local_derivatives(node: Value) -> list:
             raise derivative_error(op, index, datas, local)
         out.append(local)
     return out
+
+
+# --- copies, pickles and error messages ------------------------------------------------
+
+
+def _rebuilt(data: float, grad: float, label: str, op: str, parents: tuple) -> Value:
+    """A node with these fields, bypassing the constructor's checks (they held already)."""
+    node = Value.__new__(Value)
+    node.data, node.grad, node.label, node._op, node._prev = data, grad, label, op, parents
+    return node
+
+
+def _unpickled_graph(rows: list) -> Value:
+    """The inverse of :meth:`Value.__reduce__`: the graph's last row, with its parents."""
+    nodes: list = []
+    for row in rows:
+        if isinstance(row, Value):
+            nodes.append(row)
+        else:
+            data, grad, label, op, parents = row
+            nodes.append(_rebuilt(data, grad, label, op, tuple(nodes[i] for i in parents)))
+    return nodes[-1]
+
+
+def _operands_text(op: Op, datas) -> str:
+    return op.describe(*(repr(d) for d in datas))
+
+
+def _non_finite_result(op: Op, datas: list, data: float) -> OpError:
+    operands = _operands_text(op, datas)
+    if any(d - d for d in datas):
+        return OpDomainError(f"{op.name}: {operands} has an operand that is not finite; a "
+                             "Value holds a finite number -- look for an assignment to .data")
+    if data != data:
+        return OpDomainError(f"{op.name}: {operands} is not a number (NaN)")
+    return OpOverflowError(f"{op.name}: {operands} is {data}, which overflows a float; "
+                           "scale the inputs down")
+
+
+def _non_finite_gradient(node: Value, order: list, total: float) -> OpOverflowError:
+    """The error for a gradient that reached ``node`` as inf or NaN: which op made it."""
+    where = f"{node.label or 'a node'} (data {node.data!r}{', op ' + node._op if node._op else ''})"
+    for child in order:
+        for index, parent in enumerate(child._prev):
+            if parent is not node:
+                continue
+            local = local_derivatives(child)[index]
+            if local is None:
+                continue
+            contribution = local * child._grad_scratch
+            if contribution - contribution:
+                op = OPS[child._op]
+                return OpOverflowError(
+                    f"backward: {child._op}: {_operands_text(op, [p.data for p in child._prev])}"
+                    f" sends {where} the gradient {local!r} (local derivative {op.formulas[index]})"
+                    f" * {child._grad_scratch!r} (upstream) = {contribution}, which overflows a "
+                    "float; scale the inputs or the loss down")
+    return OpOverflowError(f"backward: the gradient of {where} is {total}: the sum of its "
+                           "contributions overflows a float (or .grad was already not finite); "
+                           "scale the inputs or the loss down and zero the grads")

@@ -20,10 +20,6 @@ from .engine_check import require_chainrule_engine as _require_chainrule_engine
 
 _require_chainrule_engine()  # first: is `autograd` chainrule's engine? One line if not
 
-from importlib import import_module as _import_module  # noqa: E402
-
-from autograd.hooks import provide as _provide
-
 from .layers import (
     ACTIVATION_LAYERS,
     Conv2d,
@@ -50,11 +46,6 @@ from .train import (
     fit,
     predict,
 )
-
-# autograd.strategies.mlps (the old home) finds nn.strategies here, loaded on first use
-# because it imports hypothesis, a test dependency
-_provide("mlps", lambda: _import_module("nn.strategies").mlps)
-_provide("MLPCase", lambda: _import_module("nn.strategies").MLPCase)
 
 __all__ = [
     "Module",

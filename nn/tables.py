@@ -6,9 +6,7 @@
 >>> [(row.layer, row.neuron, row.activation) for row in table]
 [(1, 1, 'tanh'), (1, 2, 'tanh'), (2, 1, 'linear')]
 
-It lives in ``nn`` because it reads ``nn``'s classes; ``autograd.neuron_table``
-(the old home) still works: importing ``nn`` registers this module's names with
-:mod:`autograd.hooks`.
+It lives in ``nn`` because it reads ``nn``'s classes.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from numbers import Real
 from typing import Sequence, Union
 
 from autograd import Value
-from autograd.hooks import provide
 from autograd.notation import format_number
 from autograd.trace import table_text
 
@@ -123,8 +120,3 @@ def neuron_table(model: Union[Neuron, Layer, MLP],
         x = outputs
     return NeuronTable(rows, x)
 
-
-# autograd's old names for what moved here (autograd.neuron_table and friends)
-provide("neuron_table", lambda: neuron_table)
-provide("NeuronRow", lambda: NeuronRow)
-provide("NeuronTable", lambda: NeuronTable)

@@ -128,8 +128,8 @@ def test_every_function_op_of_the_table_can_be_called(name):
 
 
 def test_an_op_added_to_the_table_is_accepted_without_other_changes():
-    cube = Op("cube_test", "cube_test", 1, lambda m, a: a * a * a,
-              (lambda m, out, a: 3.0 * a * a,), ("3 * a**2",))
+    cube = Op(name="cube_test", symbol="cube_test", arity=1, forward=lambda m, a: a * a * a,
+              derivatives=(lambda m, out, a: 3.0 * a * a,), formulas=("3 * a**2",))
     register_op(cube)
     try:
         assert "cube_test()" in str(_error("foo(x)"))

@@ -24,12 +24,13 @@ from autograd.strategies import expressions, op_inputs
 
 # --- a deliberately wrong derivative -------------------------------------------------
 
-WRONG_CUBE = Op("wrong_cube", "wrong_cube", 1, lambda m, a: a * a * a,
-                (lambda m, out, a: 2.0 * a * a,),       # should be 3 a**2
-                ("2*a**2",), doc="a**3 with a wrong derivative, for tests")
-WRONG_MUL = Op("wrong_mul", "wrong_mul", 2, lambda m, a, b: a * b,
-               (lambda m, out, a, b: b, lambda m, out, a, b: a + 0.5),   # d/db should be a
-               ("b", "a + 0.5"), doc="a * b, wrong for b, for tests")
+WRONG_CUBE = Op(name="wrong_cube", symbol="wrong_cube", arity=1, forward=lambda m, a: a * a * a,
+                derivatives=(lambda m, out, a: 2.0 * a * a,),       # should be 3 a**2
+                formulas=("2*a**2",), doc="a**3 with a wrong derivative, for tests")
+WRONG_MUL = Op(name="wrong_mul", symbol="wrong_mul", arity=2, forward=lambda m, a, b: a * b,
+               derivatives=(lambda m, out, a, b: b,
+                            lambda m, out, a, b: a + 0.5),   # d/db should be a
+               formulas=("b", "a + 0.5"), doc="a * b, wrong for b, for tests")
 
 
 @pytest.fixture

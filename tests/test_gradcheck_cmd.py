@@ -29,7 +29,8 @@ def test_a_correct_expression_passes(capsys):
 
 
 def test_a_wrong_derivative_exits_1(capsys):
-    register_op(Op("badsq", "badsq", 1, lambda m, a: a * a, (lambda m, out, a: a,), ("a",)))
+    register_op(Op(name="badsq", symbol="badsq", arity=1, forward=lambda m, a: a * a,
+                   derivatives=(lambda m, out, a: a,), formulas=("a",)))
     try:
         code, out, _ = run(capsys, "badsq(x) + y", "x=2", "y=1")
     finally:
@@ -94,7 +95,8 @@ def test_random_keeps_given_variables_fixed(capsys):
 
 
 def test_random_reports_a_mismatch(capsys):
-    register_op(Op("badsq", "badsq", 1, lambda m, a: a * a, (lambda m, out, a: a,), ("a",)))
+    register_op(Op(name="badsq", symbol="badsq", arity=1, forward=lambda m, a: a * a,
+                   derivatives=(lambda m, out, a: a,), formulas=("a",)))
     try:
         code, out, _ = run(capsys, "badsq(x)", "--random", "4", "--range", "1", "2")
     finally:

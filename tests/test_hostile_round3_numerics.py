@@ -158,8 +158,9 @@ def test_gradgradcheck_still_finds_a_wrong_second_derivative():
     from autograd import OPS, Op, register_op, unregister_op
 
     # declared piecewise linear, so its slope 2a is taken as a constant: d2 comes out 0, not 2
-    register_op(Op("wrong_square", "wrong_square", 1, lambda m, a: a * a,
-                   (lambda m, out, a: 2.0 * a,), ("2*a",), piecewise_linear=True))
+    register_op(Op(name="wrong_square", symbol="wrong_square", arity=1,
+                   forward=lambda m, a: a * a, derivatives=(lambda m, out, a: 2.0 * a,),
+                   formulas=("2*a",), piecewise_linear=True))
     try:
         result = gradgradcheck(lambda x: x._apply("wrong_square", (x,)), [0.7])
         assert result.status == "failed", result

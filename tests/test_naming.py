@@ -9,8 +9,8 @@ from hypothesis import given, settings
 
 from autograd import Value, topological_order
 from autograd.strategies import expressions
-from autograd.trace import backward_steps, forward_table, neuron_table, node_names
-from nn import MLP
+from autograd.trace import backward_steps, forward_table, node_names
+from nn import MLP, neuron_table
 from visualize import (
     draw_annotated,
     draw_graph,

@@ -54,12 +54,42 @@ def build(name, xs):
     return leaves[0]._apply(name, tuple(leaves)), leaves
 
 
+def rows_without_oracles() -> dict:
+    """Each row of the table that an oracle test would have nothing to compare with,
+    and what it lacks.  The tests below, test_tape.py's replay and test_op_rows.py's
+    method tests are parametrized over OPS itself, so a row is in them once it is in
+    the table; its independent references are the part a newcomer must write."""
+    missing = {}
+    for name in OPS:
+        gaps = []
+        if name not in MP_REFERENCE:
+            gaps.append("an mpmath reference in MP_REFERENCE (tests/oracles.py)")
+        if TORCH_REFERENCE.get(name) is None:
+            gaps.append("a PyTorch reference in TORCH_REFERENCE (tests/oracles.py)")
+        if gaps:
+            missing[name] = gaps
+    return missing
+
+
 def test_every_op_has_a_reference():
-    missing = set(OPS) - set(MP_REFERENCE)
-    assert not missing, (f"ops {sorted(missing)} have no independent mpmath reference: add "
-                         "one to MP_REFERENCE in tests/oracles.py")
-    missing = set(OPS) - {name for name, f in TORCH_REFERENCE.items() if f is not None}
-    assert not missing, f"ops {sorted(missing)} have no PyTorch reference in TORCH_REFERENCE"
+    missing = rows_without_oracles()
+    assert not missing, "rows with no independent oracle: " + "; ".join(
+        f"{name} needs {' and '.join(gaps)}" for name, gaps in missing.items())
+
+
+def test_a_row_added_without_its_references_fails_the_coverage_test():
+    register_op(Op(name="cube_no_oracle", symbol="cube_no_oracle", arity=1,
+                   forward=lambda m, a: a * a * a, derivatives=(lambda m, out, a: 3 * a * a,),
+                   formulas=("3*a**2",)))
+    try:
+        assert list(rows_without_oracles()) == ["cube_no_oracle"]
+        MP_REFERENCE["cube_no_oracle"] = lambda a: a ** 3
+        TORCH_REFERENCE["cube_no_oracle"] = lambda a: a ** 3
+        assert not rows_without_oracles()
+    finally:
+        unregister_op("cube_no_oracle")
+        MP_REFERENCE.pop("cube_no_oracle", None)
+        TORCH_REFERENCE.pop("cube_no_oracle", None)
 
 
 @pytest.mark.parametrize("name", OP_NAMES)
@@ -147,9 +177,9 @@ def test_backward_matches_torch(name):
 
 
 def test_both_oracles_catch_a_wrong_rule():
-    wrong = Op("wrong_tanh", "wrong_tanh", 1, lambda m, a: m.tanh(a),
-               (lambda m, out, a: 1.0 - out,),           # should be 1 - out**2
-               ("1 - tanh(a)",))
+    wrong = Op(name="wrong_tanh", symbol="wrong_tanh", arity=1, forward=lambda m, a: m.tanh(a),
+               derivatives=(lambda m, out, a: 1.0 - out,),           # should be 1 - out**2
+               formulas=("1 - tanh(a)",))
     register_op(wrong)
     MP_REFERENCE["wrong_tanh"] = mpmath.tanh
     TORCH_REFERENCE["wrong_tanh"] = lambda a: a.tanh()

@@ -884,8 +884,10 @@ def test_chainrule_train_compile_gives_the_same_metrics(tmp_path):
 def test_an_op_added_to_the_table_later_replays_with_no_change_to_the_tape(grouped):
     from autograd import Op, register_op, unregister_op
 
-    register_op(Op("softplus_test", "softplus", 1, lambda m, a: m.log(1.0 + m.exp(a)),
-                   (lambda m, out, a: 1.0 / (1.0 + m.exp(-a)),), ("sigmoid(a)",)))
+    register_op(Op(name="softplus_test", symbol="softplus", arity=1,
+                   forward=lambda m, a: m.log(1.0 + m.exp(a)),
+                   derivatives=(lambda m, out, a: 1.0 / (1.0 + m.exp(-a)),),
+                   formulas=("sigmoid(a)",)))
     try:
         w = Value(0.8, "w")
 

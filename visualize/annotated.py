@@ -27,7 +27,8 @@ import graphviz
 
 from autograd import Value, local_derivatives, topological_order
 from autograd.notation import format_number
-from autograd.trace import BackwardTrace, backward_steps, neuron_table, node_names
+from autograd.trace import BackwardTrace, backward_steps, node_names
+from nn.tables import neuron_table
 
 from .dot import build_graph
 from .inputs import input_leaves

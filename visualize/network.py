@@ -28,7 +28,7 @@ import graphviz
 
 from autograd import Value, local_derivatives
 from autograd.notation import format_number
-from autograd.trace import neuron_table
+from nn.tables import neuron_table
 
 from .conv_network import LEGEND as CONV_LEGEND
 from .conv_network import conv_diagram, conv_steps, conv_svg, is_conv_model, run_conv_network
@@ -53,7 +53,7 @@ class NetworkPass:
     """One forward and backward pass through a model, read back per neuron."""
 
     inputs: list            # the input Values x1 ... xn
-    rows: list              # one NeuronRow per neuron (autograd.trace.neuron_table)
+    rows: list              # one NeuronRow per neuron (nn.tables.neuron_table)
     layers: list            # [[row, ...] per layer]
     loss: Value             # L (the output itself when there is no target)
     loss_text: str          # how L is computed, e.g. "L = (a - target)**2 = 2.15"

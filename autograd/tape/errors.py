@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..ops import Op, OpDomainError, OpOverflowError, derivative_error
+from ..ops import Op, OpDomainError, OpError, OpOverflowError, derivative_error
 
 __all__ = ["TapeTraceError", "TapeMismatchError"]
 
@@ -37,11 +37,20 @@ def describe_call(op: Op, values: Sequence[float]) -> str:
     return op.describe(*(repr(float(v)) for v in values))
 
 
+def domain_error(op: Op, values: Sequence[float], row: int, row_detail: str):
+    """The row's own domain error for ``values`` (one batch row), naming the row; or None."""
+    try:
+        op.check(*values)
+    except OpError as problem:
+        return type(problem)(f"{problem} (batch row {row}{row_detail})")
+    return None
+
+
 def forward_error(op: Op, values: Sequence[float], result: float, row: int, row_detail: str):
     """The exception for op ``op`` on ``values`` (one batch row) giving ``result``."""
-    problem = op.check(*values) if op.check is not None else None
+    problem = domain_error(op, values, row, row_detail)
     if problem is not None:
-        return problem[0](f"{problem[1]} (batch row {row}{row_detail})")
+        return problem
     if result != result:
         return OpDomainError(f"{op.name}: {describe_call(op, values)} is not a number (NaN) "
                              f"at batch row {row}{row_detail}; an operand is infinite or outside "
@@ -53,9 +62,9 @@ def forward_error(op: Op, values: Sequence[float], result: float, row: int, row_
 def backward_error(op: Op, operand: int, values, local: float, upstream: float, row: int,
                    row_detail: str):
     """The exception for a non-finite ``local * upstream`` on one edge of one row."""
-    problem = op.check(*values) if op.check is not None else None
+    problem = domain_error(op, values, row, row_detail)
     if problem is not None:
-        return problem[0](f"{problem[1]} (batch row {row}{row_detail})")
+        return problem
     if upstream != upstream or abs(upstream) == float("inf"):
         return OpOverflowError(f"{op.name}: the gradient flowing into "
                                f"{describe_call(op, values)} is {upstream} at batch row "
@@ -88,7 +97,6 @@ def screen(op: Op, out: np.ndarray, args: list,
     for entry in np.argwhere(suspicious):
         entry = tuple(int(i) for i in entry)
         values = [float(np.broadcast_to(a, out.shape)[entry]) for a in args]
-        problem = op.check(*values)
+        problem = domain_error(op, values, entry[-1], describe_row(entry[-1]))
         if problem is not None:
-            row = entry[-1]
-            raise problem[0](f"{problem[1]} (batch row {row}{describe_row(row)})")
+            raise problem
