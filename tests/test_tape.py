@@ -901,3 +901,27 @@ def test_an_op_added_to_the_table_later_replays_with_no_change_to_the_tape(group
         assert_close(tape.gradients(), want_grads, "softplus gradients")
     finally:
         unregister_op("softplus_test")
+
+
+def test_a_row_registered_after_import_is_traced_like_the_tables_own():
+    """A traced value's ops give traced values, so a branch on .data after them is
+    seen; a row registered later (its method made then) must do the same."""
+    from autograd.ops import Op, register_op, unregister_op
+    register_op(Op(name="cube_late", symbol="cube_late", arity=1,
+                   forward=lambda m, a: a * a * a,
+                   derivatives=(lambda m, out, a: 3.0 * a * a,), formulas=("3*a**2",)))
+    try:
+        w = Value(0.5, "w")
+
+        def branchy(x):
+            y = (x * w).cube_late()
+            return y if y.data > 0 else -y
+
+        with pytest.raises(TapeTraceError, match="reads .data"):
+            compile(branchy, (1.0,), params=[w])
+        tape = compile(lambda x: (x * w).cube_late(), (1.0,), params=[w])
+        assert float(np.ravel(tape.forward([2.0]))[0]) == pytest.approx(1.0)
+    finally:
+        unregister_op("cube_late")
+    from autograd.tape.tracing import TracedValue
+    assert "cube_late" not in vars(TracedValue) and not hasattr(Value, "cube_late")

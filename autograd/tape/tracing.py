@@ -161,6 +161,19 @@ for _name, _method in list(vars(Value).items()):
         setattr(TracedValue, _name, _traced_method(_name, _method))
 
 
+def _follow_row(op: Op, registered: bool) -> None:
+    """A row registered after this import gives Value a method (autograd.value watches
+    the table too): give TracedValue its traced form, and take it back with the row."""
+    method = Value.__dict__.get(op.name)
+    if registered and inspect.isfunction(method) and op.name not in TracedValue.__dict__:
+        setattr(TracedValue, op.name, _traced_method(op.name, method))
+    elif not registered and op.name in TracedValue.__dict__ and op.name not in vars(Value):
+        delattr(TracedValue, op.name)
+
+
+_ops_module.watch_rows(_follow_row)
+
+
 def _profile(frame, event, arg):
     """This thread's profile function while it traces: notes each draw of a
     ``random.Random`` (the ``random`` module's functions draw from one too)."""
