@@ -127,7 +127,14 @@ def test_its_tables_are_chainrule_traces_in_text_markdown_and_latex(tab):
 
 def test_quiz_mode_asks_before_it_shows_and_checks_the_answer(tab):
     stepper = tab.page.frame_locator("#stepper")
+    assert tab.page.locator("#gradients .grad").first.is_visible()
     stepper.locator("#quiz-toggle").check()
+    # the strip above the stepper holds every answer: hidden while the quiz asks
+    tab.page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#gradients .grad')).display === 'none'",
+        timeout=5000)
+    assert tab.page.locator("#gradients").get_attribute("class") == "quiz"
+    assert not tab.page.locator("#table-text").is_visible()
     for _ in range(40):
         if stepper.locator("#quiz").is_visible():
             break
@@ -143,6 +150,10 @@ def test_quiz_mode_asks_before_it_shows_and_checks_the_answer(tab):
     stepper.locator("#quiz-check").click()
     assert stepper.locator("#quiz-result").text_content().strip()
     assert stepper.locator(".wrong, [class*=wrong]").count() == 0
+    stepper.locator("#quiz-toggle").uncheck()
+    tab.page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#gradients .grad')).display !== 'none'",
+        timeout=5000)
     assert_clean(tab)
 
 

@@ -77,6 +77,8 @@ function draw(result) {
   drawGradients(result);
   const stepper = $("stepper");
   stepper.hidden = false;
+  for (const id of ["gradients", "tables"]) $(id).classList.remove("quiz");
+  stepper.onload = () => hideAnswersInQuizMode(stepper);
   stepper.srcdoc = result.stepper;
   fitStepper();
   $("tables").hidden = false;
@@ -215,6 +217,18 @@ function fillForm(result) {
   } else {
     for (const [key, value] of params) if (form[key]) form[key].value = value;
   }
+}
+
+// The strip of gradients above the stepper and the tables below it hold every answer the
+// stepper's quiz asks for, so they are hidden while quiz mode is on (data-value stays).
+function hideAnswersInQuizMode(stepper) {
+  const toggle = stepper.contentDocument && stepper.contentDocument.getElementById("quiz-toggle");
+  if (!toggle) return;
+  const sync = () => {
+    for (const id of ["gradients", "tables"]) $(id).classList.toggle("quiz", toggle.checked);
+  };
+  toggle.addEventListener("change", sync);
+  sync();
 }
 
 function drawGradients(result) {
