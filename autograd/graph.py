@@ -13,12 +13,13 @@ same graph always gives the same order (drawings and traces are deterministic).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from .value import Value
 
-__all__ = ["topological_order", "nodes_and_edges", "count_nodes"]
+__all__ = ["topological_order", "nodes_and_edges", "count_nodes", "free_below"]
 
 
 def count_nodes(root: "Value", limit: int) -> int:
@@ -75,3 +76,40 @@ def nodes_and_edges(root: "Value") -> tuple[list["Value"], list[tuple["Value", "
     nodes = topological_order(root)
     edges = [(parent, child) for child in nodes for parent in child._prev]
     return nodes, edges
+
+
+def _references_held_only_here() -> int:
+    # what sys.getrefcount reports for an object held by one local variable alone
+    # (the number differs between Python versions, so it is measured, not assumed)
+    node = object()
+    return sys.getrefcount(node)
+
+
+_ONLY_HERE = _references_held_only_here()
+
+
+def free_below(node: "Value") -> None:
+    """Let go of ``node``'s inputs one node at a time, not by recursion.
+
+    Python frees a chain of nodes by recursion: each freed node drops its ``_prev``,
+    which frees the next.  CPython bounds that depth natively (its "trashcan"), but
+    in WebAssembly (Pyodide) freeing a chain of 3,000 nodes overflows the stack and
+    kills the interpreter.  As ``Value.__del__`` there, this empties ``_prev`` of
+    each input that nothing else holds, and so on down, from an explicit stack;
+    a node that something else still holds (a variable, another graph) keeps its
+    whole graph.
+
+    >>> from autograd import Value
+    >>> x = Value(1.0, "x"); h = x * 2.0; y = h * 3.0
+    >>> free_below(y)          # y lets go of h; h is still held by the name h
+    >>> y._prev, len(h._prev)
+    ((), 2)
+    """
+    stack = list(node._prev)
+    node._prev = ()
+    while stack:
+        child = stack.pop()
+        if child._prev and sys.getrefcount(child) == _ONLY_HERE:
+            stack.extend(child._prev)
+            child._prev = ()
+        child = None  # noqa: F841 -- freed here when this was the last reference

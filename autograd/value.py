@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 import threading
 from typing import Optional, Union
 
@@ -28,7 +29,7 @@ from .coercion import as_float, describe
 from .collector import gc_paused
 from .display import display_hook, register_display_hook
 from .grad_mode import is_grad_enabled, no_grad
-from .graph import topological_order
+from .graph import free_below, topological_order
 from .micrograd_compat import micrograd_node
 from .notation import number_literal
 from .ops import (
@@ -398,6 +399,17 @@ def _watch_row(op: Op, registered: bool) -> None:
 
 
 watch_rows(_watch_row)
+
+
+def _let_go_iteratively(self) -> None:
+    """``Value.__del__`` under WebAssembly: free the graph below one node at a time
+    (:func:`autograd.graph.free_below`), where recursive freeing overflows the stack."""
+    if self._prev and free_below is not None:  # (None while the interpreter shuts down)
+        free_below(self)
+
+
+if sys.platform == "emscripten":  # natively CPython bounds the depth of its own freeing
+    Value.__del__ = _let_go_iteratively
 
 
 # --- going back: the chain rule over a graph -----------------------------------------

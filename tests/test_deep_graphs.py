@@ -108,3 +108,76 @@ def test_a_deep_graph_frees_in_a_thread_with_a_small_stack():
     finally:
         threading.stack_size(old)
     assert done == [True]
+
+
+# Under WebAssembly (Pyodide) CPython's own freeing of a chain overflows the stack at
+# about 3,000 nodes, so there Value.__del__ is autograd.value._let_go_iteratively.  The
+# page's test (tests/test_play_browser.py) frees 50,000 there; these check natively,
+# with the same __del__ installed, that it frees everything and breaks nothing.
+
+@pytest.fixture
+def iterative_free(monkeypatch):
+    from autograd import value
+    monkeypatch.setattr(Value, "__del__", value._let_go_iteratively, raising=False)
+    return value._let_go_iteratively
+
+
+def _live_values() -> int:
+    import gc
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Value)
+
+
+def test_iterative_freeing_frees_a_deep_chain_whole(iterative_free):
+    before = _live_values()
+    x, y = deep_chain(100_000)
+    y.backward()
+    assert _live_values() >= before + 100_000
+    del y
+    assert _live_values() == before + 1  # only x, still held here
+    assert x.grad > 0
+
+
+def test_the_installed_free_is_this_platforms():
+    from autograd import value
+    installed = Value.__dict__.get("__del__")
+    if sys.platform == "emscripten":
+        assert installed is value._let_go_iteratively
+    else:
+        assert installed is None  # natively CPython's trashcan bounds the depth: no cost
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from("+*t")),
+                min_size=1, max_size=40),
+       st.sets(st.integers(0, 50), max_size=6))
+def test_iterative_freeing_leaves_every_held_node_its_whole_graph(steps, held):
+    """Build a random graph, keep some inner nodes by name, drop the root: each kept
+    node's graph is whole (its backward gives the gradients it gave before)."""
+    from autograd import value
+    saved = Value.__dict__.get("__del__")
+    Value.__del__ = value._let_go_iteratively
+    try:
+        leaves = [Value(0.5 + 0.1 * k, f"x{k}") for k in range(3)]
+        nodes = list(leaves)
+        for a, b, op in steps:
+            u, v = nodes[a % len(nodes)], nodes[b % len(nodes)]
+            nodes.append(u + v if op == "+" else u * v if op == "*" else (u * 0.1).tanh())
+        kept = [nodes[len(leaves) + k % len(steps)] for k in held]
+        expected = []
+        for node in kept:
+            for leaf in leaves:
+                leaf.grad = 0.0
+            node.backward()
+            expected.append(([leaf.grad for leaf in leaves], len(topological_order(node))))
+        nodes = node = u = v = None  # the root and every node not kept go here
+        for node, (grads, size) in zip(kept, expected):
+            for leaf in leaves:
+                leaf.grad = 0.0
+            node.backward()
+            assert [leaf.grad for leaf in leaves] == grads
+            assert len(topological_order(node)) == size
+    finally:
+        if saved is None:
+            del Value.__del__
+        else:
+            Value.__del__ = saved
