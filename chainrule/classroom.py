@@ -39,9 +39,9 @@ from autograd.notation import format_number
 from autograd.trace import backward_steps
 from chainrule.cli import build_parser, main
 from chainrule.common import CommandError, parse_bindings
-from chainrule.network_cmd import network_model, parameter_gradients, read_options
+from chainrule.network_cmd import conv_model, network_model, parameter_gradients, read_options
 
-__all__ = ["expression_lesson", "network_lesson", "training_lesson", "training_step",
+__all__ = ["expression_lesson", "network_lesson", "conv_lesson", "training_lesson", "training_step",
            "digits_lesson", "lesson", "lesson_json", "training_step_json", "digits_json",
            "choices_json", "TABLE_FORMATS", "NETWORK_DEFAULTS"]
 
@@ -52,6 +52,9 @@ NETWORK_DEFAULTS = {"net": "2,3,1", "input": None, "target": None, "activation":
                     "seed": "0", "loss": "mse"}
 _NETWORK_FLAGS = {"net": "--sizes", "input": "--input", "target": "--target",
                   "activation": "--activation", "seed": "--seed", "loss": "--loss"}
+# the convolution lesson: `chainrule network --conv HxW,KxK`, the same flags otherwise
+CONV_DEFAULTS = {"conv": "3x3,2x2", **{k: v for k, v in NETWORK_DEFAULTS.items() if k != "net"}}
+_CONV_FLAGS = {"conv": "--conv", **{k: v for k, v in _NETWORK_FLAGS.items() if k != "net"}}
 
 
 def _run_cli(argv: list) -> str:
@@ -110,27 +113,40 @@ def _gradient(name: str, grad) -> list:
     return [name, repr(float(grad)), format_number(float(grad))]
 
 
+def _cli_lesson(kind: str, query: str, defaults: dict, flags: dict, example: str):
+    """``(link, argv, parsed args, checked options)`` of a ``chainrule network`` lesson,
+    or ``(link, CommandError)``: the link's settings become the CLI's flags."""
+    given = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    options = {k: given.get(k, default) for k, default in defaults.items()}
+    link = urlencode([(k, v) for k, v in options.items() if v is not None])
+    argv = ["network"]
+    for key, flag in flags.items():
+        if options[key] is not None:
+            argv += [flag, options[key]]
+    if options["input"] is None:
+        return link, CommandError(f"give the network's input, e.g. {example}")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        return link, CommandError(f"{unknown[0]}= is not a {kind} setting: use "
+                                  f"{', '.join(defaults)}")
+    args = build_parser().parse_args(argv)
+    try:
+        return link, argv, args, read_options(args)
+    except CommandError as error:
+        return link, error
+
+
 def network_lesson(query: str) -> dict:
     """``net=2,3,1&input=1,-2&target=0.5&activation=tanh&seed=0``: ``chainrule network``'s
     tables and stepper, and every parameter's gradient by name (``L1.N1.w1``)."""
-    given = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
-    options = {k: given.get(k, default) for k, default in NETWORK_DEFAULTS.items()}
-    link = urlencode([(k, v) for k, v in options.items() if v is not None])
-    argv = ["network"]
-    for key, flag in _NETWORK_FLAGS.items():
-        if options[key] is not None:
-            argv += [flag, options[key]]
+    read = _cli_lesson("network", query, NETWORK_DEFAULTS, _NETWORK_FLAGS,
+                       "?net=2,3,1&input=1,-2&target=0.5")
+    if len(read) == 2:
+        return _failure("net", *read)
+    link, argv, args, (sizes, x, target, seed) = read
     try:
-        if options["input"] is None:
-            raise CommandError("give the network's input, e.g. ?net=2,3,1&input=1,-2&target=0.5")
-        unknown = sorted(set(given) - set(NETWORK_DEFAULTS))
-        if unknown:
-            raise CommandError(f"{unknown[0]}= is not a network setting: use "
-                               f"{', '.join(NETWORK_DEFAULTS)}")
         tables, stepper = _tables_and_stepper(argv, "network")
         from visualize.network import run_network
-        args = build_parser().parse_args(argv)
-        sizes, x, target, seed = read_options(args)
         loss = "none" if target is None else args.loss
         run = run_network(network_model(sizes, args.activation, seed), x, target, loss)
     except (CommandError, ValueError, ArithmeticError) as error:
@@ -140,6 +156,34 @@ def network_lesson(query: str) -> dict:
             "command": shlex.join(["chainrule"] + argv), "gradient_of": "∂L",
             "loss": repr(run.loss.data),
             "gradients": [_gradient(name, g) for name, g in parameter_gradients(run).items()],
+            "tables": tables, "stepper": stepper}
+
+
+def conv_lesson(query: str) -> dict:
+    """``conv=5x5,3x3&input=...&target=1&activation=relu&seed=0``: ``chainrule network
+    --conv``'s tables and stepper (one kernel on a small image, then Flatten and Linear),
+    and each kernel weight's gradient (``w[0,0]`` ... ``b``), the sum over the positions
+    it touched."""
+    read = _cli_lesson("conv", query, CONV_DEFAULTS, _CONV_FLAGS,
+                       "?conv=3x3,2x2&input=1,0,0,0,1,0,0,0,1&target=1")
+    if len(read) == 2:
+        return _failure("conv", *read)
+    link, argv, args, (_, x, target, seed) = read
+    try:
+        tables, stepper = _tables_and_stepper(argv, "network")
+        from visualize.conv_network import run_conv_network
+        loss = "none" if target is None else args.loss
+        run = run_conv_network(conv_model(args, seed), x, target, loss)
+    except (CommandError, ValueError, ArithmeticError) as error:
+        return _failure("conv", link, error)
+    k = run.conv.k
+    names = [f"w[{i // k},{i % k}]" for i in range(k * k)] + ["b"]
+    return {"lesson": "conv", "ok": True, "error": "", "link": link,
+            "title": f"a {k}x{k} kernel, {args.activation}, seed {seed}",
+            "command": shlex.join(["chainrule"] + argv), "gradient_of": "∂L",
+            "loss": repr(run.loss.data),
+            "gradients": [_gradient(name, v.grad) for name, v in
+                          zip(names, list(run.conv.weight) + [run.conv.bias[0]])],
             "tables": tables, "stepper": stepper}
 
 
@@ -202,8 +246,8 @@ def digits_lesson(query: str = "digits", strokes=None) -> dict:
             "activations_svg": digit_pad.activations_svg(result)}
 
 
-LESSONS = {"expr": expression_lesson, "net": network_lesson, "train": training_lesson,
-           "digits": digits_lesson}
+LESSONS = {"expr": expression_lesson, "net": network_lesson, "conv": conv_lesson,
+           "train": training_lesson, "digits": digits_lesson}
 
 
 def lesson(query: str) -> dict:

@@ -26,7 +26,7 @@ from nn import ACTIVATIONS, MLP
 from nn.model_file import write_atomically
 
 __all__ = ["add_arguments", "run", "network_tables", "conv_tables", "read_options",
-           "network_model", "parameter_gradients"]
+           "network_model", "conv_model", "parameter_gradients"]
 
 MAX_SIZE = 64        # neurons per layer: a teaching network, not a training run
 MAX_LAYERS = 8
@@ -202,7 +202,9 @@ def conv_tables(run) -> list:
     ]
 
 
-def _conv_model(args, seed: int):
+def conv_model(args, seed: int):
+    """The model ``chainrule network --conv HxW,KxK`` runs: Conv2d(1, 1, K), the
+    activation, Flatten, Linear(n, 1), the weights drawn from ``seed``."""
     from nn.layers import ACTIVATION_LAYERS, Conv2d, Flatten, Linear, Sequential
     h, w, k = _conv_shape(args.conv)
     op = ACTIVATIONS[args.activation]
@@ -216,7 +218,7 @@ def _conv_model(args, seed: int):
 def _run_conv(args, x, target, seed) -> int:
     from visualize.conv_network import run_conv_network
     loss = "none" if target is None else args.loss
-    result = run_conv_network(_conv_model(args, seed), x, target, loss)
+    result = run_conv_network(conv_model(args, seed), x, target, loss)
     if args.format == "text":
         h, w, k = _conv_shape(args.conv)
         print(f"network     conv {k}x{k} on a {h}x{w} image, {args.activation}, Flatten, "
@@ -224,7 +226,7 @@ def _run_conv(args, x, target, seed) -> int:
         print(f"loss        {result.loss_text}")
         print()
     print(render_tables(conv_tables(result), args.format))
-    _write_pictures(args, lambda: _conv_model(args, seed), x, target, loss)
+    _write_pictures(args, lambda: conv_model(args, seed), x, target, loss)
     return 0
 
 

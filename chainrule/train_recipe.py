@@ -20,7 +20,8 @@ class RecipeError(ValueError):
 
 
 
-__all__ = ["RecipeError", "CNN_RECIPE", "CNN_CHANNELS", "IDX_DEFAULTS", "idx_files", "load_idx_splits",
+__all__ = ["RecipeError", "CNN_RECIPE", "CNN_CHANNELS", "IDX_DEFAULTS", "idx_files",
+           "load_idx_splits",
            "image_shape", "cnn", "shift_images", "PIXEL_PEAK"]
 
 # the flags `--model cnn` sets unless they are given (each is a flag of its own)

@@ -324,6 +324,45 @@ json.dumps({"count": count, "failed": failed})`)""")
     assert result["count"] >= 40 and result["failed"] == [], result["failed"]
 
 
+def conv_gradients(argv, target):
+    """PyTorch's gradients of ``chainrule network --conv``'s loss: the kernel, the bias."""
+    from chainrule.cli import build_parser
+    from chainrule.network_cmd import conv_model, read_options
+    from nn import to_torch
+    args = build_parser().parse_args(argv)
+    _, x, _, seed = read_options(args)
+    model = to_torch(conv_model(args, seed))
+    h, w = map(int, args.conv.split(",")[0].split("x"))
+    out = model(torch.tensor(x, dtype=torch.float64).reshape(1, 1, h, w))
+    ((out - target) ** 2).mean().backward()
+    conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    k = conv.kernel_size[0]
+    names = {f"w[{i // k},{i % k}]": g for i, g in enumerate(conv.weight.grad.flatten().tolist())}
+    return {**names, "b": conv.bias.grad.item()}
+
+
+def test_the_conv_lesson_is_chainrule_network_conv_with_pytorchs_gradients(tab):
+    """Chapter 11's lesson: ?conv= is `chainrule network --conv`, in the page.  (It
+    reloads the page, so it runs after the lessons the other tests click through.)"""
+    page = tab.page
+    pixels = "0,0,1,0,0,0,1,1,0,0,0,0,1,0,0,0,0,1,0,0,0,1,1,1,0"
+    page.goto(page.url.split("?")[0] + f"?conv=5x5,3x3&input={pixels}&target=1"
+              "&activation=tanh&seed=3")
+    page.wait_for_selector("html[data-ready='1']", timeout=30_000)
+    argv = ["network", "--conv", "5x5,3x3", "--input", pixels, "--target", "1",
+            "--activation", "tanh", "--seed", "3"]
+    want = conv_gradients(argv, 1.0)
+    wait_for_gradients(page, want)
+    assert_close(page.evaluate(GRADIENTS), want)
+    assert page.text_content("#table-text").rstrip() == native(*argv).rstrip()
+    assert page.is_visible("#conv-form") and not page.is_visible("#net-form")
+    page.fill("#conv-form [name=seed]", "4")
+    page.wait_for_function("location.search.includes('seed=4')", timeout=20_000)
+    wait_for_gradients(page, want)
+    assert_close(page.evaluate(GRADIENTS), conv_gradients(argv[:-1] + ["4"], 1.0))
+    assert_clean(tab)
+
+
 def free_chain(tab, depth: int) -> str:
     return tab.page.evaluate("""(depth) => String(window.classroom.pyodide.runPython(`
 from autograd import Value

@@ -38,6 +38,7 @@ from chainrule.classroom import lesson_json, choices_json, training_step_json, d
   classifyStrokes = pyodide.globals.get("digits_json");
   const choices = JSON.parse(pyodide.globals.get("choices_json")());
   const menus = [["net-form", "activation", choices.activations],
+                 ["conv-form", "activation", choices.activations],
                  ["train-form", "activation", choices.activations],
                  ["train-form", "train", choices.datasets],
                  ["train-form", "optimizer", choices.optimizers]];
@@ -60,9 +61,10 @@ function draw(result) {
   for (const link of document.querySelectorAll("#lessons a")) {
     link.classList.toggle("current", link.dataset.lesson === result.lesson);
   }
-  const stepping = result.lesson === "expr" || result.lesson === "net";
+  const stepping = ["expr", "net", "conv"].includes(result.lesson);
   $("expr-form").hidden = result.lesson !== "expr";
   $("net-form").hidden = result.lesson !== "net";
+  $("conv-form").hidden = result.lesson !== "conv";
   $("train-lesson").hidden = result.lesson !== "train";
   $("digits-lesson").hidden = result.lesson !== "digits";
   for (const id of ["gradients", "stepper", "tables"]) if (!stepping) $(id).hidden = true;
@@ -270,7 +272,7 @@ function queryOf(form) {
 
 function wire() {
   let timer = null;
-  for (const form of [$("expr-form"), $("net-form"), $("train-form")]) {
+  for (const form of [$("expr-form"), $("net-form"), $("conv-form"), $("train-form")]) {
     form.addEventListener("submit", (event) => event.preventDefault());
     form.addEventListener("input", () => {
       busy(true);
