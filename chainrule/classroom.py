@@ -136,27 +136,46 @@ def _cli_lesson(kind: str, query: str, defaults: dict, flags: dict, example: str
         return link, error
 
 
+def _stepper_lesson(kind: str, read, run_of, title_of, gradients_of) -> dict:
+    """A lesson the stepper shows: ``chainrule network``'s tables and ``--html`` page for
+    the flags ``read`` from the link, and each named gradient of ``run_of(args, options)``."""
+    if len(read) == 2:
+        return _failure(kind, *read)
+    link, argv, args, options = read
+    try:
+        tables, stepper = _tables_and_stepper(argv, "network")
+        run = run_of(args, options)
+    except (CommandError, ValueError, ArithmeticError) as error:
+        return _failure(kind, link, error)
+    return {"lesson": kind, "ok": True, "error": "", "link": link,
+            "title": title_of(run, args, options), "command": shlex.join(["chainrule"] + argv),
+            "gradient_of": "∂L", "loss": repr(run.loss.data),
+            "gradients": [_gradient(name, g) for name, g in gradients_of(run)],
+            "tables": tables, "stepper": stepper}
+
+
+def _loss(args, target) -> str:
+    return "none" if target is None else args.loss
+
+
 def network_lesson(query: str) -> dict:
     """``net=2,3,1&input=1,-2&target=0.5&activation=tanh&seed=0``: ``chainrule network``'s
     tables and stepper, and every parameter's gradient by name (``L1.N1.w1``)."""
+    from visualize.network import run_network
+
+    def run_of(args, options):
+        sizes, x, target, seed = options
+        return run_network(network_model(sizes, args.activation, seed), x, target,
+                           _loss(args, target))
+
+    def title_of(run, args, options):
+        sizes, _, _, seed = options
+        return f"network {'-'.join(map(str, sizes))}, {args.activation}, seed {seed}"
+
     read = _cli_lesson("network", query, NETWORK_DEFAULTS, _NETWORK_FLAGS,
                        "?net=2,3,1&input=1,-2&target=0.5")
-    if len(read) == 2:
-        return _failure("net", *read)
-    link, argv, args, (sizes, x, target, seed) = read
-    try:
-        tables, stepper = _tables_and_stepper(argv, "network")
-        from visualize.network import run_network
-        loss = "none" if target is None else args.loss
-        run = run_network(network_model(sizes, args.activation, seed), x, target, loss)
-    except (CommandError, ValueError, ArithmeticError) as error:
-        return _failure("net", link, error)
-    return {"lesson": "net", "ok": True, "error": "", "link": link,
-            "title": f"network {'-'.join(map(str, sizes))}, {args.activation}, seed {seed}",
-            "command": shlex.join(["chainrule"] + argv), "gradient_of": "∂L",
-            "loss": repr(run.loss.data),
-            "gradients": [_gradient(name, g) for name, g in parameter_gradients(run).items()],
-            "tables": tables, "stepper": stepper}
+    return _stepper_lesson("net", read, run_of, title_of,
+                           lambda run: parameter_gradients(run).items())
 
 
 def conv_lesson(query: str) -> dict:
@@ -164,27 +183,23 @@ def conv_lesson(query: str) -> dict:
     --conv``'s tables and stepper (one kernel on a small image, then Flatten and Linear),
     and each kernel weight's gradient (``w[0,0]`` ... ``b``), the sum over the positions
     it touched."""
+    from visualize.conv_network import run_conv_network
+
+    def run_of(args, options):
+        _, x, target, seed = options
+        return run_conv_network(conv_model(args, seed), x, target, _loss(args, target))
+
+    def gradients_of(run):
+        k = run.conv.k
+        names = [f"w[{i // k},{i % k}]" for i in range(k * k)] + ["b"]
+        weights = list(run.conv.weight) + [run.conv.bias[0]]
+        return [(name, v.grad) for name, v in zip(names, weights)]
+
     read = _cli_lesson("conv", query, CONV_DEFAULTS, _CONV_FLAGS,
                        "?conv=3x3,2x2&input=1,0,0,0,1,0,0,0,1&target=1")
-    if len(read) == 2:
-        return _failure("conv", *read)
-    link, argv, args, (_, x, target, seed) = read
-    try:
-        tables, stepper = _tables_and_stepper(argv, "network")
-        from visualize.conv_network import run_conv_network
-        loss = "none" if target is None else args.loss
-        run = run_conv_network(conv_model(args, seed), x, target, loss)
-    except (CommandError, ValueError, ArithmeticError) as error:
-        return _failure("conv", link, error)
-    k = run.conv.k
-    names = [f"w[{i // k},{i % k}]" for i in range(k * k)] + ["b"]
-    return {"lesson": "conv", "ok": True, "error": "", "link": link,
-            "title": f"a {k}x{k} kernel, {args.activation}, seed {seed}",
-            "command": shlex.join(["chainrule"] + argv), "gradient_of": "∂L",
-            "loss": repr(run.loss.data),
-            "gradients": [_gradient(name, v.grad) for name, v in
-                          zip(names, list(run.conv.weight) + [run.conv.bias[0]])],
-            "tables": tables, "stepper": stepper}
+    return _stepper_lesson("conv", read, run_of,
+                           lambda run, args, options: f"a {run.conv.k}x{run.conv.k} kernel, "
+                           f"{args.activation}, seed {options[3]}", gradients_of)
 
 
 _playground = None   # the training lesson's run, stepped by training_step
