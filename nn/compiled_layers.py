@@ -277,21 +277,14 @@ def batch_outputs(model: Any, X, chunk: int = 1024) -> Optional[list]:
 
 def cross_entropy_rows(outputs: list, targets: list) -> Optional[list]:
     """Each row's cross entropy ``logsumexp(z) - z[target]`` on arrays (the scalar
-    engine's formula, shifted by the row's max), or None when numpy is not loaded.
+    engine's formula, shifted by the row's max), or None when numpy is not loaded:
+    :func:`loss_rows` for ``"cross_entropy"``.
 
     >>> import numpy
     >>> [round(v, 12) for v in cross_entropy_rows([[0.0, 0.0]], [1])]
     [0.69314718056]
     """
-    if "numpy" not in sys.modules:  # only where batch_outputs has loaded it
-        return None
-    import numpy as np
-
-    z = np.asarray(outputs, dtype=float)
-    rows = np.arange(len(z))
-    shift = z.max(axis=1)
-    total = np.exp(z - shift[:, None]).sum(axis=1)
-    return (np.log(total) + shift - z[rows, np.asarray(targets, dtype=np.intp)]).tolist()
+    return loss_rows("cross_entropy", outputs, targets)
 
 
 # --- the losses on arrays ------------------------------------------------------------
